@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "A secure routing proxy for GP Connect appointment booking, modelled on the Spine Secure Proxy.",
+        discussion: """
+            Consumer systems (NHS 111, CAS, GP hubs) call one national endpoint; Switchboard authenticates them, \
+            checks the routing directory, forwards to the GP practice's system and audits every exchange.
+
+            Most commands read a configuration file (--config, or $SWITCHBOARD_CONFIG); without one they use \
+            built-in development defaults. See Docs/ for each role's guide.
+            """,
+        subcommands: [Routes.self, ConfigCommand.self]
+    )
+}
