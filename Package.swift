@@ -84,5 +84,15 @@ let package = Package(
             dependencies: ["SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SwitchboardAppTests",
+            dependencies: ["SwitchboardApp", "SwitchboardDirectory", "SwitchboardStorage", "SwitchboardTesting", "SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCLITests",
+            dependencies: ["switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

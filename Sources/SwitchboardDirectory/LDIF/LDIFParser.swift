@@ -24,6 +24,11 @@ public struct LDIFError: Error, Hashable, Sendable, CustomStringConvertible {
     public var line: Int
     public var message: String
 
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
+
     public var description: String { "line \(line): \(message)" }
 }
 

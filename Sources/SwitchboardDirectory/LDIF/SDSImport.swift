@@ -176,7 +176,8 @@ public struct SDSImport: Sendable {
             notes.append("\(droppedInteractions.count) interaction ID(s) not in the catalogue were left out, e.g. \(droppedInteractions.sorted().prefix(3).joined(separator: ", "))")
         }
         if skippedSystems > 0 {
-            notes.append("\(skippedSystems) nhsAs entr\(skippedSystems == 1 ? "y" : "ies") with no catalogued interaction were skipped")
+            notes.append(skippedSystems == 1 ? "1 nhsAs entry with no catalogued interaction was skipped"
+                                              : "\(skippedSystems) nhsAs entries with no catalogued interaction were skipped")
         }
         guard issues.isEmpty else { throw DirectoryValidationError(issues: issues.sorted(by: ValidationIssue.stableOrder)) }
         return Result(entries: entries.sorted { $0.ref < $1.ref }, locations: locations, notes: notes)

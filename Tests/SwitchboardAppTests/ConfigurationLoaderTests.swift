@@ -1,0 +1,109 @@
+import Foundation
+import SwitchboardApp
+import SwitchboardDirectory
+import SwitchboardStorage
+import SwitchboardTesting
+import Testing
+
+@Suite struct ConfigurationLoaderTests {
+    func load(_ yaml: String?, environment: [String: String] = [:]) async throws -> SwitchboardConfiguration {
+        try await withTemporaryDirectory { folder in
+            var file: String?
+            if let yaml {
+                file = folder.appendingPathComponent("switchboard.yaml").path
+                try yaml.write(toFile: file!, atomically: true, encoding: .utf8)
+            }
+            return try ConfigurationLoader.load(file: file, environment: environment)
+        }
+    }
+
+    func error(_ yaml: String?, environment: [String: String] = [:]) async -> ConfigurationError? {
+        do {
+            _ = try await load(yaml, environment: environment)
+            return nil
+        } catch let error as ConfigurationError {
+            return error
+        } catch {
+            Issue.record("unexpected \(error)")
+            return nil
+        }
+    }
+
+    @Test func defaultsAreValid() async throws {
+        let configuration = try await load(nil)
+        #expect(configuration == SwitchboardConfiguration())
+        #expect(configuration.directory.synchronous == .full)
+    }
+
+    @Test func fileOverridesDefaultsAndEnvironmentOverridesTheFile() async throws {
+        let yaml = """
+            node:
+              id: proxy-a
+            directory:
+              store: sqlite:/var/lib/switchboard/directory.sqlite
+              endpointPolicy:
+                allowLoopback: true
+            """
+        let configuration = try await load(yaml, environment: [
+            "SWITCHBOARD_NODE_ID": "proxy-b",
+            "SWITCHBOARD_DIRECTORY_REFRESH_INTERVAL_MILLISECONDS": "250",
+            "SWITCHBOARD_DIRECTORY_ENDPOINT_POLICY_ALLOWED_HOST_SUFFIXES": "[thirdparty.nhs.uk, nhs.uk]",
+            "HOME": "/root",
+        ])
+        #expect(configuration.node.id == "proxy-b")
+        #expect(configuration.directory.store == "sqlite:/var/lib/switchboard/directory.sqlite")
+        #expect(configuration.directory.refreshIntervalMilliseconds == 250)
+        #expect(configuration.directory.endpointPolicy.allowLoopback)
+        #expect(configuration.directory.endpointPolicy.allowedHostSuffixes == ["thirdparty.nhs.uk", "nhs.uk"])
+    }
+
+    @Test func unknownKeyNamesTheSettingAndLine() async {
+        let error = await error("directory:\n  stor: sqlite:x.sqlite\n")
+        #expect(error?.setting == "directory.stor")
+        #expect(error?.message.hasPrefix("unknown setting") == true)
+        #expect(error?.source?.hasSuffix("switchboard.yaml:2") == true)
+    }
+
+    @Test func wrongTypeNamesTheSetting() async {
+        let error = await error("directory:\n  refreshIntervalMilliseconds: soon\n")
+        #expect(error?.setting == "directory.refreshIntervalMilliseconds")
+        #expect(error?.message == "expected a whole number")
+        #expect(error?.source?.hasSuffix("switchboard.yaml:2") == true)
+    }
+
+    @Test func badValueNamesTheSetting() async {
+        let error = await error("directory:\n  synchronous: fast\n")
+        #expect(error?.setting == "directory.synchronous")
+        let range = await self.error("directory:\n  refreshIntervalMilliseconds: 5\n")
+        #expect(range?.description.hasSuffix("setting directory.refreshIntervalMilliseconds: 5 must be between 50 and 60000") == true)
+        let store = await self.error(nil, environment: ["SWITCHBOARD_DIRECTORY_STORE": "mysql://x"])
+        #expect(store == ConfigurationError(setting: "directory.store", message: "'mysql://x' must be 'sqlite:<path>'", source: "SWITCHBOARD_DIRECTORY_STORE"))
+    }
+
+    @Test func unknownEnvironmentVariableIsRefused() async {
+        let error = await error(nil, environment: ["SWITCHBOARD_DIRECTORY_STOR": "x"])
+        #expect(error?.setting == "SWITCHBOARD_DIRECTORY_STOR")
+        #expect(error?.message.hasPrefix("unknown environment variable") == true)
+    }
+
+    @Test func sectionGivenAsValue() async {
+        let error = await error("directory: sqlite\n")
+        #expect(error?.setting == "directory")
+        #expect(error?.message == "must be a section of settings, not a single value")
+    }
+
+    @Test func everySettingHasAnEnvironmentName() {
+        let settings = ConfigurationLoader.settings()
+        #expect(settings.contains { $0.path == "directory.endpointPolicy.allowLoopback" && $0.environment == "SWITCHBOARD_DIRECTORY_ENDPOINT_POLICY_ALLOW_LOOPBACK" })
+        #expect(settings.count == Set(settings.map(\.environment)).count)
+    }
+
+    @Test func shippedConfigurationsLoad() throws {
+        let folder = Repository.root.appendingPathComponent("Config")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+        #expect(!files.isEmpty)
+        for file in files {
+            #expect(throws: Never.self, "\(file)") { try ConfigurationLoader.load(file: folder.appendingPathComponent(file).path, environment: [:]) }
+        }
+    }
+}
