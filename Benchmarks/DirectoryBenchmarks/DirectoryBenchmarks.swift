@@ -57,26 +57,21 @@ enum LargeDirectory {
         return tables
     }()
 
-    /// A SQLite directory store holding `tables`, written once per run.
-    static let storePath: String = {
+    /// Writes `tables` into a new SQLite directory store (benchmark set-up, not measured).
+    static func makeStore() async throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-directory-\(getpid()).sqlite").path
-        let semaphore = DispatchSemaphore(value: 0)
-        Task {
-            let directory = try! await Directory(store: try! SQLiteDirectoryStore(path: path))
-            try! await directory.replaceAll(with: tables, author: ChangeAuthor(actor: "benchmark", source: .import))
-            semaphore.signal()
-        }
-        semaphore.wait()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let directory = try await Directory(store: try SQLiteDirectoryStore(path: path))
+        try await directory.replaceAll(with: tables, author: ChangeAuthor(actor: "benchmark", source: .import))
         return path
-    }()
+    }
 }
 
 let benchmarks: @Sendable () -> Void = {
     let heavy = Benchmark.Configuration(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
                                         warmupIterations: 1, maxDuration: .seconds(60), maxIterations: 5)
 
-    Benchmark("Directory: load 100k systems + 100k endpoints from SQLite into a snapshot", configuration: heavy) { benchmark in
-        let path = LargeDirectory.storePath
+    Benchmark("Directory: load 100k systems + 100k endpoints from SQLite into a snapshot", configuration: heavy) { benchmark, path in
         let store = try SQLiteDirectoryStore(path: path)
         benchmark.startMeasurement()
         let stored = try await store.load()
@@ -84,28 +79,31 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
         precondition(snapshot.tables.systems.count == LargeDirectory.practices + LargeDirectory.consumers)
         blackHole(snapshot)
+    } setup: {
+        try await LargeDirectory.makeStore()
     }
 
-    Benchmark("Directory: build a snapshot of 100k systems + 100k endpoints (in memory)", configuration: heavy) { benchmark in
-        let tables = LargeDirectory.tables
-        benchmark.startMeasurement()
-        blackHole(DirectorySnapshot(tables: tables, generation: 1))
+    Benchmark("Directory: build a snapshot of 100k systems + 100k endpoints (in memory)", configuration: heavy) { benchmark, tables in
+        for _ in benchmark.scaledIterations {
+            blackHole(DirectorySnapshot(tables: tables, generation: 1))
+        }
+    } setup: {
+        LargeDirectory.tables
     }
 
-    Benchmark("Directory: validate 100k systems + 100k endpoints", configuration: heavy) { benchmark in
-        let tables = LargeDirectory.tables
-        benchmark.startMeasurement()
-        let issues = DirectoryValidator().validate(tables)
-        benchmark.stopMeasurement()
-        precondition(issues.isEmpty, "\(issues.prefix(3))")
+    Benchmark("Directory: validate 100k systems + 100k endpoints", configuration: heavy) { benchmark, tables in
+        for _ in benchmark.scaledIterations {
+            let issues = DirectoryValidator().validate(tables)
+            precondition(issues.isEmpty, "\(issues.prefix(3))")
+        }
+    } setup: {
+        LargeDirectory.tables
     }
 
     let lookup = Benchmark.Configuration(metrics: [.wallClock, .throughput, .mallocCountTotal], timeUnits: .nanoseconds,
                                          warmupIterations: 1_000, scalingFactor: .kilo, maxDuration: .seconds(5))
 
-    Benchmark("Lookup: sender, receiver, sharing and target URL for one exchange (100k directory)", configuration: lookup) { benchmark in
-        let snapshot = DirectorySnapshot(tables: LargeDirectory.tables, generation: 1)
-        let holder = DirectorySnapshotHolder(snapshot)
+    Benchmark("Lookup: sender, receiver, sharing and target URL for one exchange (100k directory)", configuration: lookup) { benchmark, holder in
         let slot = LargeDirectory.interactions[1].id
         let requests = (0..<1_024).map { n -> (ASID, ASID, String) in
             let practice = (n * 7_919) % LargeDirectory.practices
@@ -122,15 +120,18 @@ let benchmarks: @Sendable () -> Void = {
             else { fatalError("lookup failed") }
             blackHole(endpoint)
         }
+    } setup: {
+        DirectorySnapshotHolder(DirectorySnapshot(tables: LargeDirectory.tables, generation: 1))
     }
 
-    Benchmark("Lookup: endpoint by party key + interaction (100k directory)", configuration: lookup) { benchmark in
-        let snapshot = DirectorySnapshot(tables: LargeDirectory.tables, generation: 1)
+    Benchmark("Lookup: endpoint by party key + interaction (100k directory)", configuration: lookup) { benchmark, snapshot in
         let keys = (0..<1_024).map { n in snapshot.system(LargeDirectory.practiceASID((n * 7_919) % LargeDirectory.practices))!.partyKey }
         let slot = LargeDirectory.interactions[1].id
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             blackHole(snapshot.endpoint(partyKey: keys[i & 1_023], interaction: slot))
         }
+    } setup: {
+        DirectorySnapshot(tables: LargeDirectory.tables, generation: 1)
     }
 }

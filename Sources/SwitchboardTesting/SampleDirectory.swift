@@ -7,6 +7,8 @@ public enum SampleDirectory {
     public static let slotSearch = InteractionID(trusted: "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1")
     public static let book = InteractionID(trusted: "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1")
     public static let metadata = InteractionID(trusted: "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1")
+    /// In the catalogue and served by the practice, but the consumer may not send it.
+    public static let readAppointment = InteractionID(trusted: "urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1")
 
     public static let consumerASID = ASID(trusted: "200000000359")
     public static let consumerODS = ODSCode(trusted: "RYE")
@@ -18,8 +20,12 @@ public enum SampleDirectory {
     public static let otherPracticeASID = ASID(trusted: "918999198004")
     public static let otherPracticeODS = ODSCode(trusted: "M85011")
 
-    public static var tables: DirectoryTables {
+    public static var tables: DirectoryTables { tables(practiceAddress: practiceAddress) }
+
+    /// The sample with the first practice's endpoint at `practiceAddress` (a test provider).
+    public static func tables(practiceAddress: String) -> DirectoryTables {
         var tables = DirectoryTables()
+        tables.put(.interaction(Interaction(id: readAppointment, name: "Read an appointment", method: .GET, path: try! PathPattern(validating: "/Appointment/{id}"), scope: "patient/*.read")))
         tables.put(.interaction(Interaction(id: metadata, name: "Read metadata", method: .GET, path: try! PathPattern(validating: "/metadata"), scope: "organization/*.read")))
         tables.put(.interaction(Interaction(id: slotSearch, name: "Search for free slots", method: .GET, path: try! PathPattern(validating: "/Slot"), scope: "organization/*.read")))
         tables.put(.interaction(Interaction(id: book, name: "Book an appointment", method: .POST, path: try! PathPattern(validating: "/Appointment"), scope: "patient/*.write")))
@@ -29,9 +35,9 @@ public enum SampleDirectory {
         tables.put(.system(AccreditedSystem(asid: consumerASID, ods: consumerODS, partyKey: PartyKey(trusted: "RYE-0000901"), name: "Adastra",
                                             certificateFQDN: consumerFQDN, sends: [metadata, slotSearch, book])))
         tables.put(.system(AccreditedSystem(asid: practiceASID, ods: practiceODS, partyKey: practicePartyKey, name: "EMIS Web",
-                                            receives: [metadata, slotSearch, book])))
+                                            receives: [metadata, slotSearch, book, readAppointment])))
         tables.put(.endpoint(Endpoint(cpaID: CPAID(trusted: "S20001A100001"), partyKey: practicePartyKey, ods: practiceODS,
-                                      address: try! EndpointAddress(validating: practiceAddress), interactions: [metadata, slotSearch, book])))
+                                      address: try! EndpointAddress(validating: practiceAddress), interactions: [metadata, slotSearch, book, readAppointment])))
         tables.put(.system(AccreditedSystem(asid: otherPracticeASID, ods: otherPracticeODS, partyKey: PartyKey(trusted: "M85011-0000804"), name: "SystmOne",
                                             receives: [slotSearch])))
         tables.put(.endpoint(Endpoint(cpaID: CPAID(trusted: "S20001A100004"), partyKey: PartyKey(trusted: "M85011-0000804"), ods: otherPracticeODS,

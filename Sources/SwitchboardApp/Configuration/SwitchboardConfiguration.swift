@@ -1,4 +1,5 @@
 public import SwitchboardDirectory
+public import SwitchboardProxy
 public import SwitchboardStorage
 
 /// Every setting of a Switchboard process. Read by ``ConfigurationLoader`` from a YAML file in
@@ -10,6 +11,7 @@ public import SwitchboardStorage
 public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
     public var node: NodeConfiguration = .init()
     public var directory: DirectoryConfiguration = .init()
+    public var proxy: ProxyConfiguration = .init()
     public var logging: LoggingConfiguration = .init()
 
     public init() {}
@@ -18,6 +20,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
     public func validate() throws(ConfigurationError) {
         try node.validate()
         try directory.validate()
+        try proxy.validate()
         try logging.validate()
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+public import SwitchboardCore
+public import SwitchboardProxy
+
+extension ProxyConfiguration {
+    /// Checks ranges and formats; files are checked when the proxy starts (``checkFiles()``).
+    public func validate() throws(ConfigurationError) {
+        guard (0...65535).contains(listen.port) else {
+            throw ConfigurationError(setting: "proxy.listen.port", message: "\(listen.port) must be between 0 and 65535")
+        }
+        func positive(_ value: Int, _ setting: String, max: Int = Int.max) throws(ConfigurationError) {
+            guard value > 0, value <= max else { throw ConfigurationError(setting: setting, message: "\(value) must be between 1 and \(max)") }
+        }
+        try positive(limits.maxHeaderFieldBytes, "proxy.limits.maxHeaderFieldBytes", max: 1 << 20)
+        try positive(limits.maxHeaderBytes, "proxy.limits.maxHeaderBytes", max: 1 << 20)
+        try positive(limits.maxHeaderFields, "proxy.limits.maxHeaderFields", max: 10_000)
+        try positive(limits.maxBodyBytes, "proxy.limits.maxBodyBytes")
+        try positive(limits.handshakeTimeoutMilliseconds, "proxy.limits.handshakeTimeoutMilliseconds")
+        try positive(limits.headerTimeoutMilliseconds, "proxy.limits.headerTimeoutMilliseconds")
+        try positive(limits.idleTimeoutMilliseconds, "proxy.limits.idleTimeoutMilliseconds")
+        try positive(limits.maxConnections, "proxy.limits.maxConnections")
+        try positive(upstream.connectTimeoutMilliseconds, "proxy.upstream.connectTimeoutMilliseconds")
+        try positive(upstream.responseTimeoutMilliseconds, "proxy.upstream.responseTimeoutMilliseconds")
+        try positive(upstream.readTimeoutMilliseconds, "proxy.upstream.readTimeoutMilliseconds")
+        try positive(upstream.maxConnectionsPerHost, "proxy.upstream.maxConnectionsPerHost", max: 10_000)
+        try positive(upstream.idleConnectionTimeoutMilliseconds, "proxy.upstream.idleConnectionTimeoutMilliseconds")
+        guard (0...3600).contains(checks.jwtClockSkewSeconds) else {
+            throw ConfigurationError(setting: "proxy.checks.jwtClockSkewSeconds", message: "\(checks.jwtClockSkewSeconds) must be between 0 and 3600")
+        }
+        if upstream.clientCertificate.isEmpty != upstream.clientPrivateKey.isEmpty {
+            throw ConfigurationError(setting: "proxy.upstream.clientPrivateKey", message: "set both clientCertificate and clientPrivateKey, or neither")
+        }
+        for entry in upstream.resolve {
+            let parts = entry.split(separator: "=")
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ConfigurationError(setting: "proxy.upstream.resolve", message: "'\(entry)' must be host=address")
+            }
+        }
+        for (rate, burst, setting) in [(throttle.consumerRequestsPerSecond, throttle.consumerBurst, "proxy.throttle.consumerRequestsPerSecond"),
+                                       (throttle.providerRequestsPerSecond, throttle.providerBurst, "proxy.throttle.providerRequestsPerSecond")] {
+            guard rate >= 0, burst >= 0 else { throw ConfigurationError(setting: setting, message: "rates and bursts must not be negative") }
+        }
+        _ = try throttleOverrides(throttle.consumerOverrides, setting: "proxy.throttle.consumerOverrides")
+        _ = try throttleOverrides(throttle.providerOverrides, setting: "proxy.throttle.providerOverrides")
+        for origin in cors.allowedOrigins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) || origin.hasSuffix("/") {
+            throw ConfigurationError(setting: "proxy.cors.allowedOrigins", message: "'\(origin)' must be an origin such as https://app.example.nhs.uk")
+        }
+    }
+
+    /// Parses `ASID=RATE/BURST` entries.
+    public func throttleOverrides(_ entries: [String], setting: String) throws(ConfigurationError) -> [ASID: RateLimiter.Limit] {
+        var result: [ASID: RateLimiter.Limit] = [:]
+        for entry in entries {
+            let parts = entry.split(separator: "=")
+            let numbers = parts.count == 2 ? parts[1].split(separator: "/") : []
+            guard parts.count == 2, let asid = ASID(parts[0]), numbers.count == 2, let rate = Double(numbers[0]), let burst = Double(numbers[1]),
+                  rate > 0, burst >= 1
+            else { throw ConfigurationError(setting: setting, message: "'\(entry)' must be ASID=RATE/BURST, e.g. 200000000359=50/100") }
+            result[asid] = RateLimiter.Limit(rate: rate, burst: burst)
+        }
+        return result
+    }
+
+    /// Checks that every file the proxy needs can be read.
+    public func checkFiles() throws(ConfigurationError) {
+        var files = [("proxy.tls.certificate", tls.certificate), ("proxy.tls.privateKey", tls.privateKey), ("proxy.tls.clientCA", tls.clientCA)]
+        if !upstream.caBundle.isEmpty { files.append(("proxy.upstream.caBundle", upstream.caBundle)) }
+        if !upstream.clientCertificate.isEmpty {
+            files += [("proxy.upstream.clientCertificate", upstream.clientCertificate), ("proxy.upstream.clientPrivateKey", upstream.clientPrivateKey)]
+        }
+        for (setting, path) in files where !FileManager.default.isReadableFile(atPath: path) {
+            throw ConfigurationError(setting: setting, message: "cannot read '\(path)'")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+public import Logging
+public import NIOCore
+public import SwitchboardAudit
+public import SwitchboardDirectory
+public import SwitchboardProxy
+
+/// Builds the proxy's request path from the configuration: the phases, the upstream client, the
+/// exchange handler and the listener.
+public struct ProxyAssembly: Sendable {
+    public let configuration: SwitchboardConfiguration
+
+    public init(configuration: SwitchboardConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func makePipeline() throws(ConfigurationError) -> ExchangePipeline {
+        let proxy = configuration.proxy
+        func limit(_ rate: Double, _ burst: Double) -> RateLimiter.Limit? {
+            rate > 0 ? RateLimiter.Limit(rate: rate, burst: max(1, burst > 0 ? burst : rate)) : nil
+        }
+        let consumers = RateLimiter(defaultLimit: limit(proxy.throttle.consumerRequestsPerSecond, proxy.throttle.consumerBurst),
+                                    overrides: try proxy.throttleOverrides(proxy.throttle.consumerOverrides, setting: "proxy.throttle.consumerOverrides"))
+        let providers = RateLimiter(defaultLimit: limit(proxy.throttle.providerRequestsPerSecond, proxy.throttle.providerBurst),
+                                    overrides: try proxy.throttleOverrides(proxy.throttle.providerOverrides, setting: "proxy.throttle.providerOverrides"))
+        return ExchangePipeline(
+            identify: IdentifyPhase(),
+            validate: ValidatePhase(jwt: JWTValidator(clockSkewSeconds: proxy.checks.jwtClockSkewSeconds),
+                                    now: { Int(Date().timeIntervalSince1970) }),
+            authorise: AuthorisePhase(enforceSharingAgreements: proxy.checks.enforceSharingAgreements,
+                                      strictInteractionMatch: proxy.checks.strictInteractionMatch),
+            throttle: ThrottlePhase(consumers: consumers, providers: providers))
+    }
+
+    /// The upstream client; shut it down after the server stops.
+    public func makeUpstreamClient(eventLoopGroup: any EventLoopGroup) throws -> UpstreamClient {
+        try UpstreamClient(configuration: configuration.proxy.upstream, eventLoopGroup: eventLoopGroup)
+    }
+
+    public func makeServer(
+        directory: DirectorySnapshotHolder, upstream: UpstreamClient, recorder: any ExchangeRecorder, eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) throws -> ProxyServer {
+        try configuration.proxy.checkFiles()
+        let proxy = configuration.proxy
+        let handler = ExchangeHandler(
+            settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,
+                            maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins)),
+            pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, logger: logger)
+        do {
+            return try ProxyServer(configuration: proxy, handler: handler, eventLoopGroup: eventLoopGroup, logger: logger)
+        } catch {
+            throw ConfigurationError(setting: "proxy.tls", message: "cannot set up TLS: \(error)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+public import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import SwitchboardAudit
+import SwitchboardDirectory
+import SwitchboardProxy
+
+/// `switchboard serve`: opens the stores, builds the request path and runs the listeners until
+/// SIGTERM or SIGINT, then shuts down gracefully (stop accepting, finish in-flight exchanges).
+public enum SwitchboardRuntime {
+    public static func serve(configuration: SwitchboardConfiguration, logger: Logger) async throws {
+        let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        let assembly = ProxyAssembly(configuration: configuration)
+        let directory = try await DirectoryOperations(configuration: configuration.directory).openDirectory()
+        logger.info("directory loaded", metadata: [
+            "sb.directory.generation": "\(directory.snapshot.generation)",
+            "sb.directory.systems": "\(directory.snapshot.tables.systems.count)",
+            "sb.directory.endpoints": "\(directory.snapshot.tables.endpoints.count)",
+        ])
+        let recorder = LoggingExchangeRecorder(logger: logger)
+        let upstream = try assembly.makeUpstreamClient(eventLoopGroup: eventLoopGroup)
+        do {
+            let server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder,
+                                                 eventLoopGroup: eventLoopGroup, logger: logger)
+            let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
+                                                    logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [
+                .init(service: refresher),
+                .init(service: server),
+            ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        } catch {
+            try? await upstream.shutdown()
+            throw error
+        }
+        try await upstream.shutdown()
+    }
+}

@@ -1,0 +1,97 @@
+public import Foundation
+
+/// One exchange through the proxy, forwarded or refused: what an auditor reads back.
+/// Bodies are never kept (they hold patient data); their SHA-256 is.
+public struct ExchangeRecord: Hashable, Sendable, Codable {
+    /// How the exchange ended.
+    public enum Outcome: String, Hashable, Sendable, Codable {
+        /// Opened, not yet completed (the request is with the provider).
+        case inProgress = "in-progress"
+        /// Forwarded and answered by the provider (whatever its status).
+        case forwarded
+        /// Refused by Switchboard at `phase` for `rule`.
+        case refused
+        /// The provider could not be reached, refused TLS or broke the response (502).
+        case upstreamFailed = "upstream-failed"
+        /// The provider did not answer in time (504).
+        case upstreamTimeout = "upstream-timeout"
+        /// The consumer went away before the answer was complete (499).
+        case clientClosed = "client-closed"
+        /// Answered by Switchboard itself (a CORS pre-flight).
+        case answered
+        /// Left open by a crash and found at start-up.
+        case interrupted
+    }
+
+    /// What the JWT says about who asked and why (GP Connect audit claims).
+    public struct RequestingParty: Hashable, Sendable, Codable {
+        /// `sub` / the practitioner's SDS user id.
+        public var userID: String?
+        public var userRoleProfileID: String?
+        public var userName: String?
+        /// The requesting organisation's ODS code and name.
+        public var organisationODS: String?
+        public var organisationName: String?
+        /// The requesting device: identifier, model, version.
+        public var device: String?
+        public var reasonForRequest: String?
+        public var requestedScope: String?
+        public var issuer: String?
+
+        public init() {}
+    }
+
+    public var id: UUID
+    public var node: String
+    public var receivedAt: Date
+    public var completedAt: Date?
+    /// Time from the first byte of the request to the end of the response, in microseconds.
+    public var durationMicroseconds: Int64?
+    /// Time from forwarding to the provider's response head, in microseconds.
+    public var upstreamMicroseconds: Int64?
+    public var clientAddress: String
+    public var certificateSubject: String?
+    public var certificateFQDN: String?
+    public var traceID: String?
+    public var correlationID: String?
+    public var fromASID: String?
+    public var fromODS: String?
+    public var toASID: String?
+    public var toODS: String?
+    public var interaction: String?
+    public var method: String
+    public var targetURL: String
+    /// The HTTP status sent to the consumer (499 when it went away).
+    public var status: Int?
+    public var outcome: Outcome
+    /// The phase that refused the exchange, e.g. `authorise`.
+    public var refusalPhase: String?
+    /// The rule that refused it, e.g. `ASID_CHECK_FAILED`.
+    public var refusalRule: String?
+    /// The full token sent in the OperationOutcome.
+    public var refusalToken: String?
+    public var bytesIn: Int64
+    public var bytesOut: Int64
+    public var requestBodySHA256: String?
+    public var responseBodySHA256: String?
+    public var requestingParty: RequestingParty
+    /// The FHIR resource type and id the request addressed, e.g. `Appointment` / `1234`.
+    public var resourceType: String?
+    public var resourceID: String?
+    /// The provider's `Location` and `ETag` (a booking's new Appointment and its version).
+    public var responseLocation: String?
+    public var responseETag: String?
+
+    public init(id: UUID, node: String, receivedAt: Date, clientAddress: String, method: String, targetURL: String) {
+        self.id = id
+        self.node = node
+        self.receivedAt = receivedAt
+        self.clientAddress = clientAddress
+        self.method = method
+        self.targetURL = targetURL
+        self.outcome = .inProgress
+        self.bytesIn = 0
+        self.bytesOut = 0
+        self.requestingParty = RequestingParty()
+    }
+}

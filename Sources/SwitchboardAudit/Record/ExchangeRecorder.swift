@@ -1,0 +1,11 @@
+/// Where the proxy records exchanges. Every exchange is opened before its request leaves for a
+/// provider and completed with its outcome; `complete` returns only once the record is durable,
+/// and the proxy holds back the end of the response until it has.
+public protocol ExchangeRecorder: Sendable {
+    /// Records that an exchange is about to be forwarded. Throws when the store cannot accept
+    /// records; the proxy then answers `503` and forwards nothing.
+    func open(_ record: ExchangeRecord) async throws
+
+    /// Records the exchange's outcome (forwarded or refused, the only call for a refusal).
+    func complete(_ record: ExchangeRecord) async throws
+}

@@ -1,0 +1,123 @@
+import NIOTLS
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Closes consumer connections that take too long: to finish the TLS handshake, to send a
+/// request's headers once they have started (slowloris), or to send anything at all between
+/// keep-alive requests. Also captures the peer certificate when the handshake completes.
+///
+/// Two instances share one ``ConnectionTimeouts/State``: ``RawSide`` sits after TLS and sees
+/// bytes, ``HeadSide`` sits after the HTTP decoder and sees request heads and response ends.
+enum ConnectionTimeouts {
+    struct Limits: Sendable {
+        var handshake: TimeAmount
+        var header: TimeAmount
+        var idle: TimeAmount
+    }
+
+    /// Per-connection state, touched only on the connection's event loop.
+    final class State {
+        let limits: Limits
+        var timer: Scheduled<Void>?
+        var awaitingHead = true
+        var handshakeDone = false
+        var responding = false
+
+        init(limits: Limits) { self.limits = limits }
+
+        func arm(_ amount: TimeAmount, on context: ChannelHandlerContext) {
+            timer?.cancel()
+            let channel = context.channel
+            timer = context.eventLoop.scheduleTask(in: amount) { channel.close(promise: nil) }
+        }
+
+        func disarm() {
+            timer?.cancel()
+            timer = nil
+        }
+    }
+
+    /// Between TLS and the HTTP decoder.
+    final class RawSide: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        typealias OutboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        let state: State
+        let identity: ConnectionIdentityBox
+
+        init(state: State, identity: ConnectionIdentityBox) {
+            self.state = state
+            self.identity = identity
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            if context.channel.isActive { state.arm(state.limits.handshake, on: context) }
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            state.arm(state.limits.handshake, on: context)
+            context.fireChannelActive()
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+                state.handshakeDone = true
+                let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+                identity.peerCertificate.withLockedValue { $0 = certificate }
+                state.arm(state.limits.idle, on: context)
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if state.handshakeDone && state.awaitingHead && !state.responding {
+                state.awaitingHead = false
+                state.arm(state.limits.header, on: context)
+            }
+            context.fireChannelRead(data)
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            state.disarm()
+        }
+    }
+
+    /// After the HTTP decoder and encoder.
+    final class HeadSide: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias InboundOut = HTTPServerRequestPart
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let state: State
+
+        init(state: State) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if case .head = unwrapInboundIn(data) {
+                state.responding = true
+                state.disarm()
+            }
+            context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if case .end = unwrapOutboundIn(data) {
+                state.responding = false
+                state.awaitingHead = true
+                state.arm(state.limits.idle, on: context)
+            }
+            context.write(data, promise: promise)
+        }
+    }
+}
+
+/// The peer certificate of one connection, captured on the event loop when the handshake
+/// completes and read by the connection's task when its first request arrives.
+final class ConnectionIdentityBox: Sendable {
+    let peerCertificate = NIOLockedValueBox<NIOSSLCertificate?>(nil)
+}

@@ -1,0 +1,139 @@
+public import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+public import ServiceLifecycle
+import Atomics
+
+/// The proxy port: a TLS listener that accepts consumer connections and hands each to an
+/// ``ExchangeHandler``. Runs as a service; on graceful shutdown it stops accepting and lets open
+/// connections finish their current exchange.
+public final class ProxyServer: Service, Sendable {
+    public let configuration: ProxyConfiguration
+    let handler: ExchangeHandler
+    let eventLoopGroup: any EventLoopGroup
+    let sslContext: NIOSSLContext
+    let logger: Logger
+    let openConnections = ManagedAtomic(0)
+    private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
+    private let bound = NIOLockedValueBox<[CheckedContinuation<SocketAddress, any Error>]>([])
+
+    public init(configuration: ProxyConfiguration, handler: ExchangeHandler, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+        self.configuration = configuration
+        self.handler = handler
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        sslContext = try NIOSSLContext(configuration: try Self.tlsConfiguration(configuration.tls))
+    }
+
+    /// TLS 1.2 and 1.3 only, AEAD suites with forward secrecy, client certificates verified
+    /// against the consumer CA when presented (a missing one is answered `496` over HTTP).
+    static func tlsConfiguration(_ tls: ProxyConfiguration.ServerTLS) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate)
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.maximumTLSVersion = .tlsv13
+        configuration.cipherSuites = tls.cipherSuites
+        configuration.certificateVerification = .optionalVerification
+        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tls.clientCA))
+        configuration.sendCANameList = true
+        configuration.renegotiationSupport = .none
+        configuration.applicationProtocols = ["http/1.1"]
+        return configuration
+    }
+
+    /// The address the listener is bound to, once it is (useful with port `0`).
+    public func localAddress() async throws -> SocketAddress {
+        if let address = boundAddress.withLockedValue({ $0 }) { return address }
+        return try await withCheckedThrowingContinuation { continuation in
+            let ready: SocketAddress? = bound.withLockedValue { waiting in
+                if let address = boundAddress.withLockedValue({ $0 }) { return address }
+                waiting.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    public func run() async throws {
+        let limits = configuration.limits
+        let timeouts = ConnectionTimeouts.Limits(
+            handshake: .milliseconds(Int64(limits.handshakeTimeoutMilliseconds)),
+            header: .milliseconds(Int64(limits.headerTimeoutMilliseconds)),
+            idle: .milliseconds(Int64(limits.idleTimeoutMilliseconds)))
+        var limitsForDecoder = NIOHTTPDecoderLimitConfiguration()
+        limitsForDecoder.maxHeaderFieldSize = limits.maxHeaderFieldBytes
+        limitsForDecoder.maxHeaderListSize = limits.maxHeaderBytes
+        limitsForDecoder.maxHeaderFieldCount = limits.maxHeaderFields
+        let decoderLimits = limitsForDecoder
+        let sslContext = self.sslContext
+        let handler = self.handler
+        let openConnections = self.openConnections
+        let maxConnections = limits.maxConnections
+
+        let server = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: configuration.listen.host, port: configuration.listen.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if openConnections.loadThenWrappingIncrement(ordering: .relaxed) >= maxConnections {
+                        channel.close(promise: nil)
+                    }
+                    channel.closeFuture.whenComplete { _ in openConnections.wrappingDecrement(ordering: .relaxed) }
+                    let identity = ConnectionIdentityBox()
+                    let state = ConnectionTimeouts.State(limits: timeouts)
+                    let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(PlainHTTPDetector { line in handler.recordPlainHTTP(clientAddress: remote, requestLine: line) })
+                    try operations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    try operations.addHandler(ConnectionTimeouts.RawSide(state: state, identity: identity))
+                    try operations.addHandler(HTTPResponseEncoder(configuration: .init()))
+                    try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
+                    try operations.addHandler(ConnectionTimeouts.HeadSide(state: state))
+                    let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16)))
+                    return (asyncChannel, identity)
+                }
+            }
+
+        let address = server.channel.localAddress
+        boundAddress.withLockedValue { $0 = address }
+        if let address {
+            for waiting in bound.withLockedValue({ list in defer { list.removeAll() }; return list }) { waiting.resume(returning: address) }
+        }
+        logger.info("proxy listening", metadata: ["sb.address": "\(address.map { "\($0)" } ?? "?")"])
+
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await (connection, identity) in connections {
+                        group.addTask {
+                            await handler.serve(connection, identity: identity)
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            handler.beginShutdown()
+            server.channel.close(promise: nil)
+        }
+    }
+}
+
+extension SocketAddress {
+    /// The IP address without the port.
+    var ipAddress: String? {
+        switch self {
+        case .v4(let address): address.host
+        case .v6(let address): address.host
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import NIOHTTP1
+import SwitchboardAudit
+import SwitchboardDirectory
+import SwitchboardCore
+/// Identify: a client certificate must have been presented, and as soon as a well-formed
+/// `Ssp-From` is read, the certificate's FQDN must be the one registered for that ASID.
+public struct IdentifyPhase: Sendable {
+    public init() {}
+
+    public func run(_ context: inout ExchangeContext) throws(ProxyRefusal) {
+        guard let certificate = context.client.certificate else { throw .clientCertificateRequired }
+        let values = context.head.headers[SSPHeaders.from]
+        guard values.count == 1, let from = try? SSPHeaders.sender(context.head.headers) else { return }
+        context.record.fromASID = from.rawValue
+        guard let system = context.snapshot.system(from) else { return }
+        context.sender = system
+        context.record.fromODS = system.ods.rawValue
+        guard let registered = system.certificateFQDN, let presented = certificate.fqdn,
+              registered.caseInsensitiveCompare(presented) == .orderedSame
+        else { throw .certificateMismatch(from: from) }
+    }
+}

@@ -1,0 +1,43 @@
+import SwitchboardAudit
+import SwitchboardDirectory
+import NIOHTTP1
+import SwitchboardCore
+
+/// Validate: the method, the header names, the SSP headers, the target URL and the JWT are each
+/// of their form, and the interaction is in the catalogue.
+public struct ValidatePhase: Sendable {
+    public var jwt: JWTValidator
+    /// Unix seconds now; injected so tests can fix the clock.
+    public var now: @Sendable () -> Int
+
+    public init(jwt: JWTValidator, now: @escaping @Sendable () -> Int) {
+        self.jwt = jwt
+        self.now = now
+    }
+
+    public func run(_ context: inout ExchangeContext) throws(ProxyRefusal) {
+        guard let method = HTTPMethodName(rawValue: context.head.method.rawValue) else {
+            throw .methodNotAllowed(context.head.method.rawValue)
+        }
+        context.method = method
+        try SSPHeaders.checkNames(context.head.headers)
+        let from = try SSPHeaders.sender(context.head.headers)
+        let headers = try SSPHeaders(context.head.headers, from: from)
+        context.headers = headers
+        context.record.traceID = headers.traceID
+        context.record.correlationID = context.correlationID
+        context.record.fromASID = from.rawValue
+        context.record.toASID = headers.to.rawValue
+        context.record.interaction = headers.interaction.rawValue
+        guard let interaction = context.snapshot.interaction(headers.interaction) else {
+            throw .interactionNotInCatalogue(headers.interaction)
+        }
+        context.interaction = interaction
+        let target = try TargetURL(requestTarget: context.head.uri)
+        context.target = target
+        context.record.targetURL = target.url
+        let claims = try jwt.validate(authorization: headers.authorization, interaction: interaction, now: now())
+        context.record.requestingParty = claims.party
+        context.audience = claims.audience
+    }
+}

@@ -1,0 +1,36 @@
+/// A token bucket: `rate` tokens a second, up to `burst` saved. Pure state; the caller passes the
+/// time, so tests need no clock.
+public struct TokenBucket: Sendable, Hashable {
+    public let rate: Double
+    public let burst: Double
+    private(set) var tokens: Double
+    private(set) var updatedNanoseconds: UInt64
+
+    public init(rate: Double, burst: Double, nowNanoseconds: UInt64) {
+        self.rate = rate
+        self.burst = max(1, burst)
+        self.tokens = self.burst
+        self.updatedNanoseconds = nowNanoseconds
+    }
+
+    /// The outcome of asking for one token.
+    public enum Decision: Sendable, Hashable {
+        /// Granted; `remaining` whole tokens are left.
+        case granted(remaining: Int)
+        /// Refused; a token will be available in `retryAfterSeconds` (rounded up, at least 1).
+        case refused(retryAfterSeconds: Int)
+    }
+
+    public mutating func take(nowNanoseconds: UInt64) -> Decision {
+        if nowNanoseconds > updatedNanoseconds {
+            tokens = min(burst, tokens + Double(nowNanoseconds - updatedNanoseconds) / 1e9 * rate)
+            updatedNanoseconds = nowNanoseconds
+        }
+        if tokens >= 1 {
+            tokens -= 1
+            return .granted(remaining: Int(tokens))
+        }
+        let wait = (1 - tokens) / rate
+        return .refused(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+    }
+}

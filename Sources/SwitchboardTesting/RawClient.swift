@@ -1,0 +1,115 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Sends raw bytes to a server and reads what comes back, for tests that need requests no HTTP
+/// client would send (smuggling, oversized headers, plain HTTP on the TLS port).
+public enum RawClient {
+    /// TLS settings for the client side.
+    public struct TLS: Sendable {
+        public var trustedCA: String
+        public var certificate: String?
+        public var privateKey: String?
+
+        public init(trustedCA: String, certificate: String? = nil, privateKey: String? = nil) {
+            self.trustedCA = trustedCA
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
+    }
+
+    /// What came back.
+    public struct Reply: Sendable {
+        public var text: String
+        /// Whether the server closed the connection before `timeout`.
+        public var closedByServer: Bool
+        /// Set when the TLS handshake failed.
+        public var error: String?
+
+        /// The status code of the first response, if there was one.
+        public var status: Int? {
+            guard text.hasPrefix("HTTP/1.1 ") else { return nil }
+            return Int(text.dropFirst(9).prefix(3))
+        }
+    }
+
+    /// Connects to `127.0.0.1:port`, sends `request`, and reads until the server closes or
+    /// `timeout` passes. With `closeAfterSending`, closes right after sending (a client that
+    /// goes away) and returns at once.
+    public static func send(
+        _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false
+    ) async throws -> Reply {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let reply = try await exchange(request, port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending, group: group)
+            try? await group.shutdownGracefully()
+            return reply
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private static func exchange(
+        _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration, closeAfterSending: Bool, group: MultiThreadedEventLoopGroup
+    ) async throws -> Reply {
+        let collected = NIOLockedValueBox<(bytes: [UInt8], error: String?)>(([], nil))
+        var context: NIOSSLContext?
+        if let tls {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tls.trustedCA))
+            if let certificate = tls.certificate, let key = tls.privateKey {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
+            context = try NIOSSLContext(configuration: configuration)
+        }
+        let sslContext = context
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: "localhost"))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(Collector(collected: collected))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        try? await channel.writeAndFlush(ByteBuffer(bytes: request))
+        if closeAfterSending {
+            try? await channel.close()
+            return Reply(text: "", closedByServer: false, error: nil)
+        }
+        let deadline = ContinuousClock.now + timeout
+        while channel.isActive && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let closed = !channel.isActive
+        try? await channel.close()
+        let (bytes, error) = collected.withLockedValue { $0 }
+        return Reply(text: String(decoding: bytes, as: UTF8.self), closedByServer: closed, error: error)
+    }
+
+    public static func send(_ request: String, port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false) async throws -> Reply {
+        try await send(Array(request.utf8), port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending)
+    }
+
+    private final class Collector: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let collected: NIOLockedValueBox<(bytes: [UInt8], error: String?)>
+
+        init(collected: NIOLockedValueBox<(bytes: [UInt8], error: String?)>) { self.collected = collected }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            collected.withLockedValue { $0.bytes.append(contentsOf: buffer.readableBytesView) }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            collected.withLockedValue { $0.error = "\(error)" }
+            context.close(promise: nil)
+        }
+    }
+}

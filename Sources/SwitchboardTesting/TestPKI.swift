@@ -1,0 +1,46 @@
+public import Foundation
+import SwitchboardPKI
+
+/// The certificates one integration test needs, written into its temporary folder: a consumer CA
+/// with client certificates, the proxy's server certificate, and a provider CA with a server
+/// certificate for `localhost`.
+public struct TestPKI: Sendable {
+    public struct Files: Sendable {
+        public var certificate: String
+        public var privateKey: String
+    }
+
+    public let folder: URL
+    public let consumerCA: String
+    public let providerCA: String
+    public let proxy: Files
+    public let provider: Files
+    /// A client certificate for the sample consumer's registered FQDN.
+    public let consumer: Files
+    /// A client certificate from the consumer CA for another FQDN.
+    public let otherConsumer: Files
+    /// A client certificate from a CA the proxy does not trust.
+    public let untrusted: Files
+
+    public init(folder: URL, consumerFQDN: String = SampleDirectory.consumerFQDN) throws {
+        self.folder = folder
+        let consumers = try DevelopmentPKI(commonName: "Test consumer CA")
+        let providers = try DevelopmentPKI(commonName: "Test provider CA")
+        let stranger = try DevelopmentPKI(commonName: "Untrusted CA")
+        consumerCA = try consumers.authority.write(to: folder, name: "consumer-ca").certificate
+        providerCA = try providers.authority.write(to: folder, name: "provider-ca").certificate
+        let proxyFiles = try consumers.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
+            .write(to: folder, name: "proxy")
+        proxy = Files(certificate: proxyFiles.certificate, privateKey: proxyFiles.privateKey)
+        let providerFiles = try providers.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
+            .write(to: folder, name: "provider")
+        provider = Files(certificate: providerFiles.certificate, privateKey: providerFiles.privateKey)
+        let consumerFiles = try consumers.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .client).write(to: folder, name: "consumer")
+        consumer = Files(certificate: consumerFiles.certificate, privateKey: consumerFiles.privateKey)
+        let otherFiles = try consumers.issue(commonName: "someone-else.thirdparty.nhs.uk", dnsNames: ["someone-else.thirdparty.nhs.uk"], usage: .client)
+            .write(to: folder, name: "other-consumer")
+        otherConsumer = Files(certificate: otherFiles.certificate, privateKey: otherFiles.privateKey)
+        let strangerFiles = try stranger.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .client).write(to: folder, name: "untrusted")
+        untrusted = Files(certificate: strangerFiles.certificate, privateKey: strangerFiles.privateKey)
+    }
+}

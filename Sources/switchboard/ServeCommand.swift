@@ -1,0 +1,39 @@
+import ArgumentParser
+import Logging
+import SwitchboardApp
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the proxy: the national endpoint consumer systems call.",
+        discussion: """
+            Listens on proxy.listen (HTTPS with client certificates), routes by the directory store and forwards \
+            to providers. Stops gracefully on SIGTERM or SIGINT. Settings: Docs/configuration.md.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        let logger = bootstrapLogging(configuration.logging)
+        do {
+            try await SwitchboardRuntime.serve(configuration: configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// Sets up swift-log for the process: text or JSON lines on standard error.
+func bootstrapLogging(_ configuration: LoggingConfiguration) -> Logger {
+    let level = Logger.Level(rawValue: configuration.level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "switchboard")
+    logger.logLevel = level
+    return logger
+}

@@ -1,0 +1,174 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import SwitchboardApp
+import SwitchboardAudit
+import SwitchboardCore
+import SwitchboardDirectory
+import SwitchboardProxy
+import SwitchboardTesting
+
+/// A real proxy over real TLS on loopback, in front of a scriptable provider, with the sample
+/// directory (the first practice's endpoint pointing at the provider).
+final class ProxyHarness: Sendable {
+    let folder: URL
+    let pki: TestPKI
+    let provider: TestProvider
+    let recorder: InMemoryExchangeRecorder
+    let directory: Directory
+    let port: Int
+    let practiceAddress: String
+    private let server: ProxyServer
+    private let upstream: UpstreamClient
+    private let serverTask: Task<Void, any Error>
+    let client: HTTPClient
+
+    /// Runs `body` against a fresh proxy, then stops everything.
+    static func with(
+        behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
+        configure: (inout SwitchboardConfiguration) -> Void = { _ in },
+        _ body: (ProxyHarness) async throws -> Void
+    ) async throws {
+        try await withTemporaryDirectory { folder in
+            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, configure: configure)
+            do {
+                try await body(harness)
+            } catch {
+                await harness.stop()
+                throw error
+            }
+            await harness.stop()
+        }
+    }
+
+    private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action,
+                 configure: (inout SwitchboardConfiguration) -> Void) async throws {
+        self.folder = folder
+        pki = try TestPKI(folder: folder)
+        provider = try await TestProvider(certificate: pki.provider.certificate, privateKey: pki.provider.privateKey, behaviour: behaviour)
+        practiceAddress = "https://localhost:\(provider.port)/A81001/STU3/1/gpconnect"
+
+        var configuration = SwitchboardConfiguration()
+        configuration.node.id = "test-node"
+        configuration.directory.endpointPolicy.allowLoopback = true
+        configuration.proxy.listen.host = "127.0.0.1"
+        configuration.proxy.listen.port = 0
+        configuration.proxy.tls.certificate = pki.proxy.certificate
+        configuration.proxy.tls.privateKey = pki.proxy.privateKey
+        configuration.proxy.tls.clientCA = pki.consumerCA
+        configuration.proxy.upstream.caBundle = pki.providerCA
+        configure(&configuration)
+
+        let store = try SQLiteDirectoryStore(path: folder.appendingPathComponent("directory.sqlite").path)
+        directory = try await Directory(store: store, validator: DirectoryValidator(endpointPolicy: configuration.directory.endpointPolicy))
+        try await directory.replaceAll(with: SampleDirectory.tables(practiceAddress: practiceAddress),
+                                       author: ChangeAuthor(actor: "test", source: .import))
+        recorder = InMemoryExchangeRecorder()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let assembly = ProxyAssembly(configuration: configuration)
+        upstream = try assembly.makeUpstreamClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder,
+                                         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let server = self.server
+        serverTask = Task { try await server.run() }
+        port = try await server.localAddress().port!
+
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
+        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.consumer.certificate).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.consumer.privateKey, format: .pem))
+        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
+        clientConfiguration.httpVersion = .http1Only
+        client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
+    }
+
+    func stop() async {
+        try? await client.shutdown()
+        serverTask.cancel()
+        _ = try? await serverTask.value
+        try? await upstream.shutdown()
+        await provider.shutdown()
+    }
+
+    /// A slot-search Bundle from the published GP Connect example.
+    @Sendable static func slotBundle(_ request: TestProvider.ReceivedRequest) -> TestProvider.Action {
+        let body = (try? Data(contentsOf: Repository.fixtures.appendingPathComponent("gpconnect/search_for_free_slots_response_example.json"))) ?? Data("{}".utf8)
+        return .respond(status: 200, headers: [("Content-Type", "application/fhir+json;charset=utf-8"), ("Cache-Control", "no-store"),
+                                               ("Connection", "X-Provider-Hop"), ("X-Provider-Hop", "drop me"), ("Keep-Alive", "timeout=5")],
+                        body: body)
+    }
+
+    // MARK: Requests
+
+    /// The SSP headers for a request from the sample consumer to the sample practice.
+    func sspHeaders(interaction: InteractionID = SampleDirectory.slotSearch, to: ASID = SampleDirectory.practiceASID,
+                    scope: String = "organization/*.read", traceID: String = UUID().uuidString) -> [(String, String)] {
+        [
+            ("Ssp-TraceID", traceID),
+            ("Ssp-From", SampleDirectory.consumerASID.rawValue),
+            ("Ssp-To", to.rawValue),
+            ("Ssp-InteractionID", interaction.rawValue),
+            ("Authorization", TestJWT(audience: practiceAddress, scope: scope).authorization),
+            ("Accept", "application/fhir+json"),
+        ]
+    }
+
+    /// The proxy URL for a FHIR request below the practice's service root.
+    func url(_ fhirRequest: String, base: String? = nil) -> String {
+        "https://localhost:\(port)/\(base ?? practiceAddress)\(fhirRequest)"
+    }
+
+    struct Response {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: String
+    }
+
+    /// Sends a request with the sample consumer's certificate.
+    func send(_ method: HTTPMethod = .GET, _ fhirRequest: String = "/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule",
+              headers: [(String, String)]? = nil, body: Data? = nil, base: String? = nil, client: HTTPClient? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: url(fhirRequest, base: base))
+        request.method = method
+        request.headers = HTTPHeaders(headers ?? sspHeaders())
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await (client ?? self.client).execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Response(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
+    }
+
+    /// A raw request line and headers for the same exchange, for requests no HTTP client sends.
+    func rawRequest(_ method: String = "GET", _ fhirRequest: String = "/Slot?status=free", extraHeaders: [String] = [], headers: [(String, String)]? = nil,
+                    body: String = "") -> String {
+        var lines = ["\(method) /\(practiceAddress)\(fhirRequest) HTTP/1.1", "Host: localhost:\(port)"]
+        lines += (headers ?? sspHeaders()).map { "\($0.0): \($0.1)" }
+        lines += extraHeaders
+        return lines.joined(separator: "\r\n") + "\r\n\r\n" + body
+    }
+
+    var consumerTLS: RawClient.TLS {
+        RawClient.TLS(trustedCA: pki.consumerCA, certificate: pki.consumer.certificate, privateKey: pki.consumer.privateKey)
+    }
+
+    /// The completed audit record of the only exchange with this trace id.
+    func record(traceID: String) async -> ExchangeRecord? {
+        for _ in 0..<200 {
+            if let record = recorder.completed.first(where: { $0.traceID == traceID }) { return record }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+}
+
+extension ProxyHarness.Response {
+    /// The OperationOutcome's diagnostics token.
+    var token: String? {
+        guard let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let issue = (object["issue"] as? [[String: Any]])?.first else { return nil }
+        return issue["diagnostics"] as? String
+    }
+}
