@@ -169,7 +169,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore"],
+            dependencies: [
+                "switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -113,10 +113,14 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             let (from, to, url) = requests[i & 1_023]
+            // What the identify, validate and authorise phases ask, in their order.
             let current = holder.snapshot
-            guard let sender = current.system(from), sender.sends.contains(slot),
-                  let receiver = current.system(to), current.sharingAllows(from: sender, to: receiver, interaction: slot),
-                  case .underEndpoint(let endpoint, _) = current.resolveTarget(url[...], provider: to, interaction: slot)
+            guard let entry = current.catalogueSlot(slot),
+                  let sender = current.routableSystem(from), sender.sends(entry),
+                  let receiver = current.routableSystem(to), receiver.receives(entry),
+                  let endpoint = current.endpoint(partyKey: receiver.system.partyKey, slot: entry),
+                  current.sharingAllows(from: sender, to: receiver, slot: entry),
+                  case .underEndpoint = DirectorySnapshot.match(url[...], against: endpoint)
             else { fatalError("lookup failed") }
             blackHole(endpoint)
         }

@@ -28,6 +28,23 @@ struct CommandRunner {
         try run(arguments)
     }
 
+    /// Starts the command in the background; its output goes to `log`.
+    func start(_ arguments: [String], log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = workingDirectory
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }
+        environment.merge(self.environment) { $1 }
+        process.environment = environment
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
     func run(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = Self.executable

@@ -29,75 +29,79 @@ public struct EndpointAddress: Hashable, Sendable, Comparable, CustomStringConve
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public init(validating text: String) throws(Problem) {
-        let scheme = "https://"
-        guard let colon = text.firstIndex(of: ":"), text[..<colon].allSatisfy({ $0.isLetter || $0 == "+" || $0 == "." || $0 == "-" }) else {
-            throw .malformed("must be an absolute URL")
-        }
-        guard text.hasPrefix(scheme) else { throw .notHTTPS }
-        let rest = text.dropFirst(scheme.count)
-        guard !rest.contains(where: { $0 == "?" || $0 == "#" }) else { throw .malformed("must not have a query or fragment") }
-        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        let bytes = Array(text.utf8)
+        let scheme = Array("https://".utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+              bytes[..<colon].allSatisfy({ CharacterRules.isAlphanumeric($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+        else { throw .malformed("must be an absolute URL") }
+        guard bytes.starts(with: scheme) else { throw .notHTTPS }
+        let rest = bytes[scheme.count...]
+        guard !rest.contains(UInt8(ascii: "?")) && !rest.contains(UInt8(ascii: "#")) else { throw .malformed("must not have a query or fragment") }
+        let authorityEnd = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
-        let path = String(rest[authorityEnd...])
-        guard !authority.contains("@") else { throw .malformed("must not carry user information") }
+        let path = rest[authorityEnd...]
+        guard !authority.contains(UInt8(ascii: "@")) else { throw .malformed("must not carry user information") }
         guard !authority.isEmpty else { throw .malformed("has no host") }
 
-        var hostPart: Substring
-        var portPart: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .malformed("has an unclosed IPv6 literal") }
-            hostPart = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
+        let hostBytes: ArraySlice<UInt8>
+        var portBytes: ArraySlice<UInt8>?
+        let bracketed = authority.first == UInt8(ascii: "[")
+        if bracketed {
+            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { throw .malformed("has an unclosed IPv6 literal") }
+            hostBytes = authority[(authority.startIndex + 1)..<close]
+            let after = authority[(close + 1)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .malformed("has text after the IPv6 literal") }
-                portPart = after.dropFirst()
+                guard after.first == UInt8(ascii: ":") else { throw .malformed("has text after the IPv6 literal") }
+                portBytes = after.dropFirst()
             }
-            guard !hostPart.isEmpty, hostPart.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+            guard !hostBytes.isEmpty, hostBytes.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
                 throw .malformed("has a malformed IPv6 literal")
             }
         } else {
-            if let portColon = authority.firstIndex(of: ":") {
-                hostPart = authority[..<portColon]
-                portPart = authority[authority.index(after: portColon)...]
+            if let portColon = authority.firstIndex(of: UInt8(ascii: ":")) {
+                hostBytes = authority[..<portColon]
+                portBytes = authority[(portColon + 1)...]
             } else {
-                hostPart = authority
+                hostBytes = authority
             }
-            guard Self.isDNSNameOrIPv4(hostPart) else {
-                throw .malformed("host '\(hostPart)' must be a lower-case DNS name or an IPv4 address")
+            guard Self.isDNSNameOrIPv4(hostBytes) else {
+                throw .malformed("host '\(String(decoding: hostBytes, as: UTF8.self))' must be a lower-case DNS name or an IPv4 address")
             }
         }
         var port: Int?
-        if let portPart {
-            guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy(\.isASCIIDigit), let value = Int(portPart),
-                  (1...65535).contains(value), !portPart.hasPrefix("0")
-            else { throw .malformed("has an invalid port") }
+        if let portBytes {
+            guard !portBytes.isEmpty, portBytes.count <= 5, portBytes.first != UInt8(ascii: "0"), portBytes.allSatisfy(CharacterRules.isDigit) else {
+                throw .malformed("has an invalid port")
+            }
+            let value = portBytes.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            guard (1...65535).contains(value) else { throw .malformed("has an invalid port") }
             port = value
         }
         if !path.isEmpty {
-            guard !path.hasSuffix("/") else { throw .malformed("must not end with '/'") }
-            for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            guard path.last != UInt8(ascii: "/") else { throw .malformed("must not end with '/'") }
+            for segment in path.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
                 guard !segment.isEmpty else { throw .malformed("has an empty path segment") }
-                guard segment != ".", segment != ".." else { throw .malformed("has a '.' or '..' path segment") }
-                guard segment.utf8.allSatisfy(Self.isPathByte) else {
-                    throw .malformed("path segment '\(segment)' may contain only letters, digits and '-._~'")
+                guard !segment.elementsEqual(".".utf8), !segment.elementsEqual("..".utf8) else { throw .malformed("has a '.' or '..' path segment") }
+                guard segment.allSatisfy(Self.isPathByte) else {
+                    throw .malformed("path segment '\(String(decoding: segment, as: UTF8.self))' may contain only letters, digits and '-._~'")
                 }
             }
         }
         self.rawValue = text
-        self.host = String(hostPart)
+        self.host = String(decoding: hostBytes, as: UTF8.self)
         self.port = port
-        self.path = path
-        self.isIPLiteral = authority.hasPrefix("[") || Self.isIPv4(hostPart)
+        self.path = String(decoding: path, as: UTF8.self)
+        self.isIPLiteral = bracketed || Self.isIPv4(hostBytes)
     }
 
     /// Whether the host is a loopback name or address (`localhost`, `127.0.0.0/8`, `::1`).
     public var isLoopback: Bool {
-        host == "localhost" || host.hasSuffix(".localhost") || host.hasPrefix("127.") && Self.isIPv4(Substring(host)) || host == "::1"
+        host == "localhost" || host.hasSuffix(".localhost") || host.hasPrefix("127.") && Self.isIPv4(ArraySlice(host.utf8)) || host == "::1"
     }
 
     /// Whether the host is link-local (`169.254.0.0/16`, `fe80::/10`), e.g. a cloud metadata service.
     public var isLinkLocal: Bool {
-        host.hasPrefix("169.254.") && Self.isIPv4(Substring(host)) || host.lowercased().hasPrefix("fe80:")
+        host.hasPrefix("169.254.") && Self.isIPv4(ArraySlice(host.utf8)) || host.lowercased().hasPrefix("fe80:")
     }
 
     public init(from decoder: any Decoder) throws {
@@ -118,17 +122,23 @@ public struct EndpointAddress: Hashable, Sendable, Comparable, CustomStringConve
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
     }
 
-    private static func isDNSNameOrIPv4(_ host: Substring) -> Bool {
-        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
-        return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.utf8.allSatisfy { CharacterRules.isDigit($0) || CharacterRules.isLower($0) || $0 == UInt8(ascii: "-") }
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        CharacterRules.isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
+    }
+
+    private static func isDNSNameOrIPv4(_ host: ArraySlice<UInt8>) -> Bool {
+        guard !host.isEmpty, host.count <= 253 else { return false }
+        return host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { CharacterRules.isDigit($0) || CharacterRules.isLower($0) || $0 == UInt8(ascii: "-") }
         }
     }
 
-    static func isIPv4(_ host: Substring) -> Bool {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) && Int($0)! <= 255 }
+    static func isIPv4(_ host: ArraySlice<UInt8>) -> Bool {
+        let parts = host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(CharacterRules.isDigit) && part.reduce(0, { $0 * 10 + Int($1 - 48) }) <= 255
+        }
     }
 }
 
@@ -140,10 +150,6 @@ extension EndpointAddress.Problem {
         case .malformed(let reason): reason
         }
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 /// Which hosts an endpoint address may name. The defaults suit production: no IP literals, no

@@ -50,7 +50,7 @@ public enum DirectoryRowCoding {
     /// Reads rows back into entries. Keeps one copy of each interaction URN, so a directory of
     /// 100,000 systems does not hold 100,000 copies of the same strings.
     public struct Decoder {
-        private var interned: [String: InteractionID] = [:]
+        private var interned: [Substring: InteractionID] = [:]
 
         public init() {}
 
@@ -114,17 +114,33 @@ public enum DirectoryRowCoding {
             }
         }
 
-        private mutating func intern(_ text: String) -> InteractionID {
+        private mutating func intern(_ text: Substring) -> InteractionID {
             if let known = interned[text] { return known }
-            let id = InteractionID(trusted: text)
-            interned[text] = id
+            let id = InteractionID(trusted: String(text))
+            interned[Substring(id.rawValue)] = id
             return id
         }
 
+        private mutating func intern(_ text: String) -> InteractionID { intern(Substring(text)) }
+
         /// Stored lists are written sorted and de-duplicated, so they are read back as they are.
+        /// Split on bytes and looked up without copying: a 100,000-system load reads 3 million.
         private mutating func list(_ text: String) -> [InteractionID] {
-            guard !text.isEmpty else { return [] }
-            return text.split(separator: " ").map { intern(String($0)) }
+            let bytes = text.utf8
+            guard !bytes.isEmpty else { return [] }
+            var result: [InteractionID] = []
+            result.reserveCapacity(16)
+            var start = bytes.startIndex
+            var index = start
+            while index != bytes.endIndex {
+                if bytes[index] == UInt8(ascii: " ") {
+                    if index != start { result.append(intern(Substring(bytes[start..<index]))) }
+                    start = bytes.index(after: index)
+                }
+                index = bytes.index(after: index)
+            }
+            if start != bytes.endIndex { result.append(intern(Substring(bytes[start...]))) }
+            return result
         }
     }
 }

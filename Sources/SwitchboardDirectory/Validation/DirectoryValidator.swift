@@ -39,13 +39,13 @@ public struct DirectoryValidator: Sendable {
         }
 
         for organisation in tables.organisations.values
-        where organisation.name.trimmingCharacters(in: .whitespaces).isEmpty {
+        where organisation.name.isBlank {
             report(EntityRef(.organisation, organisation.ods.rawValue), "name", .emptyName, "name must not be empty")
         }
 
         for interaction in tables.interactions.values.sorted(by: { $0.id < $1.id }) {
             let ref = EntityRef(.interaction, interaction.id.rawValue)
-            if interaction.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            if interaction.name.isBlank {
                 report(ref, "name", .emptyName, "name must not be empty")
             }
             if !Self.knownScopes.contains(interaction.scope) {
@@ -61,7 +61,7 @@ public struct DirectoryValidator: Sendable {
             if let supplier = system.supplier, tables.organisations[supplier] == nil {
                 report(ref, "supplier", .unknownODSCode, "supplier ODS code \(supplier) is not a known organisation")
             }
-            if system.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            if system.name.isBlank {
                 report(ref, "name", .emptyName, "name must not be empty")
             }
             for id in system.sends { checkInteraction(id, ref, "sends") }
@@ -82,7 +82,12 @@ public struct DirectoryValidator: Sendable {
             }
         }
 
+        var receivedByPartyKey: [PartyKey: Set<InteractionID>] = [:]
+        for (partyKey, systems) in activeSystemsByPartyKey {
+            receivedByPartyKey[partyKey] = Set(systems.flatMap(\.receives))
+        }
         var routes: [RouteKey: CPAID] = [:]
+        routes.reserveCapacity(tables.endpoints.count * 16)
         let allPartyKeys = Set(tables.systems.values.map(\.partyKey))
         for endpoint in tables.endpoints.values.sorted(by: { $0.cpaID < $1.cpaID }) {
             let ref = EntityRef(.endpoint, endpoint.cpaID.rawValue)
@@ -100,7 +105,7 @@ public struct DirectoryValidator: Sendable {
             }
             for id in endpoint.interactions { checkInteraction(id, ref, "interactions") }
             guard active else { continue }
-            let providers = activeSystemsByPartyKey[endpoint.partyKey] ?? []
+            let received = receivedByPartyKey[endpoint.partyKey]
             for id in endpoint.interactions {
                 let key = RouteKey(partyKey: endpoint.partyKey, interaction: id)
                 if let other = routes[key] {
@@ -108,7 +113,7 @@ public struct DirectoryValidator: Sendable {
                 } else {
                     routes[key] = endpoint.cpaID
                 }
-                if !providers.isEmpty && !providers.contains(where: { $0.receives.contains(id) }) {
+                if let received, !received.contains(id) {
                     report(ref, "interactions", .endpointInteractionNotReceived,
                            "serves \(id) but no active system with party key \(endpoint.partyKey) lists it under receives")
                 }
@@ -164,4 +169,9 @@ public struct RouteKey: Hashable, Sendable {
         self.partyKey = partyKey
         self.interaction = interaction
     }
+}
+
+extension String {
+    /// Empty or only spaces and tabs.
+    var isBlank: Bool { utf8.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } }
 }

@@ -17,22 +17,23 @@ public struct AuthorisePhase: Sendable {
     }
 
     public func run(_ context: inout ExchangeContext) throws(ProxyRefusal) {
-        guard let headers = context.headers, let interaction = context.interaction, let target = context.target else {
+        guard let headers = context.headers, let slot = context.slot, let target = context.target else {
             preconditionFailure("authorise runs after validate")
         }
+        let interaction = slot.interaction
         let snapshot = context.snapshot
-        guard let sender = context.sender ?? snapshot.system(headers.from), sender.sends.contains(interaction.id) else {
+        guard let sender = context.sender ?? snapshot.routableSystem(headers.from), sender.sends(slot) else {
             throw .asidCheckFailed(from: headers.from)
         }
         context.sender = sender
-        context.record.fromODS = sender.ods.rawValue
-        guard let receiver = snapshot.system(headers.to) else { throw .unknownReceiver(headers.to) }
+        context.record.fromODS = sender.system.ods.rawValue
+        guard let receiver = snapshot.routableSystem(headers.to) else { throw .unknownReceiver(headers.to) }
         context.receiver = receiver
-        context.record.toODS = receiver.ods.rawValue
-        guard receiver.receives.contains(interaction.id), let endpoint = snapshot.endpoint(partyKey: receiver.partyKey, interaction: interaction.id) else {
+        context.record.toODS = receiver.system.ods.rawValue
+        guard receiver.receives(slot), let endpoint = snapshot.endpoint(partyKey: receiver.system.partyKey, slot: slot) else {
             throw .receiverCheckFailed(headers.to)
         }
-        if enforceSharingAgreements && !snapshot.sharingAllows(from: sender, to: receiver, interaction: interaction.id) {
+        if enforceSharingAgreements && !snapshot.sharingAllows(from: sender, to: receiver, slot: slot) {
             throw .sharingCheckFailed(from: headers.from, to: headers.to)
         }
         context.endpoint = endpoint

@@ -19,9 +19,11 @@ public struct ExchangeContext: Sendable {
     public var method: HTTPMethodName?
     public var target: TargetURL?
     public var headers: SSPHeaders?
-    public var sender: AccreditedSystem?
-    public var receiver: AccreditedSystem?
-    public var interaction: Interaction?
+    public var sender: RoutableSystem?
+    public var receiver: RoutableSystem?
+    /// The declared interaction's catalogue entry.
+    public var slot: CatalogueSlot?
+    public var interaction: Interaction? { slot?.interaction }
     public var endpoint: Endpoint?
     /// The FHIR request below the endpoint's service root: path and query.
     public var fhirRequest: Substring?

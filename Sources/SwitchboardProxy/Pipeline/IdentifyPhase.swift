@@ -13,10 +13,10 @@ public struct IdentifyPhase: Sendable {
         let values = context.head.headers[SSPHeaders.from]
         guard values.count == 1, let from = try? SSPHeaders.sender(context.head.headers) else { return }
         context.record.fromASID = from.rawValue
-        guard let system = context.snapshot.system(from) else { return }
-        context.sender = system
-        context.record.fromODS = system.ods.rawValue
-        guard let registered = system.certificateFQDN, let presented = certificate.fqdn,
+        guard let sender = context.snapshot.routableSystem(from) else { return }
+        context.sender = sender
+        context.record.fromODS = sender.system.ods.rawValue
+        guard let registered = sender.system.certificateFQDN, let presented = certificate.fqdn,
               registered.caseInsensitiveCompare(presented) == .orderedSame
         else { throw .certificateMismatch(from: from) }
     }

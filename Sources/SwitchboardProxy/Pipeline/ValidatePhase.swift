@@ -29,10 +29,11 @@ public struct ValidatePhase: Sendable {
         context.record.fromASID = from.rawValue
         context.record.toASID = headers.to.rawValue
         context.record.interaction = headers.interaction.rawValue
-        guard let interaction = context.snapshot.interaction(headers.interaction) else {
+        guard let slot = context.snapshot.catalogueSlot(headers.interaction) else {
             throw .interactionNotInCatalogue(headers.interaction)
         }
-        context.interaction = interaction
+        context.slot = slot
+        let interaction = slot.interaction
         let target = try TargetURL(requestTarget: context.head.uri)
         context.target = target
         context.record.targetURL = target.url
