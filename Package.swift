@@ -66,6 +66,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,6 +123,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardApp",
+                "SwitchboardAudit",
                 "SwitchboardDirectory",
                 "SwitchboardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,6 +162,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardAuditTests",
+            dependencies: ["SwitchboardAudit", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

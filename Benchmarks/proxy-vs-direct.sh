@@ -45,6 +45,7 @@ pki provider provider-ca localhost serverAuth
 
 # The provider: nginx, one worker, the slot-search Bundle for any path.
 mkdir -p "$WORK/www"
+chmod 711 "$WORK"; chmod 755 "$WORK/www"
 cp ../shared/fixtures/gpconnect/search_for_free_slots_response_example.json "$WORK/www/slot.json"
 cat > "$WORK/provider.conf" <<NGINX
 worker_processes 1;
@@ -142,6 +143,7 @@ for target, round_, ticks, path in rows:
     p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
     p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if errors: print(f"!! {target} round {round_}: {errors.group(1)} non-2xx responses: figures are not valid")
     socket = re.search(r"Socket errors: .*", text)
     cpu = int(ticks) * tick / total * 1e6 if target == "switchboard" else float("nan")
     results.setdefault(target, []).append((rps, p50, p99))

@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 
 /// Keeps exchange records in memory (tests only): what was opened and what was completed.
 public final class InMemoryExchangeRecorder: ExchangeRecorder {
-    private let state = NIOLockedValueBox<(opened: [UUID], completed: [ExchangeRecord])>(([], []))
+    private let state = NIOLockedValueBox<(opened: [UUID], completed: [ExchangeRecord], deferred: [ExchangeRecord])>(([], [], []))
     private let failure = NIOLockedValueBox<(any Error)?>(nil)
 
     /// Makes `open` and `complete` throw `error` (or succeed again with `nil`).
@@ -21,6 +21,13 @@ public final class InMemoryExchangeRecorder: ExchangeRecorder {
         if let error = failure.withLockedValue({ $0 }) { throw error }
         state.withLockedValue { $0.completed.append(record) }
     }
+
+    public func deferUntilRecovered(_ record: ExchangeRecord) {
+        state.withLockedValue { $0.deferred.append(record) }
+    }
+
+    /// Records kept for after an outage.
+    public var deferred: [ExchangeRecord] { state.withLockedValue { $0.deferred } }
 
     public var opened: [UUID] { state.withLockedValue { $0.opened } }
     public var completed: [ExchangeRecord] { state.withLockedValue { $0.completed } }

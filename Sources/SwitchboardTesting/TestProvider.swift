@@ -38,6 +38,7 @@ public final class TestProvider: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let received = NIOLockedValueBox<[ReceivedRequest]>([])
     private let closed = NIOLockedValueBox(0)
+    private let stopped = NIOLockedValueBox(false)
 
     /// Starts a provider on `127.0.0.1` with `certificate` and `privateKey` (PEM files).
     public init(certificate: String, privateKey: String, behaviour: @escaping @Sendable (ReceivedRequest) -> Action) async throws {
@@ -72,7 +73,9 @@ public final class TestProvider: Sendable {
     /// Every request received so far.
     public var requests: [ReceivedRequest] { received.withLockedValue { $0 } }
 
+    /// Stops listening and closes every connection; later calls do nothing.
     public func shutdown() async {
+        guard !stopped.withLockedValue({ stopped in defer { stopped = true }; return stopped }) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

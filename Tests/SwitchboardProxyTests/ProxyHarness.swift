@@ -19,6 +19,10 @@ final class ProxyHarness: Sendable {
     let pki: TestPKI
     let provider: TestProvider
     let recorder: InMemoryExchangeRecorder
+    /// The real audit store and writer, when the harness was asked for them.
+    let auditStore: SQLiteAuditStore?
+    let auditWriter: AuditWriter?
+    private let writerTask: Task<Void, any Error>?
     let directory: Directory
     let port: Int
     let practiceAddress: String
@@ -30,11 +34,12 @@ final class ProxyHarness: Sendable {
     /// Runs `body` against a fresh proxy, then stops everything.
     static func with(
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
+        audited: Bool = false,
         configure: (inout SwitchboardConfiguration) -> Void = { _ in },
         _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { folder in
-            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, configure: configure)
+            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited, configure: configure)
             do {
                 try await body(harness)
             } catch {
@@ -45,7 +50,7 @@ final class ProxyHarness: Sendable {
         }
     }
 
-    private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action,
+    private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,
                  configure: (inout SwitchboardConfiguration) -> Void) async throws {
         self.folder = folder
         pki = try TestPKI(folder: folder)
@@ -70,9 +75,20 @@ final class ProxyHarness: Sendable {
         recorder = InMemoryExchangeRecorder()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
+        if audited {
+            let store = try SQLiteAuditStore(path: folder.appendingPathComponent("audit.sqlite").path, busyTimeoutSeconds: 0.2)
+            let writer = AuditWriter(store: store, settings: .init(node: "test-node", recoveryInterval: .milliseconds(50)), logger: logger)
+            auditStore = store
+            auditWriter = writer
+            writerTask = Task { try await writer.run() }
+        } else {
+            auditStore = nil
+            auditWriter = nil
+            writerTask = nil
+        }
         let assembly = ProxyAssembly(configuration: configuration)
         upstream = try assembly.makeUpstreamClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder,
+        server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: auditWriter ?? recorder,
                                          eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let server = self.server
         serverTask = Task { try await server.run() }
@@ -92,6 +108,8 @@ final class ProxyHarness: Sendable {
         serverTask.cancel()
         _ = try? await serverTask.value
         try? await upstream.shutdown()
+        writerTask?.cancel()
+        _ = try? await writerTask?.value
         await provider.shutdown()
     }
 

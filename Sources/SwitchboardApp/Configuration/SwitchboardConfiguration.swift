@@ -12,6 +12,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
     public var node: NodeConfiguration = .init()
     public var directory: DirectoryConfiguration = .init()
     public var proxy: ProxyConfiguration = .init()
+    public var audit: AuditConfiguration = .init()
     public var logging: LoggingConfiguration = .init()
 
     public init() {}
@@ -21,6 +22,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
         try node.validate()
         try directory.validate()
         try proxy.validate()
+        try audit.validate()
         try logging.validate()
     }
 }

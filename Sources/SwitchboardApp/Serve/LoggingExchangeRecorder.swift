@@ -11,6 +11,8 @@ public struct LoggingExchangeRecorder: ExchangeRecorder {
 
     public func open(_ record: ExchangeRecord) async throws {}
 
+    public func deferUntilRecovered(_ record: ExchangeRecord) {}
+
     public func complete(_ record: ExchangeRecord) async throws {
         logger.info("exchange", metadata: [
             "sb.exchange.id": "\(record.id)", "sb.trace.id": "\(record.traceID ?? "")", "sb.status": "\(record.status ?? 0)",

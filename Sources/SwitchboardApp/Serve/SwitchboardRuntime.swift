@@ -19,17 +19,27 @@ public enum SwitchboardRuntime {
             "sb.directory.systems": "\(directory.snapshot.tables.systems.count)",
             "sb.directory.endpoints": "\(directory.snapshot.tables.endpoints.count)",
         ])
-        let recorder = LoggingExchangeRecorder(logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let recorder: any ExchangeRecorder
+        if try configuration.audit.storeLocation == .off {
+            logger.critical("audit.store is off: exchanges are NOT recorded; use this for benchmarks and development only")
+            recorder = LoggingExchangeRecorder(logger: logger)
+        } else {
+            let writer = AuditWriter(store: try AuditOperations(configuration: configuration.audit).openStore(),
+                                     settings: .init(node: configuration.node.id, maximumBatch: configuration.audit.maximumBatch,
+                                                     recoveryInterval: .milliseconds(configuration.audit.recoveryIntervalMilliseconds)),
+                                     logger: logger)
+            services.append(.init(service: writer))
+            recorder = writer
+        }
         let upstream = try assembly.makeUpstreamClient(eventLoopGroup: eventLoopGroup)
         do {
             let server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder,
                                                  eventLoopGroup: eventLoopGroup, logger: logger)
             let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
                                                     logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [
-                .init(service: refresher),
-                .init(service: server),
-            ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services += [.init(service: refresher), .init(service: server)]
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
             try? await upstream.shutdown()

@@ -4,7 +4,7 @@ public import Foundation
 /// Bodies are never kept (they hold patient data); their SHA-256 is.
 public struct ExchangeRecord: Hashable, Sendable, Codable {
     /// How the exchange ended.
-    public enum Outcome: String, Hashable, Sendable, Codable {
+    public enum Outcome: String, Hashable, Sendable, Codable, CaseIterable {
         /// Opened, not yet completed (the request is with the provider).
         case inProgress = "in-progress"
         /// Forwarded and answered by the provider (whatever its status).

@@ -8,4 +8,8 @@ public protocol ExchangeRecorder: Sendable {
 
     /// Records the exchange's outcome (forwarded or refused, the only call for a refusal).
     func complete(_ record: ExchangeRecord) async throws
+
+    /// Keeps a record the store could not take (the proxy answered `503`, or cut a response
+    /// short) to write once the store recovers.
+    func deferUntilRecovered(_ record: ExchangeRecord)
 }

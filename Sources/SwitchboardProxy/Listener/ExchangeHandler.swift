@@ -127,6 +127,7 @@ public final class ExchangeHandler: Sendable {
             logger.error("audit store refused to open a record; answering 503", metadata: ["sb.error": "\(error)"])
             if body == .none { _ = try? await requests.next() } else { keepAlive = false }
             await refuse(.auditUnavailable, context: &context, outbound: outbound, keepAlive: keepAlive, logger: logger, record: false)
+            deferAnswered(.auditUnavailable, context: &context)
             return keepAlive
         }
         return await forward(&context, body: body, requests: &requests, outbound: outbound, keepAlive: keepAlive, logger: logger)
@@ -265,7 +266,13 @@ public final class ExchangeHandler: Sendable {
         }
         context.record.bytesOut = bytesOut
         if bytesOut > 0 { context.record.responseBodySHA256 = responseHash.hex }
-        guard await complete(&context, outcome: .forwarded, status: status, logger: logger) else { return false }
+        guard await complete(&context, outcome: .forwarded, status: status, logger: logger) else {
+            // Not durable, so the response's end is never sent: the consumer sees it cut short.
+            context.record.refusalPhase = ExchangePhase.audit.rawValue
+            context.record.refusalRule = ProxyRefusal.auditUnavailable.rule
+            recorder.deferUntilRecovered(context.record)
+            return false
+        }
         do {
             try await outbound.write(.end(nil))
         } catch {
@@ -292,11 +299,24 @@ public final class ExchangeHandler: Sendable {
             guard await complete(&context, outcome: outcome, status: refusal.status, logger: logger) else {
                 await writeRefusal(.auditUnavailable, id: context.record.id, head: context.head, traceID: context.headers?.traceID,
                                    outbound: outbound, keepAlive: false)
+                deferAnswered(.auditUnavailable, context: &context)
                 return
             }
         }
         await writeRefusal(refusal, id: context.record.id, head: context.head, traceID: context.headers?.traceID ?? Self.echoableTraceID(context.head),
                            outbound: outbound, keepAlive: keepAlive && !refusal.closesConnection)
+    }
+
+    /// Keeps, for after the outage, the record of an exchange answered because the store failed.
+    private func deferAnswered(_ refusal: ProxyRefusal, context: inout ExchangeContext) {
+        context.record.outcome = .refused
+        context.record.status = refusal.status
+        context.record.refusalPhase = refusal.phase.rawValue
+        context.record.refusalRule = refusal.rule
+        context.record.refusalToken = refusal.token
+        context.record.completedAt = Date()
+        context.record.durationMicroseconds = context.started.duration(to: .now).microseconds
+        recorder.deferUntilRecovered(context.record)
     }
 
     private func writeRefusal(_ refusal: ProxyRefusal, id: UUID, head: HTTPRequestHead?, traceID: String?, outbound: Outbound, keepAlive: Bool) async {
@@ -331,7 +351,7 @@ public final class ExchangeHandler: Sendable {
         record.outcome = .refused
         record.status = refusal.status
         record.completedAt = Date()
-        try? await recorder.complete(record)
+        do { try await recorder.complete(record) } catch { recorder.deferUntilRecovered(record) }
         await writeRefusal(refusal, id: record.id, head: nil, traceID: nil, outbound: outbound, keepAlive: false)
     }
 
@@ -349,7 +369,9 @@ public final class ExchangeHandler: Sendable {
         record.status = refusal.status
         record.completedAt = Date()
         let recorder = self.recorder
-        Task { try? await recorder.complete(record) }
+        Task {
+            do { try await recorder.complete(record) } catch { recorder.deferUntilRecovered(record) }
+        }
     }
 
     /// `/_status` and CORS pre-flight; `nil` when the request is an SSP exchange.
@@ -376,10 +398,11 @@ public final class ExchangeHandler: Sendable {
                          context: &context, outbound: outbound, keepAlive: keepAlive, logger: logger)
             return keepAlive
         }
-        context.record.outcome = .answered
-        context.record.status = 204
-        context.record.completedAt = Date()
-        try? await recorder.complete(context.record)
+        guard await complete(&context, outcome: .answered, status: 204, logger: logger) else {
+            await writeRefusal(.auditUnavailable, id: context.record.id, head: head, traceID: nil, outbound: outbound, keepAlive: false)
+            deferAnswered(.auditUnavailable, context: &context)
+            return false
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Access-Control-Allow-Origin", value: origin)
         headers.add(name: "Access-Control-Allow-Methods", value: HTTPMethodName.allCases.map(\.rawValue).joined(separator: ", "))

@@ -132,11 +132,22 @@ public struct JWTValidator: Sendable {
 
     /// Decodes unpadded base64url; refuses padding and other alphabets.
     static func base64URLDecode(_ text: Substring) -> Data? {
-        guard text.utf8.allSatisfy({ CharacterRules.isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let remainder = base64.utf8.count % 4
-        if remainder == 1 { return nil }
-        if remainder > 0 { base64 += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: base64)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 3)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"): bytes.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "/"))
+            case _ where CharacterRules.isAlphanumeric(byte): bytes.append(byte)
+            default: return nil
+            }
+        }
+        switch bytes.count % 4 {
+        case 1: return nil
+        case 2: bytes += [UInt8(ascii: "="), UInt8(ascii: "=")]
+        case 3: bytes.append(UInt8(ascii: "="))
+        default: break
+        }
+        return Data(base64Encoded: Data(bytes))
     }
 }

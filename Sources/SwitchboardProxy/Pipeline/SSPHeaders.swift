@@ -24,7 +24,7 @@ public struct SSPHeaders: Sendable, Hashable {
 
     /// Refuses duplicated singleton headers and names that imitate an SSP header with `_`.
     public static func checkNames(_ headers: HTTPHeaders) throws(ProxyRefusal) {
-        for name in singletons where headers[canonicalForm: name].count > 1 || headers[name].count > 1 {
+        for name in singletons where headers[name].count > 1 {
             throw .duplicateHeader(name)
         }
         for (name, _) in headers where name.utf8.contains(UInt8(ascii: "_")) {

@@ -1,0 +1,49 @@
+public import SwitchboardStorage
+
+/// Where exchange records are kept and for how long.
+public struct AuditConfiguration: Codable, Sendable, Equatable {
+    /// The audit store: `sqlite:<path>` (embedded; the default), or `off` — for benchmarks and
+    /// development only: exchanges are then logged but not recorded, and nothing is tamper-evident.
+    public var store: String = "sqlite:var/audit.sqlite"
+    /// `full` (the default) survives power loss: a record is on disk before the response it
+    /// audits is released. `normal` survives a process crash only; a machine failure may lose
+    /// the last records the consumer was already answered for.
+    public var synchronous: SQLiteSynchronous = .full
+    /// Records per group-commit transaction at most.
+    public var maximumBatch: Int = 512
+    /// Days a record is kept; `0` keeps every record (`switchboard audit prune` refuses).
+    public var retentionDays: Int = 0
+    /// How often a failed store is probed for recovery, in milliseconds.
+    public var recoveryIntervalMilliseconds: Int = 500
+
+    public init() {}
+
+    /// The parsed `store` setting.
+    public var storeLocation: AuditStoreLocation {
+        get throws(ConfigurationError) {
+            if store == "off" { return .off }
+            if store.hasPrefix("sqlite:"), store.count > "sqlite:".count {
+                return .sqlite(path: String(store.dropFirst("sqlite:".count)))
+            }
+            throw ConfigurationError(setting: "audit.store", message: "'\(store)' must be 'sqlite:<path>' or 'off'")
+        }
+    }
+
+    public func validate() throws(ConfigurationError) {
+        _ = try storeLocation
+        guard (1...10_000).contains(maximumBatch) else {
+            throw ConfigurationError(setting: "audit.maximumBatch", message: "\(maximumBatch) must be between 1 and 10000")
+        }
+        guard retentionDays >= 0 else { throw ConfigurationError(setting: "audit.retentionDays", message: "must not be negative") }
+        guard (10...60_000).contains(recoveryIntervalMilliseconds) else {
+            throw ConfigurationError(setting: "audit.recoveryIntervalMilliseconds", message: "\(recoveryIntervalMilliseconds) must be between 10 and 60000")
+        }
+    }
+}
+
+/// Where an audit store is.
+public enum AuditStoreLocation: Hashable, Sendable {
+    case sqlite(path: String)
+    /// No audit store (benchmarks and development only).
+    case off
+}

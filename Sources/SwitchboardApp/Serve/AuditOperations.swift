@@ -1,0 +1,19 @@
+public import SwitchboardAudit
+
+/// Opens the configured audit store (the CLI and the server share this).
+public struct AuditOperations: Sendable {
+    public let configuration: AuditConfiguration
+
+    public init(configuration: AuditConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func openStore() throws -> any AuditStore {
+        switch try configuration.storeLocation {
+        case .sqlite(let path):
+            return try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
+        case .off:
+            throw ConfigurationError(setting: "audit.store", message: "the audit store is off in this configuration")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+public import Foundation
+
+/// Which exchanges to read. Every filter is optional; set filters all apply.
+public struct AuditQuery: Sendable, Hashable {
+    /// Received at or after.
+    public var since: Date?
+    /// Received before.
+    public var until: Date?
+    public var traceID: String?
+    public var correlationID: String?
+    public var fromASID: String?
+    public var toASID: String?
+    /// Either side of the exchange.
+    public var asid: String?
+    /// Either side's organisation.
+    public var ods: String?
+    public var interaction: String?
+    public var status: Int?
+    public var outcome: ExchangeRecord.Outcome?
+    /// The requesting user's SDS user id (JWT).
+    public var userID: String?
+    public var resourceType: String?
+    public var resourceID: String?
+    public var node: String?
+    /// Page size, 1–1000.
+    public var limit: Int = 100
+    /// Continue after this cursor (from the previous page).
+    public var cursor: Int64?
+
+    public init() {}
+
+    /// The query parameters `GET /audit/exchanges` and `switchboard audit query` accept.
+    public static let parameterNames = [
+        "since", "until", "trace-id", "correlation-id", "from-asid", "to-asid", "asid", "ods", "interaction", "status", "outcome",
+        "user-id", "resource-type", "resource-id", "node", "limit", "cursor",
+    ]
+
+    /// Reads a query from named text parameters, refusing unknown names and bad values.
+    public init(parameters: [(String, String)]) throws(AuditQueryError) {
+        var seen = Set<String>()
+        for (name, value) in parameters {
+            guard Self.parameterNames.contains(name) else {
+                throw AuditQueryError(parameter: name, message: "unknown filter (known: \(Self.parameterNames.joined(separator: ", ")))")
+            }
+            guard seen.insert(name).inserted else { throw AuditQueryError(parameter: name, message: "given more than once") }
+            func text(_ maximum: Int = 256) throws(AuditQueryError) -> String {
+                guard !value.isEmpty, value.utf8.count <= maximum, value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+                    throw AuditQueryError(parameter: name, message: "must be 1 to \(maximum) printable characters")
+                }
+                return value
+            }
+            func parseASID() throws(AuditQueryError) -> String {
+                guard value.utf8.count == 12, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    throw AuditQueryError(parameter: name, message: "'\(value.prefix(40))' is not a 12-digit ASID")
+                }
+                return value
+            }
+            switch name {
+            case "since": since = try Self.date(value, parameter: name, endOfDay: false)
+            case "until": until = try Self.date(value, parameter: name, endOfDay: true)
+            case "trace-id": traceID = try text()
+            case "correlation-id": correlationID = try text()
+            case "from-asid": fromASID = try parseASID()
+            case "to-asid": toASID = try parseASID()
+            case "asid": asid = try parseASID()
+            case "ods":
+                guard (3...10).contains(value.utf8.count), value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else {
+                    throw AuditQueryError(parameter: name, message: "'\(value.prefix(40))' is not an ODS code")
+                }
+                ods = value
+            case "interaction":
+                guard value.hasPrefix("urn:nhs:names:services:") else { throw AuditQueryError(parameter: name, message: "must be an interaction URN") }
+                interaction = try text()
+            case "status":
+                guard let code = Int(value), (100...599).contains(code) else { throw AuditQueryError(parameter: name, message: "'\(value.prefix(40))' is not an HTTP status") }
+                status = code
+            case "outcome":
+                guard let parsed = ExchangeRecord.Outcome(rawValue: value) else {
+                    throw AuditQueryError(parameter: name, message: "must be one of \(ExchangeRecord.Outcome.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                outcome = parsed
+            case "user-id": userID = try text()
+            case "resource-type": resourceType = try text(64)
+            case "resource-id": resourceID = try text(64)
+            case "node": node = try text(64)
+            case "limit":
+                guard let number = Int(value), (1...1000).contains(number) else { throw AuditQueryError(parameter: name, message: "must be 1 to 1000") }
+                limit = number
+            case "cursor":
+                guard let number = Int64(value), number > 0 else { throw AuditQueryError(parameter: name, message: "is not a cursor from a previous page") }
+                cursor = number
+            default: break
+            }
+        }
+        if let since, let until, since >= until {
+            throw AuditQueryError(parameter: "until", message: "must be after since")
+        }
+    }
+
+    /// `2026-11-26` (the day's start, or its end for `until`) or an ISO 8601 date-time.
+    static func date(_ text: String, parameter: String, endOfDay: Bool) throws(AuditQueryError) -> Date {
+        if text.utf8.count == 10, let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) {
+            return endOfDay ? day.addingTimeInterval(86_400) : day
+        }
+        if let instant = try? Date(text, strategy: .iso8601) { return instant }
+        if let instant = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return instant }
+        throw AuditQueryError(parameter: parameter, message: "'\(text.prefix(40))' is not a date (2026-11-26) or an ISO 8601 time (2026-11-26T14:00:00Z)")
+    }
+}
+
+/// A query parameter that cannot be used, with why.
+public struct AuditQueryError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var parameter: String
+    public var message: String
+
+    public var description: String { "\(parameter): \(message)" }
+}
+
+/// One page of exchanges.
+public struct AuditPage: Sendable {
+    public var records: [ExchangeRecord]
+    /// Pass as `cursor` for the next page; `nil` when this is the last.
+    public var nextCursor: Int64?
+}

@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+
+/// How an audit row is laid out, hashed and read back; shared by every SQL store.
+///
+/// A row's hash is SHA-256 over the previous row's hash (hex) and the row's canonical form: every
+/// column below except the hash itself, each written as `<byte count>:<text>` (or `-` when
+/// absent), so no value can be mistaken for another.
+public enum AuditRowCoding {
+    /// A column value, independent of the database driver.
+    public enum Value: Hashable, Sendable {
+        case text(String)
+        case integer(Int64)
+        case null
+
+        var canonical: String {
+            switch self {
+            case .text(let text): "\(text.utf8.count):\(text)"
+            case .integer(let value): "i:\(value)"
+            case .null: "-"
+            }
+        }
+    }
+
+    /// The hash a chain starts from.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Content columns, in canonical order (the chain columns `node`, `node_seq`, `prev_hash`
+    /// come first in the hash; `hash` is not hashed).
+    public static let contentColumns = [
+        "kind", "exchange_id", "received_us", "completed_us", "duration_us", "upstream_us", "client_address", "certificate_subject",
+        "certificate_fqdn", "trace_id", "correlation_id", "from_asid", "from_ods", "to_asid", "to_ods", "interaction", "method",
+        "target_url", "status", "outcome", "refusal_phase", "refusal_rule", "refusal_token", "bytes_in", "bytes_out",
+        "request_sha256", "response_sha256", "user_id", "user_role", "user_name", "org_ods", "org_name", "device", "reason",
+        "scope", "issuer", "resource_type", "resource_id", "response_location", "response_etag",
+    ]
+
+    /// Every column of `audit_record` but `seq`, in insert order.
+    public static let insertColumns = ["node", "node_seq", "prev_hash"] + contentColumns + ["hash"]
+
+    static func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+    static func date(_ microseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
+
+    /// The content column values of an entry, in ``contentColumns`` order.
+    public static func content(_ entry: AuditEntry) -> [Value] {
+        let r = entry.record
+        func text(_ value: String?) -> Value { value.map(Value.text) ?? .null }
+        func int(_ value: Int64?) -> Value { value.map(Value.integer) ?? .null }
+        let p = r.requestingParty
+        return [
+            .text(entry.kind.rawValue), .text(r.id.uuidString.lowercased()), .integer(microseconds(r.receivedAt)),
+            int(r.completedAt.map(microseconds)), int(r.durationMicroseconds), int(r.upstreamMicroseconds), .text(r.clientAddress),
+            text(r.certificateSubject), text(r.certificateFQDN), text(r.traceID), text(r.correlationID), text(r.fromASID), text(r.fromODS),
+            text(r.toASID), text(r.toODS), text(r.interaction), .text(r.method), .text(r.targetURL), int(r.status.map(Int64.init)),
+            .text(r.outcome.rawValue), text(r.refusalPhase), text(r.refusalRule), text(r.refusalToken), .integer(r.bytesIn), .integer(r.bytesOut),
+            text(r.requestBodySHA256), text(r.responseBodySHA256), text(p.userID), text(p.userRoleProfileID), text(p.userName),
+            text(p.organisationODS), text(p.organisationName), text(p.device), text(p.reasonForRequest), text(p.requestedScope), text(p.issuer),
+            text(r.resourceType), text(r.resourceID), text(r.responseLocation), text(r.responseETag),
+        ]
+    }
+
+    /// The row's hash: SHA-256 of the previous hash and the canonical form.
+    public static func hash(node: String, nodeSequence: Int64, previous: String, content: [Value]) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(previous.utf8))
+        var canonical = Value.text(node).canonical + "|" + Value.integer(nodeSequence).canonical
+        for value in content { canonical += "|" + value.canonical }
+        hasher.update(data: Data(canonical.utf8))
+        return hasher.finalize().map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// Reads a record back from its content columns (`text(i)` / `integer(i)` read content column `i`).
+    public static func record(node: String, text: (Int) -> String?, integer: (Int) -> Int64?) -> (AuditEntry.Kind, ExchangeRecord)? {
+        guard let kind = text(0).flatMap(AuditEntry.Kind.init), let id = text(1).flatMap(UUID.init(uuidString:)),
+              let received = integer(2), let outcome = text(19).flatMap(ExchangeRecord.Outcome.init) else { return nil }
+        var record = ExchangeRecord(id: id, node: node, receivedAt: date(received), clientAddress: text(6) ?? "", method: text(16) ?? "",
+                                    targetURL: text(17) ?? "")
+        record.completedAt = integer(3).map(date)
+        record.durationMicroseconds = integer(4)
+        record.upstreamMicroseconds = integer(5)
+        record.certificateSubject = text(7)
+        record.certificateFQDN = text(8)
+        record.traceID = text(9)
+        record.correlationID = text(10)
+        record.fromASID = text(11)
+        record.fromODS = text(12)
+        record.toASID = text(13)
+        record.toODS = text(14)
+        record.interaction = text(15)
+        record.status = integer(18).map(Int.init)
+        record.outcome = outcome
+        record.refusalPhase = text(20)
+        record.refusalRule = text(21)
+        record.refusalToken = text(22)
+        record.bytesIn = integer(23) ?? 0
+        record.bytesOut = integer(24) ?? 0
+        record.requestBodySHA256 = text(25)
+        record.responseBodySHA256 = text(26)
+        record.requestingParty.userID = text(27)
+        record.requestingParty.userRoleProfileID = text(28)
+        record.requestingParty.userName = text(29)
+        record.requestingParty.organisationODS = text(30)
+        record.requestingParty.organisationName = text(31)
+        record.requestingParty.device = text(32)
+        record.requestingParty.reasonForRequest = text(33)
+        record.requestingParty.requestedScope = text(34)
+        record.requestingParty.issuer = text(35)
+        record.resourceType = text(36)
+        record.resourceID = text(37)
+        record.responseLocation = text(38)
+        record.responseETag = text(39)
+        return (kind, record)
+    }
+}

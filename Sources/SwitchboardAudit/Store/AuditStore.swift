@@ -1,0 +1,62 @@
+public import Foundation
+
+/// Where exchange records are kept: an append-only log with one hash chain per node. SQLite and
+/// PostgreSQL implement it; nothing above this protocol knows which.
+///
+/// Records are never changed in place: an exchange is *opened* (one row) and later *completed*
+/// or marked *interrupted* (another row); its record is its latest row.
+public protocol AuditStore: Sendable {
+    /// Appends `entries` to `node`'s chain, in order, in one durable transaction.
+    func append(_ entries: [AuditEntry], node: String) async throws
+
+    /// Checks the store can take a write now (used to notice it has recovered).
+    func probe() async throws
+
+    /// Appends an `interrupted` row for each exchange `node` opened and never completed (a crash).
+    func interruptOpenExchanges(node: String, at: Date) async throws -> Int
+
+    /// Exchanges matching `query`, newest first, one page.
+    func exchanges(_ query: AuditQuery) async throws -> AuditPage
+
+    /// One exchange's record.
+    func exchange(id: UUID) async throws -> ExchangeRecord?
+
+    /// Walks every node's chain (or one node's).
+    func verify(node: String?) async throws -> ChainVerification
+
+    /// Folds every exchange matching `query` (its paging ignored) into `initial`, oldest first,
+    /// without holding them all in memory.
+    func reduceExchanges<Result: Sendable>(_ query: AuditQuery, into initial: Result,
+                                           _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result
+
+    /// Removes rows received before `cutoff`, recording in each chain where it was cut.
+    func prune(before cutoff: Date, actor: String) async throws -> PruneResult
+}
+
+/// One row to append: a record and what it says about the exchange.
+public struct AuditEntry: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case open, complete, interrupted
+    }
+
+    public var kind: Kind
+    public var record: ExchangeRecord
+
+    public init(kind: Kind, record: ExchangeRecord) {
+        self.kind = kind
+        self.record = record
+    }
+}
+
+/// What `prune` did.
+public struct PruneResult: Sendable, Hashable, Codable {
+    public var removed: Int
+    /// Per node: the sequence number the chain now starts after, and the hash it continues from.
+    public var anchors: [String: ChainAnchor]
+}
+
+/// Where a node's chain starts after a prune.
+public struct ChainAnchor: Sendable, Hashable, Codable {
+    public var afterSequence: Int64
+    public var hash: String
+}

@@ -1,0 +1,329 @@
+public import Foundation
+import GRDB
+public import SwitchboardStorage
+
+/// The embedded audit store: its own SQLite file (WAL, `synchronous=FULL` by default), rows
+/// that triggers refuse to update or delete (only `prune` may delete, through a gate it opens
+/// and closes inside its own transaction), and an index for every query filter.
+public final class SQLiteAuditStore: AuditStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// - Parameter busyTimeoutSeconds: how long a write waits for a lock another process holds
+    ///   before the store counts as failing.
+    public init(path: String, synchronous: SQLiteSynchronous = .full, busyTimeoutSeconds: Double = 2) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        pool = try SQLiteDatabase.openPool(path: path, synchronous: synchronous, busyTimeoutSeconds: busyTimeoutSeconds, label: "switchboard.audit")
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 audit") { db in
+            let content = AuditRowCoding.contentColumns.map { column -> String in
+                switch column {
+                case "received_us", "completed_us", "duration_us", "upstream_us", "status", "bytes_in", "bytes_out": "\(column) INTEGER"
+                default: "\(column) TEXT"
+                }
+            }.joined(separator: ",\n    ")
+            try db.execute(sql: """
+                CREATE TABLE audit_record (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    node TEXT NOT NULL,
+                    node_seq INTEGER NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    \(content),
+                    hash TEXT NOT NULL,
+                    UNIQUE (node, node_seq));
+                CREATE INDEX audit_exchange ON audit_record(exchange_id, seq);
+                CREATE INDEX audit_received ON audit_record(received_us);
+                CREATE INDEX audit_trace ON audit_record(trace_id);
+                CREATE INDEX audit_correlation ON audit_record(correlation_id);
+                CREATE INDEX audit_from_asid ON audit_record(from_asid, received_us);
+                CREATE INDEX audit_to_asid ON audit_record(to_asid, received_us);
+                CREATE INDEX audit_from_ods ON audit_record(from_ods, received_us);
+                CREATE INDEX audit_to_ods ON audit_record(to_ods, received_us);
+                CREATE INDEX audit_interaction ON audit_record(interaction, received_us);
+                CREATE INDEX audit_status ON audit_record(status, received_us);
+                CREATE INDEX audit_outcome ON audit_record(outcome, received_us);
+                CREATE INDEX audit_user ON audit_record(user_id, received_us);
+                CREATE INDEX audit_resource ON audit_record(resource_type, resource_id);
+                CREATE TABLE audit_chain_anchor (
+                    node TEXT PRIMARY KEY NOT NULL, after_node_seq INTEGER NOT NULL, hash TEXT NOT NULL,
+                    pruned_at_us INTEGER NOT NULL, pruned_by TEXT NOT NULL);
+                CREATE TABLE audit_prune_gate (id INTEGER PRIMARY KEY CHECK (id = 1), open INTEGER NOT NULL);
+                INSERT INTO audit_prune_gate (id, open) VALUES (1, 0);
+                CREATE TABLE audit_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at_us INTEGER NOT NULL);
+                INSERT INTO audit_heartbeat (id, at_us) VALUES (1, 0);
+                CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_record
+                    BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+                CREATE TRIGGER audit_record_no_delete BEFORE DELETE ON audit_record
+                    WHEN (SELECT open FROM audit_prune_gate WHERE id = 1) = 0
+                    BEGIN SELECT RAISE(ABORT, 'audit records are append-only; use switchboard audit prune'); END;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Writing
+
+    public func append(_ entries: [AuditEntry], node: String) async throws {
+        guard !entries.isEmpty else { return }
+        try checkFile()
+        let columns = AuditRowCoding.insertColumns
+        let sql = "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        try await pool.write { db in
+            var (sequence, previous) = try Self.head(db, node: node)
+            let statement = try db.cachedStatement(sql: sql)
+            for entry in entries {
+                sequence += 1
+                let content = AuditRowCoding.content(entry)
+                let hash = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: previous, content: content)
+                var values: [DatabaseValue] = [node.databaseValue, sequence.databaseValue, previous.databaseValue]
+                values.reserveCapacity(columns.count)
+                values += content.map(\.databaseValue)
+                values.append(hash.databaseValue)
+                try statement.execute(arguments: StatementArguments(values))
+                previous = hash
+            }
+        }
+    }
+
+    /// The last sequence number and hash of `node`'s chain (or its anchor, or genesis).
+    static func head(_ db: Database, node: String) throws -> (Int64, String) {
+        if let row = try Row.fetchOne(db, sql: "SELECT node_seq, hash FROM audit_record WHERE node = ? ORDER BY node_seq DESC LIMIT 1", arguments: [node]) {
+            return (row[0], row[1])
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT after_node_seq, hash FROM audit_chain_anchor WHERE node = ?", arguments: [node]) {
+            return (row[0], row[1])
+        }
+        return (0, AuditRowCoding.genesis)
+    }
+
+    /// A database file that was removed or replaced while open would swallow writes unseen.
+    private func checkFile() throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw AuditStoreError.fileMissing(path)
+        }
+    }
+
+    public func probe() async throws {
+        try checkFile()
+        let now = AuditRowCoding.microseconds(Date())
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE audit_heartbeat SET at_us = ? WHERE id = 1", arguments: [now])
+        }
+    }
+
+    public func interruptOpenExchanges(node: String, at date: Date) async throws -> Int {
+        let open = try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(AuditRowCoding.contentColumns.joined(separator: ", ")) FROM audit_record r
+                WHERE r.node = ? AND r.kind = 'open'
+                  AND NOT EXISTS (SELECT 1 FROM audit_record later WHERE later.exchange_id = r.exchange_id AND later.seq > r.seq)
+                ORDER BY r.seq
+                """, arguments: [node]).compactMap { row in
+                AuditRowCoding.record(node: node, text: { row[$0] }, integer: { row[$0] })?.1
+            }
+        }
+        guard !open.isEmpty else { return 0 }
+        let entries = open.map { record -> AuditEntry in
+            var record = record
+            record.outcome = .interrupted
+            record.completedAt = date
+            return AuditEntry(kind: .interrupted, record: record)
+        }
+        try await append(entries, node: node)
+        return entries.count
+    }
+
+    // MARK: Reading
+
+    /// `WHERE` conditions and arguments for a query; rows are the latest of their exchange.
+    static func conditions(_ query: AuditQuery) -> (String, [any DatabaseValueConvertible]) {
+        var conditions = ["NOT EXISTS (SELECT 1 FROM audit_record later WHERE later.exchange_id = r.exchange_id AND later.seq > r.seq)"]
+        var arguments: [any DatabaseValueConvertible] = []
+        func add(_ condition: String, _ values: any DatabaseValueConvertible...) {
+            conditions.append(condition)
+            arguments += values
+        }
+        if let since = query.since { add("r.received_us >= ?", AuditRowCoding.microseconds(since)) }
+        if let until = query.until { add("r.received_us < ?", AuditRowCoding.microseconds(until)) }
+        if let value = query.traceID { add("r.trace_id = ?", value) }
+        if let value = query.correlationID { add("r.correlation_id = ?", value) }
+        if let value = query.fromASID { add("r.from_asid = ?", value) }
+        if let value = query.toASID { add("r.to_asid = ?", value) }
+        if let value = query.asid { add("(r.from_asid = ? OR r.to_asid = ?)", value, value) }
+        if let value = query.ods { add("(r.from_ods = ? OR r.to_ods = ?)", value, value) }
+        if let value = query.interaction { add("r.interaction = ?", value) }
+        if let value = query.status { add("r.status = ?", value) }
+        if let value = query.outcome { add("r.outcome = ?", value.rawValue) }
+        if let value = query.userID { add("r.user_id = ?", value) }
+        if let value = query.resourceType { add("r.resource_type = ?", value) }
+        if let value = query.resourceID { add("r.resource_id = ?", value) }
+        if let value = query.node { add("r.node = ?", value) }
+        if let value = query.cursor { add("r.seq < ?", value) }
+        return (conditions.joined(separator: " AND "), arguments)
+    }
+
+    static let selectColumns = "r.seq, r.node, " + AuditRowCoding.contentColumns.map { "r.\($0)" }.joined(separator: ", ")
+
+    static func decode(_ row: Row) -> (Int64, ExchangeRecord)? {
+        let node: String = row[1]
+        guard let (_, record) = AuditRowCoding.record(node: node, text: { row[$0 + 2] }, integer: { row[$0 + 2] }) else { return nil }
+        return (row[0], record)
+    }
+
+    public func exchanges(_ query: AuditQuery) async throws -> AuditPage {
+        let (conditions, arguments) = Self.conditions(query)
+        let limit = max(1, min(query.limit, 1000))
+        let statementArguments = StatementArguments((arguments + [limit + 1]).map { $0.databaseValue })
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) ORDER BY r.seq DESC LIMIT ?",
+                                        arguments: statementArguments)
+            let decoded = rows.compactMap(Self.decode)
+            let page = Array(decoded.prefix(limit))
+            return AuditPage(records: page.map(\.1), nextCursor: decoded.count > limit ? page.last?.0 : nil)
+        }
+    }
+
+    public func exchange(id: UUID) async throws -> ExchangeRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE r.exchange_id = ? ORDER BY r.seq DESC LIMIT 1",
+                             arguments: [id.uuidString.lowercased()]).flatMap(Self.decode)?.1
+        }
+    }
+
+    public func reduceExchanges<Result: Sendable>(_ query: AuditQuery, into initial: Result,
+                                                  _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result {
+        let (conditions, arguments) = Self.conditions(query)
+        let statementArguments = StatementArguments(arguments.map { $0.databaseValue })
+        return try await pool.read { db in
+            var result = initial
+            let cursor = try Row.fetchCursor(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) ORDER BY r.seq",
+                                             arguments: statementArguments)
+            while let row = try cursor.next() {
+                if let (_, record) = Self.decode(row) { update(&result, record) }
+            }
+            return result
+        }
+    }
+
+    // MARK: Verifying and pruning
+
+    public func verify(node: String?) async throws -> ChainVerification {
+        try await pool.read { db in
+            let nodes = try node.map { [$0] } ?? String.fetchAll(db, sql: "SELECT DISTINCT node FROM audit_record UNION SELECT node FROM audit_chain_anchor ORDER BY 1")
+            var chains: [ChainVerification.NodeChain] = []
+            let columns = ["node_seq", "prev_hash", "hash"] + AuditRowCoding.contentColumns
+            for node in nodes {
+                let anchor = try Row.fetchOne(db, sql: "SELECT after_node_seq, hash FROM audit_chain_anchor WHERE node = ?", arguments: [node])
+                var expectedSequence: Int64 = (anchor?[0] as Int64?) ?? 0
+                var previous: String = (anchor?[1] as String?) ?? AuditRowCoding.genesis
+                var chain = ChainVerification.NodeChain(node: node, records: 0, anchoredAfter: anchor?[0])
+                let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM audit_record WHERE node = ? ORDER BY node_seq",
+                                                 arguments: [node])
+                while let row = try cursor.next() {
+                    let sequence: Int64 = row[0]
+                    let storedPrevious: String = row[1]
+                    let storedHash: String = row[2]
+                    let exchangeID: String = row[4] ?? ""
+                    chain.records += 1
+                    if chain.firstSequence == nil { chain.firstSequence = sequence }
+                    chain.lastSequence = sequence
+                    guard chain.firstBad == nil else { continue }
+                    if sequence != expectedSequence + 1 {
+                        chain.firstBad = .init(node: node, sequence: sequence, exchangeID: exchangeID, reason: .missingRecords,
+                                               detail: "expected sequence \(expectedSequence + 1), found \(sequence): \(sequence - expectedSequence - 1) record(s) removed")
+                        continue
+                    }
+                    let content: [AuditRowCoding.Value] = AuditRowCoding.contentColumns.indices.map { index in
+                        let value = row[index + 3] as DatabaseValue
+                        switch value.storage {
+                        case .null: return .null
+                        case .int64(let number): return .integer(number)
+                        case .string(let text): return .text(text)
+                        case .double(let number): return .text("\(number)")
+                        case .blob(let data): return .text(String(decoding: data, as: UTF8.self))
+                        }
+                    }
+                    let computed = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: storedPrevious, content: content)
+                    if computed != storedHash {
+                        chain.firstBad = .init(node: node, sequence: sequence, exchangeID: exchangeID, reason: .contentAltered,
+                                               detail: "the record's content does not match its hash")
+                    } else if storedPrevious != previous {
+                        chain.firstBad = .init(node: node, sequence: sequence, exchangeID: exchangeID, reason: .brokenLink,
+                                               detail: "the record does not continue from the previous record's hash")
+                    }
+                    previous = storedHash
+                    expectedSequence = sequence
+                }
+                chains.append(chain)
+            }
+            return ChainVerification(chains: chains)
+        }
+    }
+
+    public func prune(before cutoff: Date, actor: String) async throws -> PruneResult {
+        let cutoffMicroseconds = AuditRowCoding.microseconds(cutoff)
+        let now = AuditRowCoding.microseconds(Date())
+        return try await pool.write { db in
+            var anchors: [String: ChainAnchor] = [:]
+            let nodes = try String.fetchAll(db, sql: "SELECT DISTINCT node FROM audit_record")
+            var removed = 0
+            try db.execute(sql: "UPDATE audit_prune_gate SET open = 1 WHERE id = 1")
+            for node in nodes {
+                // Cut each chain just before its first row received at or after the cutoff: every
+                // row removed is older than the cutoff, and the chain stays one unbroken run.
+                let firstKept = try Int64.fetchOne(db, sql: "SELECT MIN(node_seq) FROM audit_record WHERE node = ? AND received_us >= ?",
+                                                   arguments: [node, cutoffMicroseconds])
+                let cutSQL = firstKept == nil
+                    ? "SELECT node_seq, hash FROM audit_record WHERE node = ? ORDER BY node_seq DESC LIMIT 1"
+                    : "SELECT node_seq, hash FROM audit_record WHERE node = ? AND node_seq < ? ORDER BY node_seq DESC LIMIT 1"
+                let cutArguments: StatementArguments = firstKept.map { [node, $0] } ?? [node]
+                guard let last = try Row.fetchOne(db, sql: cutSQL, arguments: cutArguments) else { continue }
+                let sequence: Int64 = last[0]
+                let hash: String = last[1]
+                try db.execute(sql: "DELETE FROM audit_record WHERE node = ? AND node_seq <= ?", arguments: [node, sequence])
+                removed += db.changesCount
+                try db.execute(sql: """
+                    INSERT INTO audit_chain_anchor (node, after_node_seq, hash, pruned_at_us, pruned_by) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(node) DO UPDATE SET after_node_seq = excluded.after_node_seq, hash = excluded.hash,
+                        pruned_at_us = excluded.pruned_at_us, pruned_by = excluded.pruned_by
+                    """, arguments: [node, sequence, hash, now, actor])
+                anchors[node] = ChainAnchor(afterSequence: sequence, hash: hash)
+            }
+            try db.execute(sql: "UPDATE audit_prune_gate SET open = 0 WHERE id = 1")
+            return PruneResult(removed: removed, anchors: anchors)
+        }
+    }
+
+    /// The journal mode and `synchronous` level in force.
+    public func durabilityReport() throws -> (journalMode: String, writerSynchronous: Int, readerSynchronous: Int) {
+        try SQLiteDatabase.durabilityReport(pool)
+    }
+}
+
+/// Why the audit store cannot take records.
+public enum AuditStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    case fileMissing(String)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .fileMissing(let path): "the audit database \(path) is missing"
+        case .unavailable(let reason): "the audit store is unavailable: \(reason)"
+        }
+    }
+}
+
+extension AuditRowCoding.Value {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .text(let text): text.databaseValue
+        case .integer(let value): value.databaseValue
+        case .null: .null
+        }
+    }
+}

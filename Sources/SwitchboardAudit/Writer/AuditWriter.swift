@@ -1,0 +1,216 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// The proxy's ``ExchangeRecorder`` backed by an ``AuditStore``, with group commit: records
+/// submitted while a transaction is being made durable wait and go in the next one, so one
+/// `fsync` carries many exchanges. Each caller resumes only once its record is durable.
+///
+/// When the store fails, every waiting and new record is refused at once (the proxy answers
+/// `503` and forwards nothing) until a probe shows the store writable again. What the proxy
+/// answered during the outage is kept (up to a limit) and written on recovery, after any rows
+/// of a failed transaction that may or may not have been committed: the latest row of an
+/// exchange is its record.
+public final class AuditWriter: ExchangeRecorder, Service {
+    public struct Settings: Sendable {
+        public var node: String
+        /// Records per transaction at most.
+        public var maximumBatch: Int
+        /// How often a failed store is probed.
+        public var recoveryInterval: Duration
+        /// Records answered during an outage kept for writing on recovery.
+        public var maximumDeferred: Int
+
+        public init(node: String, maximumBatch: Int = 512, recoveryInterval: Duration = .milliseconds(500), maximumDeferred: Int = 100_000) {
+            self.node = node
+            self.maximumBatch = maximumBatch
+            self.recoveryInterval = recoveryInterval
+            self.maximumDeferred = maximumDeferred
+        }
+    }
+
+    private struct Waiting {
+        var entry: AuditEntry
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var queue: [Waiting] = []
+        var writing = false
+        var failure: String?
+        var deferred: [ExchangeRecord] = []
+        var droppedDeferred = 0
+        var wake: AsyncStream<Void>.Continuation?
+        var stopped = false
+    }
+
+    public let store: any AuditStore
+    public let settings: Settings
+    let logger: Logger
+    private let state = Mutex(State())
+    private let metrics = Mutex(AuditWriterStatistics())
+
+    public init(store: any AuditStore, settings: Settings, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.logger = logger
+    }
+
+    // MARK: ExchangeRecorder
+
+    public func open(_ record: ExchangeRecord) async throws {
+        try await submit(AuditEntry(kind: .open, record: record))
+    }
+
+    public func complete(_ record: ExchangeRecord) async throws {
+        try await submit(AuditEntry(kind: .complete, record: record))
+    }
+
+    public func deferUntilRecovered(_ record: ExchangeRecord) {
+        state.withLock { state in
+            if state.deferred.count < settings.maximumDeferred {
+                state.deferred.append(record)
+            } else {
+                state.droppedDeferred += 1
+            }
+        }
+    }
+
+    /// Whether the store is currently refusing records.
+    public var isFailing: Bool { state.withLock { $0.failure != nil } }
+
+    /// Counters for `/metrics`.
+    public var statistics: AuditWriterStatistics {
+        var statistics = metrics.withLock { $0 }
+        statistics.queueDepth = state.withLock { $0.queue.count }
+        return statistics
+    }
+
+    private func submit(_ entry: AuditEntry) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome: Result<AsyncStream<Void>.Continuation?, AuditStoreError> = state.withLock { state in
+                if let failure = state.failure { return .failure(.unavailable(failure)) }
+                if state.stopped { return .failure(.unavailable("shutting down")) }
+                state.queue.append(Waiting(entry: entry, continuation: continuation))
+                if state.writing { return .success(nil) }
+                state.writing = true
+                return .success(state.wake)
+            }
+            switch outcome {
+            case .failure(let error): continuation.resume(throwing: error)
+            case .success(let wake): wake?.yield()
+            }
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let pending = state.withLock { state -> Bool in
+            state.wake = wake
+            return state.writing
+        }
+        if pending { wake.yield() }
+        let recovered = try await store.interruptOpenExchanges(node: settings.node, at: Date())
+        if recovered > 0 {
+            logger.warning("marked exchanges left open by an earlier stop as interrupted", metadata: ["sb.audit.interrupted": "\(recovered)"])
+        }
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in wakeups { await self.drain() }
+                }
+                group.addTask { await self.recoverWhenFailing() }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            wake.finish()
+        }
+        await drain()
+        let abandoned = state.withLock { state -> [Waiting] in
+            state.stopped = true
+            defer { state.queue.removeAll() }
+            return state.queue
+        }
+        for waiting in abandoned { waiting.continuation.resume(throwing: AuditStoreError.unavailable("shutting down")) }
+    }
+
+    /// Writes queued records, a batch per transaction, until the queue is empty.
+    private func drain() async {
+        while true {
+            let batch: [Waiting] = state.withLock { state in
+                guard !state.queue.isEmpty, state.failure == nil else {
+                    state.writing = false
+                    return []
+                }
+                let count = min(state.queue.count, settings.maximumBatch)
+                defer { state.queue.removeFirst(count) }
+                return Array(state.queue.prefix(count))
+            }
+            guard !batch.isEmpty else { return }
+            let started = ContinuousClock.now
+            do {
+                try await store.append(batch.map(\.entry), node: settings.node)
+                let elapsed = started.duration(to: .now)
+                metrics.withLock { $0.recordCommit(records: batch.count, duration: elapsed) }
+                for waiting in batch { waiting.continuation.resume() }
+            } catch {
+                // The transaction's outcome is unknown; refuse everything until a probe succeeds.
+                logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: ["sb.error": "\(error)"])
+                let queued = state.withLock { state -> [Waiting] in
+                    state.failure = "\(error)"
+                    defer { state.queue.removeAll() }
+                    return state.queue
+                }
+                metrics.withLock { $0.failures += 1 }
+                for waiting in batch + queued { waiting.continuation.resume(throwing: AuditStoreError.unavailable("\(error)")) }
+            }
+        }
+    }
+
+    /// While the store is failing, probes it; on success writes what was deferred and reopens.
+    private func recoverWhenFailing() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.recoveryInterval)
+            guard state.withLock({ $0.failure != nil }) else { continue }
+            do {
+                try await store.probe()
+                let (deferred, dropped) = state.withLock { ($0.deferred, $0.droppedDeferred) }
+                try await store.append(deferred.map { AuditEntry(kind: .complete, record: $0) }, node: settings.node)
+                state.withLock { state in
+                    state.deferred.removeFirst(min(deferred.count, state.deferred.count))
+                    state.droppedDeferred -= dropped
+                    state.failure = nil
+                }
+                logger.notice("audit store recovered", metadata: ["sb.audit.deferred": "\(deferred.count)", "sb.audit.dropped": "\(dropped)"])
+                if dropped > 0 {
+                    logger.error("exchanges answered during the audit outage were not recorded (deferral limit reached)", metadata: ["sb.audit.dropped": "\(dropped)"])
+                }
+            } catch {
+                logger.debug("audit store still failing", metadata: ["sb.error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Figures about group commit, for `/metrics`.
+public struct AuditWriterStatistics: Sendable, Hashable {
+    public var commits = 0
+    public var records = 0
+    public var failures = 0
+    public var queueDepth = 0
+    /// Sum of commit durations, in seconds.
+    public var commitSeconds = 0.0
+    public var lastCommitSeconds = 0.0
+
+    mutating func recordCommit(records: Int, duration: Duration) {
+        commits += 1
+        self.records += records
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        commitSeconds += seconds
+        lastCommitSeconds = seconds
+    }
+}

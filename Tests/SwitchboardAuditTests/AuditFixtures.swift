@@ -1,0 +1,74 @@
+import Foundation
+import SwitchboardAudit
+import SwitchboardTesting
+
+/// Builds plausible exchange records for store tests.
+enum AuditFixtures {
+    static func record(
+        id: UUID = UUID(), node: String = "node-a", receivedAt: Date = Date(), trace: String = UUID().uuidString,
+        from: String = "200000000359", to: String = "918999198001", status: Int = 200, outcome: ExchangeRecord.Outcome = .forwarded,
+        rule: String? = nil, duration: Int64 = 1_500, resource: (String, String?)? = ("Slot", nil)
+    ) -> ExchangeRecord {
+        var record = ExchangeRecord(id: id, node: node, receivedAt: receivedAt, clientAddress: "127.0.0.1", method: "GET",
+                                    targetURL: "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect/Slot?status=free")
+        record.traceID = trace
+        record.fromASID = from
+        record.fromODS = "RYE"
+        record.toASID = to
+        record.toODS = "A81001"
+        record.interaction = "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1"
+        record.status = status
+        record.outcome = outcome
+        record.refusalRule = rule
+        record.completedAt = receivedAt.addingTimeInterval(Double(duration) / 1_000_000)
+        record.durationMicroseconds = duration
+        record.requestingParty.userID = "111222333444"
+        record.requestingParty.organisationODS = "RYE"
+        record.resourceType = resource?.0
+        record.resourceID = resource?.1
+        return record
+    }
+
+    /// Opens a store in `folder` with a short busy timeout.
+    static func store(_ folder: URL) throws -> SQLiteAuditStore {
+        try SQLiteAuditStore(path: folder.appendingPathComponent("audit.sqlite").path, busyTimeoutSeconds: 0.2)
+    }
+}
+
+/// Runs the sqlite3 command-line tool.
+@discardableResult
+func sqlite(_ path: String, _ sql: String) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [path, sql]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+/// Another process holding the database's write lock until `release()`.
+final class LockHolder: Sendable {
+    private let process: Process
+    private let input: Pipe
+
+    init(_ path: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path]
+        input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nINSERT INTO audit_heartbeat (id, at_us) VALUES (2, 0);\n".utf8))
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
+    func release() {
+        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import SwitchboardAudit
+import SwitchboardTesting
+import Testing
+
+@Suite struct SQLiteAuditStoreTests {
+    @Test func durabilityIsWALWithSynchronousFull() async throws {
+        try await withTemporaryDirectory { folder in
+            let report = try AuditFixtures.store(folder).durabilityReport()
+            #expect(report.journalMode == "wal")
+            #expect(report.writerSynchronous == 2)
+            #expect(report.readerSynchronous == 2)
+        }
+    }
+
+    @Test func anExchangesRecordIsItsLatestRow() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            var record = AuditFixtures.record(outcome: .inProgress)
+            record.status = nil
+            try await store.append([AuditEntry(kind: .open, record: record)], node: "node-a")
+            #expect(try await store.exchange(id: record.id)?.outcome == .inProgress)
+            record.outcome = .forwarded
+            record.status = 201
+            record.responseLocation = "Appointment/148"
+            try await store.append([AuditEntry(kind: .complete, record: record)], node: "node-a")
+            let found = try #require(try await store.exchange(id: record.id))
+            #expect(found.outcome == .forwarded)
+            #expect(found.status == 201)
+            #expect(found.responseLocation == "Appointment/148")
+            let page = try await store.exchanges(AuditQuery())
+            #expect(page.records.map(\.id) == [record.id])
+        }
+    }
+
+    @Test func rowsAreAppendOnly() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            try await store.append([AuditEntry(kind: .complete, record: AuditFixtures.record())], node: "node-a")
+            for statement in ["UPDATE audit_record SET status = 500", "DELETE FROM audit_record"] {
+                let result = try sqlite(store.path, statement)
+                #expect(result.status != 0)
+                #expect(result.output.contains("append-only"))
+            }
+        }
+    }
+
+    @Test func verifyConfirmsAnIntactChainPerNode() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            try await store.append((0..<20).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
+            try await store.append((0..<5).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record(node: "node-b")) }, node: "node-b")
+            let result = try await store.verify(node: nil)
+            #expect(result.isIntact)
+            #expect(result.chains.map(\.node) == ["node-a", "node-b"])
+            #expect(result.chains.map(\.records) == [20, 5])
+        }
+    }
+
+    /// Someone with the file: drops the trigger, then alters, deletes or swaps rows.
+    @Test(arguments: [
+        ("altered", "UPDATE audit_record SET status = 404 WHERE node_seq = 7", Int64(7), ChainVerification.BadRecord.Reason.contentAltered),
+        ("deleted", "DELETE FROM audit_record WHERE node_seq = 7", Int64(8), .missingRecords),
+        ("swapped", "UPDATE audit_record SET node_seq = CASE node_seq WHEN 7 THEN 1007 WHEN 8 THEN 7 END WHERE node_seq IN (7, 8); UPDATE audit_record SET node_seq = 8 WHERE node_seq = 1007",
+         Int64(7), .contentAltered),
+        ("re-hashed after altering", "UPDATE audit_record SET status = 404, hash = '00' || substr(hash, 3) WHERE node_seq = 7", Int64(7), .contentAltered),
+    ])
+    func verifyNamesTheFirstRecordThatDoesNotFit(_ name: String, _ tamper: String, _ sequence: Int64, _ reason: ChainVerification.BadRecord.Reason) async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            try await store.append((0..<12).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
+            let result = try sqlite(store.path, "DROP TRIGGER audit_record_no_update; DROP TRIGGER audit_record_no_delete; \(tamper)")
+            #expect(result.status == 0, "\(result.output)")
+            let verification = try await store.verify(node: "node-a")
+            #expect(!verification.isIntact, "\(name)")
+            #expect(verification.chains.first?.firstBad?.sequence == sequence, "\(name)")
+            #expect(verification.chains.first?.firstBad?.reason == reason, "\(name)")
+        }
+    }
+
+    @Test func pagingReturnsEachRecordOnce() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            let records = (0..<250).map { _ in AuditFixtures.record() }
+            try await store.append(records.prefix(120).map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
+            try await store.append(records.dropFirst(120).map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
+            var seen: [UUID] = []
+            var query = AuditQuery()
+            query.limit = 100
+            repeat {
+                let page = try await store.exchanges(query)
+                seen += page.records.map(\.id)
+                query.cursor = page.nextCursor
+            } while query.cursor != nil
+            #expect(seen.count == 250)
+            #expect(Set(seen) == Set(records.map(\.id)))
+            #expect(seen == records.map(\.id).reversed())
+        }
+    }
+
+    @Test func filtersFindOneBookingAndOneDay() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            let day = try Date("2026-11-20T10:00:00Z", strategy: .iso8601)
+            let booking = AuditFixtures.record(receivedAt: day, trace: "booking-trace", status: 201, resource: ("Appointment", nil))
+            var created = booking
+            created.responseLocation = "Appointment/148"
+            let cancel = AuditFixtures.record(receivedAt: day.addingTimeInterval(3600), to: "918999198004", resource: ("Appointment", "148"))
+            let other = AuditFixtures.record(receivedAt: day.addingTimeInterval(86_400 * 2), status: 403, outcome: .refused, rule: "ASID_CHECK_FAILED")
+            try await store.append([created, cancel, other].map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
+
+            func ids(_ parameters: [(String, String)]) async throws -> [UUID] {
+                try await store.exchanges(try AuditQuery(parameters: parameters)).records.map(\.id)
+            }
+            #expect(try await ids([("trace-id", "booking-trace")]) == [booking.id])
+            #expect(try await ids([("resource-type", "Appointment"), ("resource-id", "148")]) == [cancel.id])
+            #expect(try await ids([("asid", "918999198004"), ("since", "2026-11-20"), ("until", "2026-11-20")]) == [cancel.id])
+            #expect(try await ids([("asid", "918999198001"), ("since", "2026-11-20"), ("until", "2026-11-20")]) == [booking.id])
+            #expect(try await ids([("outcome", "refused")]) == [other.id])
+            #expect(try await ids([("status", "403")]) == [other.id])
+            #expect(try await ids([("ods", "RYE"), ("user-id", "111222333444")]).count == 3)
+        }
+    }
+
+    @Test(arguments: [
+        ([("asid", "12345")], "asid: '12345' is not a 12-digit ASID"),
+        ([("since", "yesterday")], "since: 'yesterday' is not a date (2026-11-26) or an ISO 8601 time (2026-11-26T14:00:00Z)"),
+        ([("status", "999")], "status: '999' is not an HTTP status"),
+        ([("outcome", "lost")], "outcome: must be one of in-progress, forwarded, refused, upstream-failed, upstream-timeout, client-closed, answered, interrupted"),
+        ([("colour", "red")], "colour: unknown filter (known: \(AuditQuery.parameterNames.joined(separator: ", ")))"),
+        ([("since", "2026-11-21"), ("until", "2026-11-20")], "until: must be after since"),
+        ([("limit", "0")], "limit: must be 1 to 1000"),
+    ])
+    func badFiltersAreRefusedWithTheirReason(_ parameters: [(String, String)], _ message: String) {
+        #expect(throws: AuditQueryError.self) { try AuditQuery(parameters: parameters) }
+        do { _ = try AuditQuery(parameters: parameters) } catch { #expect(error.description == message) }
+    }
+
+    @Test func openExchangesAreMarkedInterrupted() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            let open = AuditFixtures.record(outcome: .inProgress)
+            let done = AuditFixtures.record()
+            try await store.append([AuditEntry(kind: .open, record: open), AuditEntry(kind: .open, record: done), AuditEntry(kind: .complete, record: done)], node: "node-a")
+            #expect(try await store.interruptOpenExchanges(node: "node-a", at: Date()) == 1)
+            #expect(try await store.exchange(id: open.id)?.outcome == .interrupted)
+            #expect(try await store.exchange(id: done.id)?.outcome == .forwarded)
+            #expect(try await store.interruptOpenExchanges(node: "node-a", at: Date()) == 0)
+            #expect(try await store.verify(node: nil).isIntact)
+        }
+    }
+
+    @Test func pruneKeepsTheRestVerifiable() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            let old = Date().addingTimeInterval(-40 * 86_400)
+            try await store.append((0..<30).map { AuditEntry(kind: .complete, record: AuditFixtures.record(receivedAt: old.addingTimeInterval(Double($0)))) }, node: "node-a")
+            try await store.append((0..<10).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
+            let result = try await store.prune(before: Date().addingTimeInterval(-30 * 86_400), actor: "cli:auditor")
+            #expect(result.removed == 30)
+            #expect(result.anchors["node-a"]?.afterSequence == 30)
+            let verification = try await store.verify(node: nil)
+            #expect(verification.isIntact)
+            #expect(verification.chains.first?.anchoredAfter == 30)
+            #expect(verification.chains.first?.records == 10)
+            try await store.append([AuditEntry(kind: .complete, record: AuditFixtures.record())], node: "node-a")
+            #expect(try await store.verify(node: nil).isIntact)
+            #expect(try sqlite(store.path, "DELETE FROM audit_record").output.contains("append-only"))
+        }
+    }
+
+    @Test func auditEventBundleIsFHIR() async throws {
+        var record = AuditFixtures.record(status: 201, resource: ("Appointment", nil))
+        record.method = "POST"
+        record.responseLocation = "Appointment/148"
+        record.requestingParty.userName = "Claire Jones"
+        record.requestingParty.reasonForRequest = "directcare"
+        let data = try AuditExport.fhirBundle([record])
+        let bundle = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(bundle["resourceType"] as? String == "Bundle")
+        #expect(bundle["type"] as? String == "searchset")
+        let entry = try #require((bundle["entry"] as? [[String: Any]])?.first)
+        let event = try #require(entry["resource"] as? [String: Any])
+        #expect(event["resourceType"] as? String == "AuditEvent")
+        #expect((event["type"] as? [String: Any])?["code"] as? String == "rest")
+        #expect(event["action"] as? String == "C")
+        #expect(event["outcome"] as? String == "0")
+        #expect(event["recorded"] as? String != nil)
+        let agents = try #require(event["agent"] as? [[String: Any]])
+        #expect(agents.allSatisfy { $0["requestor"] is Bool })
+        #expect(agents.contains { ($0["userId"] as? [String: Any])?["value"] as? String == "111222333444" })
+        #expect(((event["source"] as? [String: Any])?["identifier"] as? [String: Any])?["value"] as? String == "node-a")
+        let entities = try #require(event["entity"] as? [[String: Any]])
+        #expect(entities.contains { ($0["reference"] as? [String: Any])?["reference"] as? String == "Appointment/148" })
+    }
+
+    @Test func csvQuotesAndReportFigures() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            var records = (1...100).map { AuditFixtures.record(duration: Int64($0) * 1000) }
+            records.append(AuditFixtures.record(status: 403, outcome: .refused, rule: "ASID_CHECK_FAILED", duration: 100))
+            records.append(AuditFixtures.record(status: 502, outcome: .upstreamFailed, duration: 100))
+            try await store.append(records.map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
+            let report = try await AuditReport.build(from: store, query: AuditQuery())
+            #expect(report.total.exchanges == 102)
+            #expect(report.total.forwarded == 100)
+            #expect(report.total.refused == 1)
+            #expect(report.total.errors == 1)
+            #expect(report.refusalsByRule == ["ASID_CHECK_FAILED": 1])
+            #expect(report.byProvider.map(\.key) == ["918999198001"])
+            #expect(report.byDay.count == 1)
+            #expect(report.total.p99Milliseconds == 99)
+            #expect(report.csv().hasPrefix("group,key,exchanges,forwarded,refused,errors,error_rate,p50_ms,p95_ms,p99_ms\r\ntotal,all,102,100,1,1,"))
+            var quoted = AuditFixtures.record()
+            quoted.requestingParty.organisationName = "Smith, \"Jones\" & Partners"
+            #expect(AuditExport.csv([quoted]).contains("\"Smith, \"\"Jones\"\" & Partners\""))
+        }
+    }
+}

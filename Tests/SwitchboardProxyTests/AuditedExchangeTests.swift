@@ -1,0 +1,124 @@
+import Foundation
+import SwitchboardApp
+import SwitchboardProxy
+import NIOHTTP1
+import SwitchboardAudit
+import SwitchboardCore
+import SwitchboardTesting
+import Testing
+
+/// The proxy with the real group-commit writer and SQLite audit store.
+@Suite struct AuditedExchangeTests {
+    /// The one record of the exchange with this trace id, read back from the store.
+    func stored(_ harness: ProxyHarness, trace: String) async throws -> [ExchangeRecord] {
+        try await harness.auditStore!.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records
+    }
+
+    @Test func everyOutcomeLeavesExactlyOneCompleteRecord() async throws {
+        try await ProxyHarness.with(behaviour: { request in
+            if request.uri.contains("hang") { return .hang }
+            return ProxyHarness.slotBundle(request)
+        }, audited: true, configure: { $0.proxy.upstream.responseTimeoutMilliseconds = 300 }) { harness in
+            // Forwarded.
+            let forwardedTrace = UUID().uuidString
+            #expect(try await harness.send(headers: harness.sspHeaders(traceID: forwardedTrace)).status == 200)
+            let forwarded = try await stored(harness, trace: forwardedTrace)
+            #expect(forwarded.count == 1)
+            #expect(forwarded.first?.outcome == .forwarded)
+            #expect(forwarded.first?.status == 200)
+            #expect(forwarded.first?.responseBodySHA256?.count == 64)
+
+            // Refused.
+            let refusedTrace = UUID().uuidString
+            var headers = harness.sspHeaders(traceID: refusedTrace)
+            headers.removeAll { $0.0 == "Ssp-To" }
+            headers.append(("Ssp-To", "918999198004"))
+            #expect(try await harness.send(headers: headers).status == 403)
+            let refused = try await stored(harness, trace: refusedTrace)
+            #expect(refused.map(\.outcome) == [.refused])
+            #expect(refused.first?.refusalRule == "FOT_CHECK_FAILED")
+            #expect(refused.first?.refusalPhase == "authorise")
+
+            // Timed out upstream.
+            let timeoutTrace = UUID().uuidString
+            #expect(try await harness.send(.GET, "/Slot?hang=1", headers: harness.sspHeaders(traceID: timeoutTrace)).status == 504)
+            #expect(try await stored(harness, trace: timeoutTrace).map(\.outcome) == [.upstreamTimeout])
+
+            // Consumer gone.
+            let goneTrace = UUID().uuidString
+            _ = try await RawClient.send(harness.rawRequest("GET", "/Slot?hang=2", headers: harness.sspHeaders(traceID: goneTrace)),
+                                         port: harness.port, tls: harness.consumerTLS, timeout: .milliseconds(150))
+            var gone: [ExchangeRecord] = []
+            for _ in 0..<100 {
+                gone = try await stored(harness, trace: goneTrace)
+                if gone.first?.outcome == .clientClosed { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(gone.map(\.status) == [499])
+
+            #expect(try await harness.auditStore!.verify(node: nil).isIntact)
+        }
+    }
+
+    @Test func providerUnreachableIsRecorded() async throws {
+        try await ProxyHarness.with(audited: true) { harness in
+            await harness.provider.shutdown()
+            let trace = UUID().uuidString
+            let response = try await harness.send(headers: harness.sspHeaders(traceID: trace))
+            #expect(response.status == 502)
+            let records = try await stored(harness, trace: trace)
+            #expect(records.map(\.outcome) == [.upstreamFailed])
+        }
+    }
+
+    @Test func lockedStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
+        try await ProxyHarness.with(audited: true) { harness in
+            #expect(try await harness.send().status == 200)
+            let forwardedBefore = harness.provider.requests.count
+            let lock = try ProxyLockHolder(harness.auditStore!.path)
+            let trace = UUID().uuidString
+            let refused = try await harness.send(headers: harness.sspHeaders(traceID: trace))
+            #expect(refused.status == 503)
+            #expect(refused.token == "AUDIT_STORE_UNAVAILABLE")
+            let during = try await harness.send()
+            #expect(during.status == 503)
+            #expect(harness.provider.requests.count == forwardedBefore)
+            lock.release()
+            var status = 0
+            for _ in 0..<100 {
+                status = try await harness.send().status
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(30))
+            }
+            #expect(status == 200)
+            let records = try await stored(harness, trace: trace)
+            #expect(records.map(\.status) == [503])
+            #expect(records.first?.refusalRule == "AUDIT_STORE_UNAVAILABLE")
+            #expect(try await harness.auditStore!.verify(node: nil).isIntact)
+        }
+    }
+}
+
+/// Another process holding the audit database's write lock until `release()`.
+final class ProxyLockHolder: Sendable {
+    private let process: Process
+    private let input: Pipe
+
+    init(_ path: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path]
+        input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nINSERT INTO audit_heartbeat (id, at_us) VALUES (2, 0);\n".utf8))
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
+    func release() {
+        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
