@@ -177,7 +177,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCLITests",
             dependencies: [
-                "switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore",
+                "switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

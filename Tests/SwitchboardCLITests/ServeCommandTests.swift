@@ -11,77 +11,23 @@ import Testing
 
 /// Runs the real `switchboard serve` process.
 @Suite struct ServeCommandTests {
-    /// A workspace with certificates, routing tables pointing at `provider`, and a config file.
-    struct Workspace {
-        var folder: URL
-        var pki: TestPKI
-        var config: URL
-        var port: Int
-        var practiceAddress: String
-        var cli: CommandRunner
-    }
-
-    func withWorkspace(provider: TestProvider? = nil, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action,
-                       _ body: (Workspace, TestProvider) async throws -> Void) async throws {
-        try await withTemporaryDirectory { folder in
-            let pki = try TestPKI(folder: folder)
-            let provider = try await TestProvider(certificate: pki.provider.certificate, privateKey: pki.provider.privateKey, behaviour: behaviour)
-            let practiceAddress = "https://localhost:\(provider.port)/A81001/STU3/1/gpconnect"
-            let tables = folder.appendingPathComponent("RoutingTables")
-            try RoutingTableFiles.write(SampleDirectory.tables(practiceAddress: practiceAddress), to: tables)
-            let port = try freeLoopbackPort()
-            let config = folder.appendingPathComponent("switchboard.yaml")
-            try """
-                node: {id: serve-test}
-                directory:
-                  store: sqlite:\(folder.path)/directory.sqlite
-                  routingTables: \(tables.path)
-                  endpointPolicy: {allowLoopback: true}
-                proxy:
-                  listen: {host: 127.0.0.1, port: \(port)}
-                  tls: {certificate: \(pki.proxy.certificate), privateKey: \(pki.proxy.privateKey), clientCA: \(pki.consumerCA)}
-                  upstream: {caBundle: \(pki.providerCA)}
-                logging: {level: warning}
-                """.write(to: config, atomically: true, encoding: .utf8)
-            let cli = CommandRunner(workingDirectory: folder)
-            let imported = try cli.run("routes", "import", "--config", config.path)
-            #expect(imported.status == 0, "\(imported.error)")
-            do {
-                try await body(Workspace(folder: folder, pki: pki, config: config, port: port, practiceAddress: practiceAddress, cli: cli), provider)
-            } catch {
-                await provider.shutdown()
-                throw error
-            }
-            await provider.shutdown()
-        }
-    }
-
     @Test func fiftyMegabyteResponseStreamsWithBoundedMemory() async throws {
         let fifty = 50 * 1024 * 1024
-        try await withWorkspace(behaviour: { request in
+        try await ServeWorkspace.with(behaviour: { request in
             request.uri.hasSuffix("/metadata") ? .stream(status: 200, totalBytes: fifty, chunkBytes: 64 * 1024, chunked: false)
                 : .respond(status: 200, headers: [], body: Data("{}".utf8))
         }) { workspace, _ in
-            let server = try workspace.cli.start(["serve", "--config", workspace.config.path], log: workspace.folder.appendingPathComponent("serve.log"))
+            let server = try workspace.startServer()
             defer { server.terminate() }
-            let client = try makeClient(workspace.pki)
+            let client = try workspace.makeClient()
             do {
                 try await waitUntilListening(workspace.port)
-                func request(_ path: String) -> HTTPClientRequest {
-                    var request = HTTPClientRequest(url: "https://localhost:\(workspace.port)/\(workspace.practiceAddress)\(path)")
-                    request.headers = HTTPHeaders([
-                        ("Ssp-TraceID", UUID().uuidString), ("Ssp-From", "200000000359"), ("Ssp-To", "918999198001"),
-                        ("Ssp-InteractionID", path == "/metadata" ? SampleDirectory.metadata.rawValue : SampleDirectory.slotSearch.rawValue),
-                        ("Authorization", TestJWT(audience: workspace.practiceAddress).authorization),
-                    ])
-                    return request
-                }
-                let warm = try await client.execute(request("/Slot"), timeout: .seconds(10))
+                let warm = try await client.execute(workspace.request("/Slot"), timeout: .seconds(10))
                 #expect(warm.status == .ok)
                 _ = try await warm.body.collect(upTo: 1 << 20)
                 let before = try peakResidentKiB(server.processIdentifier)
 
-                let response = try await client.execute(request("/metadata"), timeout: .seconds(60))
+                let response = try await client.execute(workspace.request("/metadata", interaction: SampleDirectory.metadata), timeout: .seconds(60))
                 #expect(response.status == .ok)
                 var received = 0
                 for try await chunk in response.body { received += chunk.readableBytes }
@@ -101,7 +47,7 @@ import Testing
     }
 
     @Test func unreadableCertificateStopsStartUpNamingTheSetting() async throws {
-        try await withWorkspace(behaviour: { _ in .hang }) { workspace, _ in
+        try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
             let result = try workspace.cli.run("serve", "--config", workspace.config.path, "--help")
             #expect(result.status == 0)
             var environment = workspace.cli
@@ -110,16 +56,6 @@ import Testing
             #expect(failed.status == 1)
             #expect(failed.error.contains("setting proxy.tls.certificate: cannot read '/nonexistent/proxy.pem'"))
         }
-    }
-
-    func makeClient(_ pki: TestPKI) throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
-        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.consumer.certificate).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.consumer.privateKey, format: .pem))
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 }
 

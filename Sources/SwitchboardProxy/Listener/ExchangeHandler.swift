@@ -84,10 +84,14 @@ public final class ExchangeHandler: Sendable {
             let part: HTTPServerRequestPart?
             do {
                 part = try await requests.next()
-            } catch {
-                let refusal: ProxyRefusal = (error as? HTTPParserError) == .headerOverflow ? .headersTooLarge : .malformedRequest
+            } catch let error as HTTPParserError {
+                let refusal: ProxyRefusal = error == .headerOverflow ? .headersTooLarge : .malformedRequest
                 let identityNow = client ?? Self.clientIdentity(channel: channel, identity: identity)
                 await refuseUnparsable(refusal, outbound: outbound, client: identityNow)
+                return
+            } catch {
+                // A failed handshake or a reset connection: no HTTP exchange took place.
+                logger.debug("connection failed before a request", metadata: ["sb.error": "\(error)"])
                 return
             }
             guard case .head(let head)? = part else { return }
@@ -222,7 +226,9 @@ public final class ExchangeHandler: Sendable {
         }
     }
 
-    /// Streams the provider's answer to the consumer; the end of it waits for the audit record.
+    /// Streams the provider's answer to the consumer. Its end — the last bytes, or for an empty
+    /// body the whole answer — is held back until the audit record is durable, so a consumer that
+    /// has the complete answer can always find its record.
     private func relay(_ response: HTTPClientResponse, context: inout ExchangeContext, outbound: Outbound, keepAlive: Bool, logger: Logger) async -> Bool {
         let exchangeID = context.record.id.uuidString.lowercased()
         var headers = HeaderRules.downstreamResponseHeaders(from: response.headers, exchangeID: exchangeID, traceID: context.headers?.traceID)
@@ -231,30 +237,34 @@ public final class ExchangeHandler: Sendable {
         context.record.responseLocation = response.headers.first(name: "location")
         context.record.responseETag = response.headers.first(name: "etag")
         let status = Int(response.status.code)
+        let head = HTTPServerResponsePart.head(HTTPResponseHead(version: context.head.version, status: response.status, headers: headers))
         var responseHash = SHA256()
         var bytesOut: Int64 = 0
-        do {
-            try await outbound.write(.head(HTTPResponseHead(version: context.head.version, status: response.status, headers: headers)))
-        } catch {
-            await complete(&context, outcome: .clientClosed, status: 499, logger: logger)
-            return false
-        }
+        var held: ByteBuffer?
+        var headSent = false
         do {
             for try await chunk in response.body {
                 bytesOut += Int64(chunk.readableBytes)
                 chunk.withUnsafeReadableBytes { responseHash.update(bufferPointer: $0) }
                 do {
-                    try await outbound.write(.body(.byteBuffer(chunk)))
+                    if !headSent {
+                        try await outbound.write(head)
+                        headSent = true
+                    }
+                    if let previous = held { try await outbound.write(.body(.byteBuffer(previous))) }
                 } catch {
                     context.record.bytesOut = bytesOut
                     await complete(&context, outcome: .clientClosed, status: 499, logger: logger)
                     return false
                 }
+                held = chunk
             }
         } catch {
             context.record.bytesOut = bytesOut
             if Task.isCancelled {
                 await complete(&context, outcome: .clientClosed, status: 499, logger: logger)
+            } else if !headSent {
+                await refuse(.upstreamUnreachable(context.target!.url), context: &context, outbound: outbound, keepAlive: false, logger: logger)
             } else {
                 // The head has gone: the consumer learns of the failure from a truncated message.
                 logger.notice("provider broke the response body; closing without its end", metadata: ["sb.error": "\(error)"])
@@ -267,14 +277,23 @@ public final class ExchangeHandler: Sendable {
         context.record.bytesOut = bytesOut
         if bytesOut > 0 { context.record.responseBodySHA256 = responseHash.hex }
         guard await complete(&context, outcome: .forwarded, status: status, logger: logger) else {
-            // Not durable, so the response's end is never sent: the consumer sees it cut short.
-            context.record.refusalPhase = ExchangePhase.audit.rawValue
-            context.record.refusalRule = ProxyRefusal.auditUnavailable.rule
-            recorder.deferUntilRecovered(context.record)
+            if headSent {
+                // Not durable, so the response's end is never sent: the consumer sees it cut short.
+                context.record.refusalPhase = ExchangePhase.audit.rawValue
+                context.record.refusalRule = ProxyRefusal.auditUnavailable.rule
+                recorder.deferUntilRecovered(context.record)
+            } else {
+                await writeRefusal(.auditUnavailable, id: context.record.id, head: context.head, traceID: context.headers?.traceID,
+                                   outbound: outbound, keepAlive: false)
+                deferAnswered(.auditUnavailable, context: &context)
+            }
             return false
         }
+        var tail: [HTTPServerResponsePart] = headSent ? [] : [head]
+        if let held { tail.append(.body(.byteBuffer(held))) }
+        tail.append(.end(nil))
         do {
-            try await outbound.write(.end(nil))
+            try await outbound.write(contentsOf: tail)
         } catch {
             return false
         }
