@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(name: "switchboard", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -20,6 +21,17 @@ let package = Package(
                 .product(name: "SwitchboardDirectory", package: "switchboard"),
             ],
             path: "DirectoryBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "AuditBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SwitchboardAudit", package: "switchboard"),
+                .product(name: "SwitchboardStorage", package: "switchboard"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "AuditBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

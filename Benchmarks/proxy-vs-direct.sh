@@ -4,6 +4,9 @@
 #
 #   Benchmarks/proxy-vs-direct.sh            # DURATION=10 CONNECTIONS=16 ROUNDS=2 by default
 #
+# Targets: the provider directly; Switchboard with its durable audit store (the default);
+# the same Switchboard with audit.store=off, to show what auditing costs.
+#
 # The provider is nginx serving the published GP Connect slot-search Bundle over HTTPS. The load
 # generator is wrk; it presents the client certificate through tools/client-cert-preload.so.
 # Switchboard runs its release build with its default durability. Everything is on loopback.
@@ -15,6 +18,7 @@ CONNECTIONS=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-2}
 PROXY_PORT=${PROXY_PORT:-18443}
 PROVIDER_PORT=${PROVIDER_PORT:-19443}
+UNAUDITED_PORT=${UNAUDITED_PORT:-18444}
 WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
@@ -96,11 +100,21 @@ proxy:
   upstream: {caBundle: $WORK/provider-ca.pem}
 logging: {level: error}
 YAML
+cat >> "$WORK/switchboard.yaml" <<YAML
+audit: {store: 'sqlite:$WORK/audit.sqlite'}
+YAML
 "$SWITCHBOARD" routes import --config "$WORK/switchboard.yaml" >/dev/null
 "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>"$WORK/switchboard.log" &
 PIDS+=($!)
 SWITCHBOARD_PID=$!
-for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PROXY_PORT) 2>/dev/null && break; sleep 0.1; done
+# The same proxy with its audit store off, to show what durable auditing costs.
+SWITCHBOARD_PROXY_LISTEN_PORT=$UNAUDITED_PORT SWITCHBOARD_AUDIT_STORE=off SWITCHBOARD_NODE_ID=bench-unaudited \
+    "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>"$WORK/switchboard-unaudited.log" &
+PIDS+=($!)
+UNAUDITED_PID=$!
+for port in $PROXY_PORT $UNAUDITED_PORT; do
+    for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
 
 QUERY="/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule"
 run() { # label url
@@ -110,18 +124,23 @@ run() { # label url
         -H "Ssp-TraceID: 9ad8bd02-1b6b-4b7c-9a51-3c1a5a3b1c8e" -H "Ssp-From: 200000000359" -H "Ssp-To: 918999198001" \
         -H "Ssp-InteractionID: $SLOT" -H "Authorization: Bearer $jwt" -H "Accept: application/fhir+json" "$2"
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SWITCHBOARD_PID/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "warm-up…"
 run direct "$BASE$QUERY" 3 >/dev/null
 run switchboard "https://localhost:$PROXY_PORT/$BASE$QUERY" 3 >/dev/null
+run unaudited "https://localhost:$UNAUDITED_PORT/$BASE$QUERY" 3 >/dev/null
 : > "$WORK/results.txt"
 for round in $(seq "$ROUNDS"); do
-    for target in direct switchboard; do
-        if [ "$target" = direct ]; then url="$BASE$QUERY"; else url="https://localhost:$PROXY_PORT/$BASE$QUERY"; fi
-        before=$(cpu_ticks)
+    for target in direct switchboard unaudited; do
+        case $target in
+            direct) url="$BASE$QUERY"; pid=$SWITCHBOARD_PID ;;
+            switchboard) url="https://localhost:$PROXY_PORT/$BASE$QUERY"; pid=$SWITCHBOARD_PID ;;
+            unaudited) url="https://localhost:$UNAUDITED_PORT/$BASE$QUERY"; pid=$UNAUDITED_PID ;;
+        esac
+        before=$(cpu_ticks $pid)
         out=$(run "$target" "$url")
-        after=$(cpu_ticks)
+        after=$(cpu_ticks $pid)
         echo "$out" > "$WORK/$target-$round.txt"
         echo "$target $round $((after - before)) $WORK/$target-$round.txt" >> "$WORK/results.txt"
     done
@@ -145,12 +164,15 @@ for target, round_, ticks, path in rows:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     if errors: print(f"!! {target} round {round_}: {errors.group(1)} non-2xx responses: figures are not valid")
     socket = re.search(r"Socket errors: .*", text)
-    cpu = int(ticks) * tick / total * 1e6 if target == "switchboard" else float("nan")
+    cpu = int(ticks) * tick / total * 1e6 if target != "direct" else float("nan")
     results.setdefault(target, []).append((rps, p50, p99))
     print(f"{target:<12} {round_:>5} {rps:>10.0f} {p50:>8.2f} {p99:>8.2f} {int(errors.group(1)) if errors else 0:>7} {cpu:>11.0f}" + (f"  {socket.group(0)}" if socket else ""))
 d = [statistics.median(x) for x in zip(*results["direct"])]
 s = [statistics.median(x) for x in zip(*results["switchboard"])]
-print(f"\nmedians: direct {d[0]:.0f} req/s, Switchboard {s[0]:.0f} req/s (ratio {s[0] / d[0]:.2f})")
-print(f"added latency through Switchboard: p50 +{s[1] - d[1]:.2f} ms, p99 +{s[2] - d[2]:.2f} ms (closed loop: includes queueing)")
+u = [statistics.median(x) for x in zip(*results["unaudited"])]
+print(f"\nmedians: direct {d[0]:.0f} req/s; Switchboard {s[0]:.0f} req/s (ratio {s[0] / d[0]:.2f}); with audit off {u[0]:.0f} req/s (ratio {u[0] / d[0]:.2f})")
+print(f"added latency through Switchboard (audit durable): p50 +{s[1] - d[1]:.2f} ms, p99 +{s[2] - d[2]:.2f} ms")
+print(f"added latency through Switchboard (audit off):     p50 +{u[1] - d[1]:.2f} ms, p99 +{u[2] - d[2]:.2f} ms")
+print("(closed loop: latency includes queueing at saturation)")
 PY
 echo "(raw wrk output in $WORK; client certificate presented by an LD_PRELOAD shim loading it into wrk's OpenSSL context)"

@@ -21,6 +21,12 @@ public struct TestPKI: Sendable {
     public let otherConsumer: Files
     /// A client certificate from a CA the proxy does not trust.
     public let untrusted: Files
+    /// The management CA (distinct from the consumer CA) and role certificates it issued.
+    public let managementCA: String
+    public let adminCertificate: Files
+    public let auditorCertificate: Files
+    public static let adminFQDN = "admin.switchboard.test"
+    public static let auditorFQDN = "auditor.switchboard.test"
 
     public init(folder: URL, consumerFQDN: String = SampleDirectory.consumerFQDN) throws {
         self.folder = folder
@@ -42,5 +48,11 @@ public struct TestPKI: Sendable {
         otherConsumer = Files(certificate: otherFiles.certificate, privateKey: otherFiles.privateKey)
         let strangerFiles = try stranger.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .client).write(to: folder, name: "untrusted")
         untrusted = Files(certificate: strangerFiles.certificate, privateKey: strangerFiles.privateKey)
+        let management = try DevelopmentPKI(commonName: "Test management CA")
+        managementCA = try management.authority.write(to: folder, name: "management-ca").certificate
+        let admin = try management.issue(commonName: Self.adminFQDN, dnsNames: [Self.adminFQDN], usage: .client).write(to: folder, name: "admin")
+        adminCertificate = Files(certificate: admin.certificate, privateKey: admin.privateKey)
+        let auditor = try management.issue(commonName: Self.auditorFQDN, dnsNames: [Self.auditorFQDN], usage: .client).write(to: folder, name: "auditor")
+        auditorCertificate = Files(certificate: auditor.certificate, privateKey: auditor.privateKey)
     }
 }

@@ -54,6 +54,7 @@ struct ServeWorkspace {
             let tables = folder.appendingPathComponent("RoutingTables")
             try RoutingTableFiles.write(SampleDirectory.tables(practiceAddress: practiceAddress), to: tables)
             let port = try freeLoopbackPort()
+            let managementPort = try freeLoopbackPort()
             let config = folder.appendingPathComponent("switchboard.yaml")
             try """
                 node: {id: serve-test}
@@ -67,6 +68,11 @@ struct ServeWorkspace {
                   upstream: {caBundle: \(pki.providerCA)}
                 audit:
                   store: sqlite:\(folder.path)/audit.sqlite
+                management:
+                  port: \(managementPort)
+                  certificate: \(pki.proxy.certificate)
+                  privateKey: \(pki.proxy.privateKey)
+                  tokensFile: \(folder.path)/tokens.json
                 logging: {level: warning}
                 """.write(to: config, atomically: true, encoding: .utf8)
             let cli = CommandRunner(workingDirectory: folder)

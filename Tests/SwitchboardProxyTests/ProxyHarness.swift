@@ -5,7 +5,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import SwitchboardAdmin
 import SwitchboardApp
+import Prometheus
 import SwitchboardAudit
 import SwitchboardCore
 import SwitchboardDirectory
@@ -23,6 +25,14 @@ final class ProxyHarness: Sendable {
     let auditStore: SQLiteAuditStore?
     let auditWriter: AuditWriter?
     private let writerTask: Task<Void, any Error>?
+    /// The management listener, when the harness was asked for it.
+    let management: ManagementServer?
+    let managementPort: Int?
+    private let managementTask: Task<Void, any Error>?
+    /// Tokens for each role (when the management listener runs).
+    let adminToken: String?
+    let auditorToken: String?
+    let registry = PrometheusCollectorRegistry()
     let directory: Directory
     let port: Int
     let practiceAddress: String
@@ -35,11 +45,13 @@ final class ProxyHarness: Sendable {
     static func with(
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
         audited: Bool = false,
+        management: Bool = false,
         configure: (inout SwitchboardConfiguration) -> Void = { _ in },
         _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { folder in
-            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited, configure: configure)
+            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management, management: management,
+                                                 configure: configure)
             do {
                 try await body(harness)
             } catch {
@@ -51,7 +63,7 @@ final class ProxyHarness: Sendable {
     }
 
     private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,
-                 configure: (inout SwitchboardConfiguration) -> Void) async throws {
+                 management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
         self.folder = folder
         pki = try TestPKI(folder: folder)
         provider = try await TestProvider(certificate: pki.provider.certificate, privateKey: pki.provider.privateKey, behaviour: behaviour)
@@ -66,6 +78,13 @@ final class ProxyHarness: Sendable {
         configuration.proxy.tls.privateKey = pki.proxy.privateKey
         configuration.proxy.tls.clientCA = pki.consumerCA
         configuration.proxy.upstream.caBundle = pki.providerCA
+        configuration.management.host = "127.0.0.1"
+        configuration.management.port = 0
+        configuration.management.certificate = pki.proxy.certificate
+        configuration.management.privateKey = pki.proxy.privateKey
+        configuration.management.clientCA = pki.managementCA
+        configuration.management.certificateRoles = ["\(TestPKI.adminFQDN)=admin", "\(TestPKI.auditorFQDN)=auditor"]
+        configuration.management.tokensFile = folder.appendingPathComponent("tokens.json").path
         configure(&configuration)
 
         let store = try SQLiteDirectoryStore(path: folder.appendingPathComponent("directory.sqlite").path)
@@ -89,10 +108,28 @@ final class ProxyHarness: Sendable {
         let assembly = ProxyAssembly(configuration: configuration)
         upstream = try assembly.makeUpstreamClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: auditWriter ?? recorder,
+                                         metrics: ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry)),
                                          eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let server = self.server
         serverTask = Task { try await server.run() }
         port = try await server.localAddress().port!
+        if withManagement {
+            let tokens = TokenFile(path: configuration.management.tokensFile)
+            adminToken = try tokens.add(name: "ops-admin", role: .admin, createdBy: "test")
+            auditorToken = try tokens.add(name: "siem", role: .auditor, createdBy: "test")
+            let managementServer = try ManagementAssembly(configuration: configuration).makeServer(
+                observed: .init(directory: directory, auditWriter: auditWriter, proxy: server), auditStore: auditStore, registry: registry,
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            management = managementServer
+            managementTask = Task { try await managementServer.run() }
+            managementPort = await managementServer.localAddress().port!
+        } else {
+            management = nil
+            managementTask = nil
+            managementPort = nil
+            adminToken = nil
+            auditorToken = nil
+        }
 
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
@@ -105,6 +142,8 @@ final class ProxyHarness: Sendable {
 
     func stop() async {
         try? await client.shutdown()
+        managementTask?.cancel()
+        _ = try? await managementTask?.value
         serverTask.cancel()
         _ = try? await serverTask.value
         try? await upstream.shutdown()

@@ -13,6 +13,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
     public var directory: DirectoryConfiguration = .init()
     public var proxy: ProxyConfiguration = .init()
     public var audit: AuditConfiguration = .init()
+    public var management: ManagementConfiguration = .init()
     public var logging: LoggingConfiguration = .init()
 
     public init() {}
@@ -23,6 +24,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
         try directory.validate()
         try proxy.validate()
         try audit.validate()
+        try management.validate()
         try logging.validate()
     }
 }

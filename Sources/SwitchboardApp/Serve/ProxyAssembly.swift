@@ -38,15 +38,15 @@ public struct ProxyAssembly: Sendable {
     }
 
     public func makeServer(
-        directory: DirectorySnapshotHolder, upstream: UpstreamClient, recorder: any ExchangeRecorder, eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        directory: DirectorySnapshotHolder, upstream: UpstreamClient, recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> ProxyServer {
         try configuration.proxy.checkFiles()
         let proxy = configuration.proxy
         let handler = ExchangeHandler(
             settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,
                             maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins)),
-            pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, logger: logger)
+            pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, logger: logger)
         do {
             return try ProxyServer(configuration: proxy, handler: handler, eventLoopGroup: eventLoopGroup, logger: logger)
         } catch {

@@ -1,5 +1,7 @@
 public import Logging
 import NIOCore
+import Prometheus
+import SwitchboardAdmin
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
@@ -21,24 +23,37 @@ public enum SwitchboardRuntime {
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let recorder: any ExchangeRecorder
+        var auditStore: (any AuditStore)?
+        var auditWriter: AuditWriter?
         if try configuration.audit.storeLocation == .off {
             logger.critical("audit.store is off: exchanges are NOT recorded; use this for benchmarks and development only")
             recorder = LoggingExchangeRecorder(logger: logger)
         } else {
-            let writer = AuditWriter(store: try AuditOperations(configuration: configuration.audit).openStore(),
+            let store = try AuditOperations(configuration: configuration.audit).openStore()
+            let writer = AuditWriter(store: store,
                                      settings: .init(node: configuration.node.id, maximumBatch: configuration.audit.maximumBatch,
                                                      recoveryInterval: .milliseconds(configuration.audit.recoveryIntervalMilliseconds)),
                                      logger: logger)
             services.append(.init(service: writer))
             recorder = writer
+            auditStore = store
+            auditWriter = writer
         }
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let upstream = try assembly.makeUpstreamClient(eventLoopGroup: eventLoopGroup)
         do {
-            let server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder,
+            let server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder, metrics: metrics,
                                                  eventLoopGroup: eventLoopGroup, logger: logger)
             let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
                                                     logger: logger)
             services += [.init(service: refresher), .init(service: server)]
+            if configuration.management.enabled {
+                let management = try ManagementAssembly(configuration: configuration).makeServer(
+                    observed: .init(directory: directory, auditWriter: auditWriter, proxy: server), auditStore: auditStore, registry: registry,
+                    eventLoopGroup: eventLoopGroup, logger: logger)
+                services.append(.init(service: management))
+            }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {

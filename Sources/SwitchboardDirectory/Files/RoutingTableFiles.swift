@@ -93,9 +93,9 @@ public enum RoutingTableFiles {
                 return
             }
             if path == interactionsFile {
-                for item in listItems(root, path: path, key: "interactions") { parseInteraction(item, path) }
+                for item in listItems(root, path: path, key: "interactions") { take(EntryReader.read(.interaction, item, file: path), path, .duplicateInteraction) }
             } else if path == agreementsFile {
-                for item in listItems(root, path: path, key: "agreements") { parseAgreement(item, path) }
+                for item in listItems(root, path: path, key: "agreements") { take(EntryReader.read(.agreement, item, file: path), path, .duplicateAgreement) }
             } else {
                 parseOrganisationFile(root, path)
             }
@@ -113,6 +113,11 @@ public enum RoutingTableFiles {
             return items(list, path: path, key: key)
         }
 
+        private mutating func take(_ result: EntryReader.Result, _ path: String, _ duplicateRule: ValidationRule) {
+            issues += result.issues
+            if let entry = result.entry { record(entry, at: SourceLocation(file: path, line: result.line), duplicateRule: duplicateRule) }
+        }
+
         private mutating func record(_ entry: DirectoryEntry, at location: SourceLocation, duplicateRule: ValidationRule) {
             let ref = entry.ref
             if let previous = locations[ref] {
@@ -121,60 +126,6 @@ public enum RoutingTableFiles {
             }
             locations[ref] = location
             tables.put(entry)
-        }
-
-        private mutating func parseInteraction(_ node: Node, _ path: String) {
-            guard var reader = YAMLFieldReader(node, file: path, allowed: ["id", "name", "method", "path", "scope", "status"],
-                                               issues: &issues, what: "an interaction") else { return }
-            let id = reader.identifier("id", as: InteractionID.self, rule: .malformedInteractionID)
-            reader.entry = id.map { EntityRef(.interaction, $0.rawValue) }
-            reader.checkUnknownKeys()
-            let name = reader.string("name")
-            let method = reader.choice("method", as: HTTPMethodName.self)
-            let status = reader.choice("status", as: RecordStatus.self, default: .active)
-            let scope = reader.string("scope")
-            var pattern: PathPattern?
-            if let text = reader.string("path") {
-                do { pattern = try PathPattern(validating: text) } catch {
-                    reader.report("path", .malformedPathPattern, error.description, at: reader.node("path"))
-                }
-            }
-            issues += reader.issues
-            guard let id, let name, let method, let status, let scope, let pattern else { return }
-            record(.interaction(Interaction(id: id, name: name, method: method, path: pattern, scope: scope, status: status)),
-                   at: SourceLocation(file: path, line: reader.line), duplicateRule: .duplicateInteraction)
-        }
-
-        private mutating func parseAgreement(_ node: Node, _ path: String) {
-            guard var reader = YAMLFieldReader(node, file: path, allowed: ["id", "description", "consumer", "provider", "interactions", "status"],
-                                               issues: &issues, what: "a sharing agreement") else { return }
-            let id = reader.identifier("id", as: AgreementID.self, rule: .malformedAgreementID)
-            reader.entry = id.map { EntityRef(.agreement, $0.rawValue) }
-            reader.checkUnknownKeys()
-            let description = reader.string("description", required: false) ?? ""
-            func selector(_ field: String) -> PartySelector? {
-                guard let text = reader.string(field) else { return nil }
-                do { return try PartySelector(parsing: text) } catch {
-                    reader.report(field, .malformedSelector, error.description, at: reader.node(field))
-                    return nil
-                }
-            }
-            let consumer = selector("consumer")
-            let provider = selector("provider")
-            var interactions: InteractionSelector?
-            if let node = reader.node("interactions"), node.scalar?.string == "any" {
-                interactions = .any
-            } else if reader.node("interactions") == nil {
-                reader.report("interactions", .missingField, "'interactions' is required (a list of URNs, or 'any')")
-            } else if let ids = reader.interactions("interactions") {
-                interactions = .listed(ids)
-            }
-            let status = reader.choice("status", as: RecordStatus.self, default: .active)
-            issues += reader.issues
-            guard let id, let consumer, let provider, let interactions, let status else { return }
-            record(.agreement(SharingAgreement(id: id, description: description, consumer: consumer, provider: provider,
-                                               interactions: interactions, status: status)),
-                   at: SourceLocation(file: path, line: reader.line), duplicateRule: .duplicateAgreement)
         }
 
         private mutating func parseOrganisationFile(_ root: Node, _ path: String) {
@@ -206,11 +157,11 @@ public enum RoutingTableFiles {
                    at: SourceLocation(file: path, line: reader.line), duplicateRule: .duplicateODSCode)
             if let systems = top.node("systems") {
                 let list = items(systems, path: path, key: "systems")
-                for item in list { parseSystem(item, path, ods: ods) }
+                for item in list { take(EntryReader.read(.system, item, file: path, ods: ods), path, .duplicateASID) }
             }
             if let endpoints = top.node("endpoints") {
                 let list = items(endpoints, path: path, key: "endpoints")
-                for item in list { parseEndpoint(item, path, ods: ods) }
+                for item in list { take(EntryReader.read(.endpoint, item, file: path, ods: ods), path, .duplicateCPAID) }
             }
         }
 
@@ -221,50 +172,6 @@ public enum RoutingTableFiles {
                 return []
             }
             return Array(sequence)
-        }
-
-        private mutating func parseSystem(_ node: Node, _ path: String, ods: ODSCode) {
-            guard var reader = YAMLFieldReader(node, file: path, allowed: ["asid", "name", "partyKey", "supplier", "certificateFQDN", "sends", "receives", "status"],
-                                               issues: &issues, what: "a system") else { return }
-            let asid = reader.identifier("asid", as: ASID.self, rule: .malformedASID)
-            reader.entry = asid.map { EntityRef(.system, $0.rawValue) }
-            reader.checkUnknownKeys()
-            let name = reader.string("name")
-            let partyKey = reader.identifier("partyKey", as: PartyKey.self, rule: .malformedPartyKey)
-            let supplier = reader.identifier("supplier", as: ODSCode.self, rule: .malformedODSCode, required: false)
-            let fqdn = reader.string("certificateFQDN", required: false)
-            let sends = reader.interactions("sends")
-            let receives = reader.interactions("receives")
-            let status = reader.choice("status", as: RecordStatus.self, default: .active)
-            issues += reader.issues
-            guard let asid, let name, let partyKey, let sends, let receives, let status else { return }
-            record(.system(AccreditedSystem(asid: asid, ods: ods, partyKey: partyKey, name: name, supplier: supplier, certificateFQDN: fqdn,
-                                            sends: sends, receives: receives, status: status)),
-                   at: SourceLocation(file: path, line: reader.line), duplicateRule: .duplicateASID)
-        }
-
-        private mutating func parseEndpoint(_ node: Node, _ path: String, ods: ODSCode) {
-            guard var reader = YAMLFieldReader(node, file: path, allowed: ["cpaId", "partyKey", "address", "fqdn", "interactions", "status"],
-                                               issues: &issues, what: "an endpoint") else { return }
-            let cpaID = reader.identifier("cpaId", as: CPAID.self, rule: .malformedCPAID)
-            reader.entry = cpaID.map { EntityRef(.endpoint, $0.rawValue) }
-            reader.checkUnknownKeys()
-            let partyKey = reader.identifier("partyKey", as: PartyKey.self, rule: .malformedPartyKey)
-            var address: EndpointAddress?
-            if let text = reader.string("address") {
-                do { address = try EndpointAddress(validating: text) } catch {
-                    let rule: ValidationRule = error == .notHTTPS ? .endpointNotHTTPS : .malformedEndpointAddress
-                    reader.report("address", rule, "'\(text)' \(error.message)", at: reader.node("address"))
-                }
-            }
-            let fqdn = reader.string("fqdn", required: false)
-            let interactions = reader.interactions("interactions")
-            let status = reader.choice("status", as: RecordStatus.self, default: .active)
-            issues += reader.issues
-            guard let cpaID, let partyKey, let address, let interactions, let status else { return }
-            record(.endpoint(Endpoint(cpaID: cpaID, partyKey: partyKey, ods: ods, address: address, fqdn: fqdn,
-                                      interactions: interactions, status: status)),
-                   at: SourceLocation(file: path, line: reader.line), duplicateRule: .duplicateCPAID)
         }
 
         static func line(of error: YamlError) -> Int? {

@@ -26,30 +26,43 @@ public final class Directory: Sendable {
     ///   rule the result would break.
     @discardableResult
     public func apply(_ changes: [DirectoryChange], author: ChangeAuthor) async throws -> AppliedChanges {
-        try await commit(author: author) { current in
-            var tables = current
-            for change in changes {
-                switch change {
-                case .create(let entry):
-                    guard tables[entry.ref] == nil else { throw DirectoryChangeError.alreadyExists(entry.ref) }
-                    tables.put(entry)
-                case .update(let entry, let expected):
-                    guard let existing = tables[entry.ref] else { throw DirectoryChangeError.notFound(entry.ref) }
-                    if let expected, expected != existing.version {
-                        throw DirectoryChangeError.versionConflict(entry.ref, expected: expected, current: existing.version)
-                    }
-                    tables.put(entry)
-                case .retire(let ref, let expected):
-                    guard var existing = tables[ref] else { throw DirectoryChangeError.notFound(ref) }
-                    if let expected, expected != existing.version {
-                        throw DirectoryChangeError.versionConflict(ref, expected: expected, current: existing.version)
-                    }
-                    existing.status = .retired
-                    tables.put(existing)
+        try await commit(author: author) { current in try Self.applying(changes, to: current) }
+    }
+
+    /// What `changes` would do to the directory as it stands, without doing it (a dry run).
+    ///
+    /// - Throws: as ``apply(_:author:)`` would.
+    public func preview(_ changes: [DirectoryChange]) throws -> [EntryChange] {
+        let base = holder.snapshot.tables
+        let target = try Self.applying(changes, to: base)
+        let issues = validator.validate(target)
+        guard issues.isEmpty else { throw DirectoryChangeError.invalid(DirectoryValidationError(issues: issues)) }
+        return base.changes(to: target)
+    }
+
+    static func applying(_ changes: [DirectoryChange], to current: DirectoryTables) throws -> DirectoryTables {
+        var tables = current
+        for change in changes {
+            switch change {
+            case .create(let entry):
+                guard tables[entry.ref] == nil else { throw DirectoryChangeError.alreadyExists(entry.ref) }
+                tables.put(entry)
+            case .update(let entry, let expected):
+                guard let existing = tables[entry.ref] else { throw DirectoryChangeError.notFound(entry.ref) }
+                if let expected, expected != existing.version {
+                    throw DirectoryChangeError.versionConflict(entry.ref, expected: expected, current: existing.version)
                 }
+                tables.put(entry)
+            case .retire(let ref, let expected):
+                guard var existing = tables[ref] else { throw DirectoryChangeError.notFound(ref) }
+                if let expected, expected != existing.version {
+                    throw DirectoryChangeError.versionConflict(ref, expected: expected, current: existing.version)
+                }
+                existing.status = .retired
+                tables.put(existing)
             }
-            return tables
         }
+        return tables
     }
 
     /// Makes the directory equal to `target` (an import of RoutingTables/): entries missing from

@@ -45,6 +45,9 @@ public struct ProxyConfiguration: Codable, Sendable, Equatable {
         public var idleTimeoutMilliseconds: Int = 60_000
         /// Connections beyond this are closed as soon as they are accepted.
         public var maxConnections: Int = 10_000
+        /// On SIGTERM, how long exchanges under way may take to finish before their connections
+        /// are closed.
+        public var shutdownGraceMilliseconds: Int = 10_000
         public init() {}
     }
 

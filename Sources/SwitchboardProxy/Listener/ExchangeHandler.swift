@@ -37,21 +37,42 @@ public final class ExchangeHandler: Sendable {
     let directory: DirectorySnapshotHolder
     let upstream: UpstreamClient
     let recorder: any ExchangeRecorder
+    let metrics: ProxyMetrics?
     let logger: Logger
     private let shuttingDown = ManagedAtomic(false)
+    /// Open connections and whether each is in the middle of an exchange.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: (channel: any Channel, busy: Bool)]>([:])
 
     public init(settings: Settings, pipeline: ExchangePipeline, directory: DirectorySnapshotHolder, upstream: UpstreamClient,
-                recorder: any ExchangeRecorder, logger: Logger) {
+                recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil, logger: Logger) {
         self.settings = settings
         self.pipeline = pipeline
         self.directory = directory
         self.upstream = upstream
         self.recorder = recorder
+        self.metrics = metrics
         self.logger = logger
     }
 
-    /// After this, every response says `Connection: close`.
-    func beginShutdown() { shuttingDown.store(true, ordering: .relaxed) }
+    /// Open consumer connections.
+    public var openConnections: Int { connections.withLockedValue { $0.count } }
+
+    /// Stops taking new exchanges: idle connections close now, busy ones after their answer
+    /// (which says `Connection: close`).
+    func beginShutdown() {
+        shuttingDown.store(true, ordering: .relaxed)
+        let idle = connections.withLockedValue { $0.values.filter { !$0.busy }.map(\.channel) }
+        for channel in idle { channel.close(promise: nil) }
+    }
+
+    /// Closes every connection still open (the shutdown grace period is over).
+    func closeAllConnections() {
+        for channel in connections.withLockedValue({ $0.values.map(\.channel) }) { channel.close(promise: nil) }
+    }
+
+    private func mark(_ channel: any Channel, busy: Bool) {
+        connections.withLockedValue { $0[ObjectIdentifier(channel)] = (channel, busy) }
+    }
 
     typealias Inbound = NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
     typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
@@ -60,6 +81,12 @@ public final class ExchangeHandler: Sendable {
     /// exchange's task is cancelled, which cancels its upstream request.
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, identity: ConnectionIdentityBox) async {
         let channel = connection.channel
+        mark(channel, busy: false)
+        defer { connections.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(channel)) } }
+        if shuttingDown.load(ordering: .relaxed) {
+            try? await channel.close()
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -81,6 +108,8 @@ public final class ExchangeHandler: Sendable {
         var requests = RequestReader(iterator: inbound.makeAsyncIterator())
         var client: ClientIdentity?
         while !Task.isCancelled {
+            mark(channel, busy: false)
+            if shuttingDown.load(ordering: .relaxed) { return }
             let part: HTTPServerRequestPart?
             do {
                 part = try await requests.next()
@@ -95,6 +124,7 @@ public final class ExchangeHandler: Sendable {
                 return
             }
             guard case .head(let head)? = part else { return }
+            mark(channel, busy: true)
             if client == nil { client = Self.clientIdentity(channel: channel, identity: identity) }
             let keepAlive = await exchange(head: head, requests: &requests, outbound: outbound, client: client!)
             guard keepAlive else { return }
@@ -393,8 +423,11 @@ public final class ExchangeHandler: Sendable {
         }
     }
 
-    /// `/_status` and CORS pre-flight; `nil` when the request is an SSP exchange.
+    /// `/_status`, endpoint discovery and CORS pre-flight; `nil` when the request is an SSP exchange.
     private func answerLocally(head: HTTPRequestHead, requests: inout RequestReader, outbound: Outbound, keepAlive: Bool, client: ClientIdentity) async -> Bool? {
+        if head.method == .GET, head.uri.hasPrefix("/Endpoint") || head.uri.hasPrefix("/Device") {
+            return await discover(head: head, requests: &requests, outbound: outbound, keepAlive: keepAlive, client: client)
+        }
         if head.uri == "/_status" && (head.method == .GET || head.method == .HEAD) {
             _ = try? await requests.next()
             let body = #"{"status":"ok"}"#
@@ -435,6 +468,42 @@ public final class ExchangeHandler: Sendable {
         return keepAlive
     }
 
+    /// `GET /Endpoint?…` and `GET /Device?…`: SDS-style discovery for consumers with a certificate.
+    private func discover(head: HTTPRequestHead, requests: inout RequestReader, outbound: Outbound, keepAlive: Bool, client: ClientIdentity) async -> Bool? {
+        var context = ExchangeContext(id: UUID(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
+        context.record.targetURL = ProxyRefusal.sanitised(String(head.uri.prefix(2048)))
+        let pending = (try? RequestFraming.check(head, maxBodyBytes: Int.max)) ?? .chunked
+        guard pending == .none else { return nil }
+        _ = try? await requests.next()
+        let search: Discovery.Search
+        do {
+            guard client.certificate != nil else { throw ProxyRefusal.clientCertificateRequired }
+            guard let parsed = try Discovery.search(uri: head.uri) else { return nil }
+            search = parsed
+        } catch let refusal as ProxyRefusal {
+            await refuse(refusal, context: &context, outbound: outbound, keepAlive: keepAlive, logger: logger)
+            return keepAlive
+        } catch {
+            return nil
+        }
+        context.record.resourceType = search.resource.rawValue
+        context.record.toODS = search.ods.rawValue
+        context.record.interaction = search.interaction.rawValue
+        let host = head.headers.first(name: "host") ?? settings.proxyHost
+        guard let body = try? Discovery.bundle(search, snapshot: context.snapshot, selfURL: "https://\(host)\(head.uri)") else { return false }
+        guard await complete(&context, outcome: .answered, status: 200, logger: logger) else {
+            await writeRefusal(.auditUnavailable, id: context.record.id, head: head, traceID: nil, outbound: outbound, keepAlive: false)
+            deferAnswered(.auditUnavailable, context: &context)
+            return false
+        }
+        var headers = HTTPHeaders([("Content-Type", "application/fhir+json;charset=utf-8"), ("Content-Length", "\(body.count)"),
+                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.record.id.uuidString.lowercased())])
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        try? await outbound.write(contentsOf: [.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)),
+                                               .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
+        return keepAlive
+    }
+
     private func addCORS(_ headers: inout HTTPHeaders, request: HTTPRequestHead) {
         guard !settings.allowedOrigins.isEmpty, let origin = request.headers.first(name: "origin"), settings.allowedOrigins.contains(origin) else { return }
         headers.add(name: "Access-Control-Allow-Origin", value: origin)
@@ -451,6 +520,7 @@ public final class ExchangeHandler: Sendable {
         context.record.status = status
         context.record.completedAt = Date()
         context.record.durationMicroseconds = context.started.duration(to: .now).microseconds
+        metrics?.record(context.record)
         do {
             try await recorder.complete(context.record)
             return true

@@ -17,6 +17,9 @@ public final class ProxyServer: Service, Sendable {
     let sslContext: NIOSSLContext
     let logger: Logger
     let openConnections = ManagedAtomic(0)
+
+    /// Consumer connections open now.
+    public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
     private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
     private let bound = NIOLockedValueBox<[CheckedContinuation<SocketAddress, any Error>]>([])
 
@@ -123,6 +126,8 @@ public final class ProxyServer: Service, Sendable {
         } onGracefulShutdown: {
             handler.beginShutdown()
             server.channel.close(promise: nil)
+            let grace = TimeAmount.milliseconds(Int64(self.configuration.limits.shutdownGraceMilliseconds))
+            server.channel.eventLoop.scheduleTask(in: grace) { handler.closeAllConnections() }
         }
     }
 }

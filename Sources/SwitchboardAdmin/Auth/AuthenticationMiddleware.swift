@@ -1,0 +1,113 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+import X509
+import SwiftASN1
+
+/// Authenticates management callers by bearer token (`Authorization: Bearer sbt_…`) or by a
+/// client certificate whose FQDN the configuration maps to a role, and refuses a caller whose
+/// role does not fit the path: `/admin` is for admins, `/audit` for auditors. Unauthenticated
+/// callers get `401`; a client address with too many failures a minute gets `429`.
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = ManagementContext
+
+    let tokens: TokenFile
+    let certificateRoles: [String: Role]
+    let failures: FailureLimiter
+    let logger: Logger
+
+    public init(tokens: TokenFile, certificateRoles: [String: Role], maximumFailuresPerMinute: Int, logger: Logger) {
+        self.tokens = tokens
+        self.certificateRoles = certificateRoles
+        self.failures = FailureLimiter(perMinute: maximumFailuresPerMinute)
+        self.logger = logger
+    }
+
+    /// Paths anyone may read: liveness, readiness, metrics, the console's own files and sign-in.
+    static func isPublic(_ path: String) -> Bool {
+        path == "/health" || path == "/ready" || path == "/metrics"
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if Self.isPublic(path) { return try await next(request, context) }
+        let required: Role? = path.hasPrefix("/admin") ? .admin : path.hasPrefix("/audit") ? .auditor : nil
+        guard let required else { return try await next(request, context) }
+        let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if failures.isBlocked(client) {
+            logger.warning("management authentication refused: too many failures", metadata: ["sb.client": "\(client)"])
+            return ManagementError(status: .tooManyRequests, code: "too-many-failures",
+                                   message: "too many failed authentication attempts from this address; try again in a minute").response()
+        }
+        guard let principal = try await authenticate(request, channel: context.channel) else {
+            failures.record(client)
+            logger.warning("management authentication failed", metadata: ["sb.client": "\(client)", "sb.path": "\(path)"])
+            var response = ManagementError(status: .unauthorized, code: "unauthenticated",
+                                           message: "present a management bearer token or a client certificate mapped to a role").response()
+            response.headers[.wwwAuthenticate] = "Bearer realm=\"switchboard-management\""
+            return response
+        }
+        guard principal.role == required else {
+            logger.notice("management request refused: wrong role",
+                          metadata: ["sb.principal": "\(principal.name)", "sb.role": "\(principal.role.rawValue)", "sb.path": "\(path)"])
+            return ManagementError(status: .forbidden, code: "wrong-role",
+                                   message: "\(path) needs the \(required.rawValue) role; \(principal.name) is \(principal.role.rawValue)").response()
+        }
+        var context = context
+        context.principal = principal
+        return try await next(request, context)
+    }
+
+    func authenticate(_ request: Request, channel: any Channel) async throws -> Principal? {
+        if let authorization = request.headers[.authorization] {
+            guard authorization.lowercased().hasPrefix("bearer ") else { return nil }
+            return try tokens.principal(for: String(authorization.dropFirst(7)))
+        }
+        guard !certificateRoles.isEmpty, let peer = try? await channel.nioSSL_peerCertificate().get(),
+              let certificate = try? Certificate(derEncoded: try peer.toDERBytes()) else { return nil }
+        var names: [String] = []
+        if let alternatives = try? certificate.extensions.subjectAlternativeNames {
+            for name in alternatives { if case .dnsName(let dns) = name { names.append(dns.lowercased()) } }
+        }
+        for name in names { if let role = certificateRoles[name] { return Principal(name: "cert:\(name)", role: role) } }
+        return nil
+    }
+}
+
+/// Counts authentication failures per client address over a sliding minute.
+final class FailureLimiter: Sendable {
+    let perMinute: Int
+    private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    func record(_ client: String) {
+        let now = ContinuousClock.now
+        failures.withLock { failures in
+            failures[client, default: []].append(now)
+            if failures.count > 10_000 { failures = failures.filter { $0.value.last.map { now - $0 < .seconds(60) } ?? false } }
+        }
+    }
+
+    func isBlocked(_ client: String) -> Bool {
+        let now = ContinuousClock.now
+        return failures.withLock { failures in
+            let recent = (failures[client] ?? []).filter { now - $0 < .seconds(60) }
+            failures[client] = recent.isEmpty ? nil : recent
+            return recent.count >= perMinute
+        }
+    }
+}
+
+extension SocketAddress {
+    var ipAddress: String? {
+        switch self {
+        case .v4(let address): address.host
+        case .v6(let address): address.host
+        default: nil
+        }
+    }
+}

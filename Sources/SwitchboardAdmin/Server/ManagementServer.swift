@@ -1,0 +1,84 @@
+import Foundation
+public import Hummingbird
+import HummingbirdTLS
+public import Logging
+import NIOConcurrencyHelpers
+public import NIOCore
+import NIOSSL
+public import ServiceLifecycle
+
+/// The management listener: HTTPS (its own certificate, optionally client certificates mapped to
+/// roles), serving the admin API, the audit API and the operations endpoints.
+public final class ManagementServer: Service, Sendable {
+    /// Where and how it listens.
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        public var certificate: String
+        public var privateKey: String
+        /// PEM CA(s) for management client certificates; empty for tokens only.
+        public var clientCA: String
+
+        public init(host: String, port: Int, certificate: String, privateKey: String, clientCA: String) {
+            self.host = host
+            self.port = port
+            self.certificate = certificate
+            self.privateKey = privateKey
+            self.clientCA = clientCA
+        }
+    }
+
+    let application: Application<RouterResponder<ManagementContext>>
+    private let bound = NIOLockedValueBox<(address: SocketAddress?, waiting: [CheckedContinuation<SocketAddress, Never>])>((nil, []))
+
+    public init(settings: Settings, authentication: AuthenticationMiddleware, register: [(Router<ManagementContext>) -> Void],
+                eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+        let router = Router(context: ManagementContext.self)
+        router.middlewares.add(authentication)
+        for registration in register { registration(router) }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(settings.certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: settings.privateKey, format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        tls.maximumTLSVersion = .tlsv13
+        tls.cipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+        if settings.clientCA.isEmpty {
+            tls.certificateVerification = .none
+        } else {
+            tls.certificateVerification = .optionalVerification
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(settings.clientCA))
+        }
+        let bound = self.bound
+        application = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "switchboard"),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                let waiting = bound.withLockedValue { state in
+                    state.address = address
+                    defer { state.waiting.removeAll() }
+                    return state.waiting
+                }
+                if let address { for continuation in waiting { continuation.resume(returning: address) } }
+            },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+    }
+
+    /// The address the listener is bound to, once it is.
+    public func localAddress() async -> SocketAddress {
+        await withCheckedContinuation { continuation in
+            let ready: SocketAddress? = bound.withLockedValue { state in
+                if let address = state.address { return address }
+                state.waiting.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    public func run() async throws {
+        try await application.run()
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+public import Logging
+public import NIOCore
+public import Prometheus
+public import SwitchboardAdmin
+public import SwitchboardAudit
+public import SwitchboardDirectory
+public import SwitchboardProxy
+
+/// Builds the management listener from the configuration.
+public struct ManagementAssembly: Sendable {
+    public let configuration: SwitchboardConfiguration
+
+    public init(configuration: SwitchboardConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// What `/metrics` and `/ready` read from the running process.
+    public struct Observed: Sendable {
+        public var directory: Directory
+        public var auditWriter: AuditWriter?
+        public var proxy: ProxyServer?
+
+        public init(directory: Directory, auditWriter: AuditWriter?, proxy: ProxyServer?) {
+            self.directory = directory
+            self.auditWriter = auditWriter
+            self.proxy = proxy
+        }
+    }
+
+    public func makeServer(observed: Observed, auditStore: (any AuditStore)?, registry: PrometheusCollectorRegistry,
+                           eventLoopGroup: any EventLoopGroup, logger: Logger) throws -> ManagementServer {
+        let management = configuration.management
+        try management.checkFiles()
+        let roles = try management.roles().compactMapValues(Role.init(rawValue:))
+        let authentication = AuthenticationMiddleware(tokens: TokenFile(path: management.tokensFile), certificateRoles: roles,
+                                                      maximumFailuresPerMinute: management.maximumFailuresPerMinute, logger: logger)
+        func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: name, unitName: unit, helpText: help))
+        }
+        let generation = gauge("directory", "generation", "The directory store generation this process's snapshot was built from.")
+        let connections = gauge("open", "connections", "Consumer connections open on the proxy port.")
+        let queue = gauge("audit_queue", "depth", "Audit records waiting for the next group commit.")
+        let commits = gauge("audit_commits", "count", "Group-commit transactions made since start.")
+        let committed = gauge("audit_records_committed", "count", "Audit records made durable since start.")
+        let failures = gauge("audit_failures", "count", "Failed audit transactions since start.")
+        let commitSeconds = gauge("audit_commit", "seconds_sum", "Total time spent committing audit records.")
+        let lastCommit = gauge("audit_last_commit", "seconds", "How long the last audit commit took.")
+        let failing = gauge("audit_store", "failing", "1 while the audit store refuses records (exchanges are answered 503).")
+        let beforeScrape: @Sendable () -> Void = {
+            generation.set(to: Double(observed.directory.snapshot.generation))
+            connections.set(to: Double(observed.proxy?.connectionCount ?? 0))
+            if let writer = observed.auditWriter {
+                let statistics = writer.statistics
+                queue.set(to: Double(statistics.queueDepth))
+                commits.set(to: Double(statistics.commits))
+                committed.set(to: Double(statistics.records))
+                failures.set(to: Double(statistics.failures))
+                commitSeconds.set(to: statistics.commitSeconds)
+                lastCommit.set(to: statistics.lastCommitSeconds)
+                failing.set(to: writer.isFailing ? 1 : 0)
+            }
+        }
+        let checks: [OperationsRoutes.Check] = [
+            { () async -> (name: String, problem: String?) in
+                do {
+                    _ = try await observed.directory.store.generation()
+                    return ("directoryStore", nil)
+                } catch { return ("directoryStore", "\(error)") }
+            },
+            { () async -> (name: String, problem: String?) in
+                ("directorySnapshot", observed.directory.snapshot.tables.count > 0 ? nil : "the directory is empty")
+            },
+            { () async -> (name: String, problem: String?) in
+                ("auditStore", observed.auditWriter.map { $0.isFailing ? "the audit store is refusing records" : nil } ?? "audit is off")
+            },
+        ]
+        var register: [(Router<ManagementContext>) -> Void] = [
+            OperationsRoutes(registry: registry, checks: checks, beforeScrape: beforeScrape).register(on:),
+            AdminRoutes(directory: observed.directory).register(on:),
+        ]
+        if let auditStore { register.append(AuditRoutes(store: auditStore).register(on:)) }
+        return try ManagementServer(
+            settings: .init(host: management.host, port: management.port, certificate: management.certificate, privateKey: management.privateKey,
+                            clientCA: management.clientCA),
+            authentication: authentication, register: register, eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+}

@@ -1,0 +1,107 @@
+import AsyncHTTPClient
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import SwitchboardAudit
+import SwitchboardTesting
+import Testing
+
+/// The running process: changes from the CLI, SIGTERM, tokens.
+@Suite struct OperationsTests {
+    @Test func aCLIChangeReachesTheRunningProxyWithinASecond() async throws {
+        try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
+            let server = try workspace.startServer()
+            defer { server.terminate(); server.waitUntilExit() }
+            try await waitUntilListening(workspace.port)
+            let client = try workspace.makeClient()
+            let before = try await client.execute(workspace.request(), timeout: .seconds(5))
+            #expect(before.status == .ok)
+            _ = try await before.body.collect(upTo: 1 << 20)
+
+            let retired = try workspace.cli.run("routes", "retire", "agreement", "secamb-111-to-a81001", "--config", workspace.config.path)
+            #expect(retired.status == 0, "\(retired.error)")
+            let changed = ContinuousClock.now
+            var status = HTTPResponseStatus.ok
+            while status == .ok && changed.duration(to: .now) < .seconds(3) {
+                let response = try await client.execute(workspace.request(), timeout: .seconds(5))
+                status = response.status
+                _ = try await response.body.collect(upTo: 1 << 20)
+                if status == .ok { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let took = changed.duration(to: .now)
+            #expect(status == .forbidden)
+            #expect(took < .seconds(1), "the change took \(took) to reach the proxy")
+            try await client.shutdown()
+        }
+    }
+
+    @Test func sigtermUnderTrafficLosesNoExchangeAndNoRecord() async throws {
+        try await ServeWorkspace.with(behaviour: { _ in
+            Thread.sleep(forTimeInterval: 0.02)
+            return .respond(status: 200, headers: [("Content-Type", "application/fhir+json")], body: Data(#"{"resourceType":"Bundle"}"#.utf8))
+        }) { workspace, _ in
+            let server = try workspace.startServer()
+            try await waitUntilListening(workspace.port)
+            let client = try workspace.makeClient()
+            let answered = NIOLockedValueBox<[String]>([])
+            let stop = NIOLockedValueBox(false)
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        while !stop.withLockedValue({ $0 }) {
+                            let trace = UUID().uuidString
+                            do {
+                                let response = try await client.execute(workspace.request(traceID: trace), timeout: .seconds(5))
+                                _ = try await response.body.collect(upTo: 1 << 20)
+                                if response.status == .ok { answered.withLockedValue { $0.append(trace) } }
+                            } catch {
+                                try? await Task.sleep(for: .milliseconds(10))
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(800))
+                    kill(server.processIdentifier, SIGTERM)
+                    while server.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+                    stop.withLockedValue { $0 = true }
+                }
+            }
+            server.waitUntilExit()
+            try await client.shutdown()
+            #expect(server.terminationStatus == 0)
+            let store = try SQLiteAuditStore(path: workspace.auditPath)
+            let acknowledged = answered.withLockedValue { $0 }
+            #expect(acknowledged.count > 5)
+            for trace in acknowledged {
+                let records = try await store.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records
+                #expect(records.count == 1 && records.first?.outcome == .forwarded, "\(trace)")
+            }
+            #expect(try await store.exchanges(try AuditQuery(parameters: [("outcome", "in-progress")])).records.isEmpty, "an exchange was left open")
+            #expect(try await store.exchanges(try AuditQuery(parameters: [("outcome", "interrupted")])).records.isEmpty)
+            #expect(try await store.verify(node: nil).isIntact)
+        }
+    }
+
+    @Test func tokensAreShownOnceAndStoredAsHashes() async throws {
+        try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
+            let config = ["--config", workspace.config.path]
+            let added = try workspace.cli.run(["tokens", "add", "--role", "auditor", "--name", "siem"] + config)
+            #expect(added.status == 0, "\(added.error)")
+            let token = added.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(token.hasPrefix("sbt_"))
+            #expect(token.count == 47)
+            let stored = try String(contentsOfFile: workspace.folder.appendingPathComponent("tokens.json").path, encoding: .utf8)
+            #expect(!stored.contains(token))
+            #expect(stored.contains("\"sha256\""))
+            let duplicate = try workspace.cli.run(["tokens", "add", "--role", "admin", "--name", "siem"] + config)
+            #expect(duplicate.status == 1)
+            let list = try workspace.cli.run(["tokens", "list"] + config)
+            #expect(list.output.contains("siem") && list.output.contains("auditor") && list.output.contains("live"))
+            #expect(!list.output.contains(token))
+            #expect(try workspace.cli.run(["tokens", "revoke", "siem"] + config).status == 0)
+            #expect(try workspace.cli.run(["tokens", "list"] + config).output.contains("revoked"))
+        }
+    }
+}
