@@ -206,7 +206,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardAppTests",
-            dependencies: ["SwitchboardApp", "SwitchboardDirectory", "SwitchboardStorage", "SwitchboardTesting", "SwitchboardCore"],
+            dependencies: ["SwitchboardApp", "SwitchboardDirectory", "SwitchboardStorage", "SwitchboardTesting", "SwitchboardCore",
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

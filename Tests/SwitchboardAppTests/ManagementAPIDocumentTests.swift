@@ -1,0 +1,23 @@
+import Foundation
+import SwitchboardTesting
+import Testing
+import Yams
+
+/// Docs/management-api.yaml describes every route the management listener serves.
+@Suite struct ManagementAPIDocumentTests {
+    @Test func everyRouteIsDocumented() throws {
+        let text = try String(contentsOf: Repository.root.appendingPathComponent("Docs/management-api.yaml"), encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        #expect((document["openapi"] as? String)?.hasPrefix("3.1") == true)
+        let paths = try #require(document["paths"] as? [String: Any])
+        let served: [(String, [String])] = [
+            ("/admin/{collection}", ["get", "post"]), ("/admin/{collection}/{key}", ["get", "put", "delete"]),
+            ("/admin/batch", ["post"]), ("/admin/history", ["get"]), ("/audit/exchanges", ["get"]), ("/audit/exchanges/{id}", ["get"]),
+            ("/audit/report", ["get"]), ("/audit/verify", ["get"]), ("/health", ["get"]), ("/ready", ["get"]), ("/metrics", ["get"]),
+        ]
+        for (path, methods) in served {
+            let operations = paths[path] as? [String: Any]
+            for method in methods { #expect(operations?[method] != nil, "\(method.uppercased()) \(path) is not documented") }
+        }
+    }
+}
