@@ -123,6 +123,46 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchboardSimulator",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardDirectory",
+                "SwitchboardProxy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchboardDemo",
+            dependencies: [
+                "SwitchboardApp",
+                "SwitchboardAdmin",
+                "SwitchboardAudit",
+                "SwitchboardCore",
+                "SwitchboardDirectory",
+                "SwitchboardPKI",
+                "SwitchboardProxy",
+                "SwitchboardSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchboardPKI",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -154,6 +194,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardApp",
+                "SwitchboardDemo",
                 "SwitchboardAudit",
                 "SwitchboardAdmin",
                 "SwitchboardDirectory",
@@ -202,6 +243,19 @@ let package = Package(
         .testTarget(
             name: "SwitchboardAuditTests",
             dependencies: ["SwitchboardAudit", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardSimulatorTests",
+            dependencies: [
+                "SwitchboardSimulator", "SwitchboardTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

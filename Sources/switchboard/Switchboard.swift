@@ -12,6 +12,6 @@ struct Switchboard: AsyncParsableCommand {
             Most commands read a configuration file (--config, or $SWITCHBOARD_CONFIG); without one they use \
             built-in development defaults. See Docs/ for each role's guide.
             """,
-        subcommands: [ServeCommand.self, Routes.self, AuditCommand.self, TokensCommand.self, ConfigCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, Routes.self, AuditCommand.self, TokensCommand.self, ConfigCommand.self, JWTCommand.self]
     )
 }

@@ -1,18 +1,26 @@
 public import Logging
 import NIOCore
-import Prometheus
-import SwitchboardAdmin
 import NIOPosix
-import ServiceLifecycle
+import Prometheus
+public import ServiceLifecycle
+public import SwitchboardAdmin
+public import SwitchboardAudit
+public import SwitchboardDirectory
+public import SwitchboardProxy
 import UnixSignals
-import SwitchboardAudit
-import SwitchboardDirectory
-import SwitchboardProxy
 
-/// `switchboard serve`: opens the stores, builds the request path and runs the listeners until
-/// SIGTERM or SIGINT, then shuts down gracefully (stop accepting, finish in-flight exchanges).
-public enum SwitchboardRuntime {
-    public static func serve(configuration: SwitchboardConfiguration, logger: Logger) async throws {
+/// Everything `switchboard serve` runs, built from a configuration: the stores, the audit
+/// writer, the directory refresher, the proxy and management listeners, as services in start
+/// order. `serve` runs them until SIGTERM or SIGINT; the demo adds its own beside them.
+public struct SwitchboardRuntime: Sendable {
+    public let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    public let directory: Directory
+    public let proxy: ProxyServer
+    public let management: ManagementServer?
+    public let auditStore: (any AuditStore)?
+    public let upstream: UpstreamClient
+
+    public static func build(configuration: SwitchboardConfiguration, logger: Logger) async throws -> SwitchboardRuntime {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let assembly = ProxyAssembly(configuration: configuration)
         let directory = try await DirectoryOperations(configuration: configuration.directory).openDirectory()
@@ -43,23 +51,37 @@ public enum SwitchboardRuntime {
         let metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let upstream = try assembly.makeUpstreamClient(eventLoopGroup: eventLoopGroup)
         do {
-            let server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder, metrics: metrics,
-                                                 eventLoopGroup: eventLoopGroup, logger: logger)
+            let proxy = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder, metrics: metrics,
+                                                eventLoopGroup: eventLoopGroup, logger: logger)
             let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
                                                     logger: logger)
-            services += [.init(service: refresher), .init(service: server)]
+            services += [.init(service: refresher), .init(service: proxy)]
+            var management: ManagementServer?
             if configuration.management.enabled {
-                let management = try ManagementAssembly(configuration: configuration).makeServer(
-                    observed: .init(directory: directory, auditWriter: auditWriter, proxy: server), auditStore: auditStore, registry: registry,
+                let server = try ManagementAssembly(configuration: configuration).makeServer(
+                    observed: .init(directory: directory, auditWriter: auditWriter, proxy: proxy), auditStore: auditStore, registry: registry,
                     eventLoopGroup: eventLoopGroup, logger: logger)
-                services.append(.init(service: management))
+                services.append(.init(service: server))
+                management = server
             }
-            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            return SwitchboardRuntime(services: services, directory: directory, proxy: proxy, management: management, auditStore: auditStore,
+                                      upstream: upstream)
         } catch {
             try? await upstream.shutdown()
             throw error
         }
-        try await upstream.shutdown()
+    }
+
+    /// `switchboard serve`: runs every service until SIGTERM or SIGINT, then stops gracefully.
+    public static func serve(configuration: SwitchboardConfiguration, logger: Logger) async throws {
+        let runtime = try await build(configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await runtime.upstream.shutdown()
+            throw error
+        }
+        try await runtime.upstream.shutdown()
     }
 }
