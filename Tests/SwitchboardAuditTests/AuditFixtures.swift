@@ -48,27 +48,3 @@ func sqlite(_ path: String, _ sql: String) throws -> (status: Int32, output: Str
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
 }
-
-/// Another process holding the database's write lock until `release()`.
-final class LockHolder: Sendable {
-    private let process: Process
-    private let input: Pipe
-
-    init(_ path: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path]
-        input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nINSERT INTO audit_heartbeat (id, at_us) VALUES (2, 0);\n".utf8))
-        Thread.sleep(forTimeInterval: 0.3)
-    }
-
-    func release() {
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-}

@@ -38,7 +38,7 @@ import Testing
         try await withTemporaryDirectory { folder in
             try await withWriter(folder) { writer, store in
                 try await writer.complete(AuditFixtures.record())
-                let lock = try LockHolder(store.path)
+                let lock = try SQLiteLockHolder(store.path)
                 await #expect(throws: AuditStoreError.self) { try await writer.open(AuditFixtures.record(outcome: .inProgress)) }
                 #expect(writer.isFailing)
                 let start = ContinuousClock.now
@@ -49,6 +49,8 @@ import Testing
                 lock.release()
                 for _ in 0..<100 where writer.isFailing { try await Task.sleep(for: .milliseconds(20)) }
                 #expect(!writer.isFailing)
+                #expect(writer.statistics.reconciledMissing == 1, "the open refused under the lock was reconciled as not committed")
+                #expect(writer.statistics.reconciledCommitted == 0)
                 try await writer.complete(AuditFixtures.record())
                 #expect(try await store.exchange(id: answered.id)?.status == 503)
                 #expect(try await store.verify(node: nil).isIntact)

@@ -33,6 +33,24 @@ import Testing
         }
     }
 
+    @Test func reconcilingFindsWhichRowsOfATransactionLandedAndReopeningKeepsTheChain() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try AuditFixtures.store(folder)
+            let record = AuditFixtures.record(outcome: .inProgress)
+            try await store.append([AuditEntry(kind: .open, record: record)], node: "node-a")
+            let asked = [AuditEntry(kind: .open, record: record), AuditEntry(kind: .complete, record: record),
+                         AuditEntry(kind: .open, record: AuditFixtures.record())]
+            #expect(try await store.storedEntries(asked, node: "node-a") == [true, false, false])
+            #expect(try await store.storedEntries(asked, node: "node-b") == [false, false, false])
+            try await store.reopen()
+            try await store.append([AuditEntry(kind: .complete, record: record)], node: "node-a")
+            #expect(try await store.storedEntries(asked, node: "node-a") == [true, true, false])
+            let chain = try await store.verify(node: nil)
+            #expect(chain.isIntact)
+            #expect(chain.totalRecords == 2)
+        }
+    }
+
     @Test func rowsAreAppendOnly() async throws {
         try await withTemporaryDirectory { folder in
             let store = try AuditFixtures.store(folder)

@@ -71,54 +71,64 @@ import Testing
         }
     }
 
+    /// Sends through a working store, breaks it with `fault`, checks that new requests get 503
+    /// and reach no provider, repairs it and checks that the proxy recovers by itself with the
+    /// refusals recorded and the chain intact.
+    func failsClosedThenRecovers(_ harness: ProxyHarness, fault: () throws -> Void, repair: () throws -> Void) async throws {
+        #expect(try await harness.send().status == 200)
+        let forwardedBefore = harness.provider.requests.count
+        try fault()
+        let trace = UUID().uuidString
+        let refused = try await harness.send(headers: harness.sspHeaders(traceID: trace))
+        #expect(refused.status == 503)
+        #expect(refused.token == "AUDIT_STORE_UNAVAILABLE")
+        let during = try await harness.send()
+        #expect(during.status == 503)
+        #expect(harness.provider.requests.count == forwardedBefore)
+        try repair()
+        var status = 0
+        for _ in 0..<150 {
+            status = try await harness.send().status
+            if status == 200 { break }
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        #expect(status == 200)
+        let records = try await stored(harness, trace: trace)
+        #expect(records.map(\.status) == [503])
+        #expect(records.first?.refusalRule == "AUDIT_STORE_UNAVAILABLE")
+        #expect(try await harness.auditStore!.verify(node: nil).isIntact)
+    }
+
     @Test func lockedStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
         try await ProxyHarness.with(audited: true) { harness in
-            #expect(try await harness.send().status == 200)
-            let forwardedBefore = harness.provider.requests.count
-            let lock = try ProxyLockHolder(harness.auditStore!.path)
-            let trace = UUID().uuidString
-            let refused = try await harness.send(headers: harness.sspHeaders(traceID: trace))
-            #expect(refused.status == 503)
-            #expect(refused.token == "AUDIT_STORE_UNAVAILABLE")
-            let during = try await harness.send()
-            #expect(during.status == 503)
-            #expect(harness.provider.requests.count == forwardedBefore)
-            lock.release()
-            var status = 0
-            for _ in 0..<100 {
-                status = try await harness.send().status
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            #expect(status == 200)
-            let records = try await stored(harness, trace: trace)
-            #expect(records.map(\.status) == [503])
-            #expect(records.first?.refusalRule == "AUDIT_STORE_UNAVAILABLE")
-            #expect(try await harness.auditStore!.verify(node: nil).isIntact)
+            var lock: SQLiteLockHolder?
+            try await failsClosedThenRecovers(harness, fault: { lock = try SQLiteLockHolder(harness.auditStore!.path) },
+                                              repair: { lock?.release() })
         }
     }
-}
 
-/// Another process holding the audit database's write lock until `release()`.
-final class ProxyLockHolder: Sendable {
-    private let process: Process
-    private let input: Pipe
-
-    init(_ path: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path]
-        input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nINSERT INTO audit_heartbeat (id, at_us) VALUES (2, 0);\n".utf8))
-        Thread.sleep(forTimeInterval: 0.3)
+    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a tmpfs needs root"))
+    func readOnlyStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
+        try await withTemporaryDirectory { outer in
+            let disk = try ScratchFilesystem(under: outer, sizeKiB: 8192)
+            defer { disk.unmount() }
+            try await ProxyHarness.with(audited: true, auditFolder: disk.mountPoint) { harness in
+                try await failsClosedThenRecovers(harness, fault: {
+                    let database = harness.auditStore!.path
+                    try disk.makeReadOnly([database, database + "-wal"])
+                }, repair: disk.makeWritable)
+            }
+        }
     }
 
-    func release() {
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a tmpfs needs root"))
+    func fullDiskMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
+        try await withTemporaryDirectory { outer in
+            let disk = try ScratchFilesystem(under: outer, sizeKiB: 8192)
+            defer { disk.unmount() }
+            try await ProxyHarness.with(audited: true, auditFolder: disk.mountPoint) { harness in
+                try await failsClosedThenRecovers(harness, fault: { try disk.fill() }, repair: { try disk.removeFiller() })
+            }
+        }
     }
 }

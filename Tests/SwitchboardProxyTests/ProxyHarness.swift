@@ -45,13 +45,14 @@ final class ProxyHarness: Sendable {
     static func with(
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
         audited: Bool = false,
+        auditFolder: URL? = nil,
         management: Bool = false,
         configure: (inout SwitchboardConfiguration) -> Void = { _ in },
         _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { folder in
-            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management, management: management,
-                                                 configure: configure)
+            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management, auditFolder: auditFolder,
+                                                 management: management, configure: configure)
             do {
                 try await body(harness)
             } catch {
@@ -63,7 +64,7 @@ final class ProxyHarness: Sendable {
     }
 
     private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,
-                 management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
+                 auditFolder: URL?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
         self.folder = folder
         pki = try TestPKI(folder: folder)
         provider = try await TestProvider(certificate: pki.provider.certificate, privateKey: pki.provider.privateKey, behaviour: behaviour)
@@ -95,7 +96,7 @@ final class ProxyHarness: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         if audited {
-            let store = try SQLiteAuditStore(path: folder.appendingPathComponent("audit.sqlite").path, busyTimeoutSeconds: 0.2)
+            let store = try SQLiteAuditStore(path: (auditFolder ?? folder).appendingPathComponent("audit.sqlite").path, busyTimeoutSeconds: 0.2)
             let writer = AuditWriter(store: store, settings: .init(node: "test-node", recoveryInterval: .milliseconds(50)), logger: logger)
             auditStore = store
             auditWriter = writer

@@ -47,6 +47,8 @@ public struct ManagementAssembly: Sendable {
         let failures = gauge("audit_failures", "count", "Failed audit transactions since start.")
         let commitSeconds = gauge("audit_commit", "seconds_sum", "Total time spent committing audit records.")
         let lastCommit = gauge("audit_last_commit", "seconds", "How long the last audit commit took.")
+        let reconciled = gauge("audit_failed_rows_committed", "count", "Rows of failed audit transactions found committed on recovery.")
+        let unreconciled = gauge("audit_failed_rows_missing", "count", "Rows of failed audit transactions found missing on recovery.")
         let failing = gauge("audit_store", "failing", "1 while the audit store refuses records (exchanges are answered 503).")
         let beforeScrape: @Sendable () -> Void = {
             generation.set(to: Double(observed.directory.snapshot.generation))
@@ -57,6 +59,8 @@ public struct ManagementAssembly: Sendable {
                 commits.set(to: Double(statistics.commits))
                 committed.set(to: Double(statistics.records))
                 failures.set(to: Double(statistics.failures))
+                reconciled.set(to: Double(statistics.reconciledCommitted))
+                unreconciled.set(to: Double(statistics.reconciledMissing))
                 commitSeconds.set(to: statistics.commitSeconds)
                 lastCommit.set(to: statistics.lastCommitSeconds)
                 failing.set(to: writer.isFailing ? 1 : 0)

@@ -12,6 +12,14 @@ public protocol AuditStore: Sendable {
     /// Checks the store can take a write now (used to notice it has recovered).
     func probe() async throws
 
+    /// Closes and reopens the store's connections, so that after a failed write nothing the
+    /// failed connections held (file handles, cached pages) is trusted again.
+    func reopen() async throws
+
+    /// For each entry, whether `node`'s chain holds a row of that exchange and kind: how a
+    /// transaction whose commit reported an error is reconciled (its outcome is unknown).
+    func storedEntries(_ entries: [AuditEntry], node: String) async throws -> [Bool]
+
     /// Appends an `interrupted` row for each exchange `node` opened and never completed (a crash).
     func interruptOpenExchanges(node: String, at: Date) async throws -> Int
 

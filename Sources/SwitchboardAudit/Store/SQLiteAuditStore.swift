@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 public import SwitchboardStorage
 
 /// The embedded audit store: its own SQLite file (WAL, `synchronous=FULL` by default), rows
@@ -7,15 +8,42 @@ public import SwitchboardStorage
 /// and closes inside its own transaction), and an index for every query filter.
 public final class SQLiteAuditStore: AuditStore {
     public let path: String
-    private let pool: DatabasePool
+    private let synchronous: SQLiteSynchronous
+    private let busyTimeoutSeconds: Double
+    private let connections: Mutex<DatabasePool>
+    /// The connections in use now (replaced by ``reopen()``).
+    private var pool: DatabasePool { connections.withLock { $0 } }
 
     /// - Parameter busyTimeoutSeconds: how long a write waits for a lock another process holds
     ///   before the store counts as failing.
     public init(path: String, synchronous: SQLiteSynchronous = .full, busyTimeoutSeconds: Double = 2) throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        pool = try SQLiteDatabase.openPool(path: path, synchronous: synchronous, busyTimeoutSeconds: busyTimeoutSeconds, label: "switchboard.audit")
+        self.synchronous = synchronous
+        self.busyTimeoutSeconds = busyTimeoutSeconds
+        let pool = try SQLiteDatabase.openPool(path: path, synchronous: synchronous, busyTimeoutSeconds: busyTimeoutSeconds, label: "switchboard.audit")
         try Self.migrator.migrate(pool)
+        connections = Mutex(pool)
+    }
+
+    public func reopen() async throws {
+        try checkFile()
+        let fresh = try SQLiteDatabase.openPool(path: path, synchronous: synchronous, busyTimeoutSeconds: busyTimeoutSeconds, label: "switchboard.audit")
+        let stale = connections.withLock { pool in
+            defer { pool = fresh }
+            return pool
+        }
+        try? stale.close()
+    }
+
+    public func storedEntries(_ entries: [AuditEntry], node: String) async throws -> [Bool] {
+        guard !entries.isEmpty else { return [] }
+        return try await pool.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM audit_record WHERE exchange_id = ? AND kind = ? AND node = ? LIMIT 1")
+            return try entries.map { entry in
+                try Bool.fetchOne(statement, arguments: [entry.record.id.uuidString.lowercased(), entry.kind.rawValue, node]) ?? false
+            }
+        }
     }
 
     static var migrator: DatabaseMigrator {

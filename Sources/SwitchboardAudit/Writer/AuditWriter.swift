@@ -40,6 +40,8 @@ public final class AuditWriter: ExchangeRecorder, Service {
         var writing = false
         var failure: String?
         var deferred: [ExchangeRecord] = []
+        /// Rows of the transaction that failed: perhaps committed, perhaps not.
+        var indeterminate: [AuditEntry] = []
         var droppedDeferred = 0
         var wake: AsyncStream<Void>.Continuation?
         var stopped = false
@@ -162,6 +164,7 @@ public final class AuditWriter: ExchangeRecorder, Service {
                 logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: ["sb.error": "\(error)"])
                 let queued = state.withLock { state -> [Waiting] in
                     state.failure = "\(error)"
+                    state.indeterminate += batch.map(\.entry)
                     defer { state.queue.removeAll() }
                     return state.queue
                 }
@@ -171,21 +174,36 @@ public final class AuditWriter: ExchangeRecorder, Service {
         }
     }
 
-    /// While the store is failing, probes it; on success writes what was deferred and reopens.
+    /// While the store is failing: reopens it and probes it; once a write succeeds, reconciles the
+    /// failed transaction's rows by exchange id, writes what was answered meanwhile, and
+    /// accepts exchanges again.
     private func recoverWhenFailing() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.recoveryInterval)
             guard state.withLock({ $0.failure != nil }) else { continue }
             do {
+                try await store.reopen()
                 try await store.probe()
-                let (deferred, dropped) = state.withLock { ($0.deferred, $0.droppedDeferred) }
+                let (indeterminate, deferred, dropped) = state.withLock { ($0.indeterminate, $0.deferred, $0.droppedDeferred) }
+                let stored = try await store.storedEntries(indeterminate, node: settings.node)
+                let committed = stored.filter { $0 }.count
                 try await store.append(deferred.map { AuditEntry(kind: .complete, record: $0) }, node: settings.node)
                 state.withLock { state in
+                    state.indeterminate.removeFirst(min(indeterminate.count, state.indeterminate.count))
                     state.deferred.removeFirst(min(deferred.count, state.deferred.count))
                     state.droppedDeferred -= dropped
                     state.failure = nil
                 }
-                logger.notice("audit store recovered", metadata: ["sb.audit.deferred": "\(deferred.count)", "sb.audit.dropped": "\(dropped)"])
+                metrics.withLock {
+                    $0.reconciledCommitted += committed
+                    $0.reconciledMissing += indeterminate.count - committed
+                }
+                // Exchanges of the failed transaction were answered 503 or cut short; their
+                // deferred records (written just now) are their latest rows whichever way it went.
+                logger.notice("audit store recovered", metadata: [
+                    "sb.audit.deferred": "\(deferred.count)", "sb.audit.dropped": "\(dropped)",
+                    "sb.audit.failed_rows_committed": "\(committed)", "sb.audit.failed_rows_missing": "\(indeterminate.count - committed)",
+                ])
                 if dropped > 0 {
                     logger.error("exchanges answered during the audit outage were not recorded (deferral limit reached)", metadata: ["sb.audit.dropped": "\(dropped)"])
                 }
@@ -201,6 +219,9 @@ public struct AuditWriterStatistics: Sendable, Hashable {
     public var commits = 0
     public var records = 0
     public var failures = 0
+    /// Rows of failed transactions found committed, or not, when the store recovered.
+    public var reconciledCommitted = 0
+    public var reconciledMissing = 0
     public var queueDepth = 0
     /// Sum of commit durations, in seconds.
     public var commitSeconds = 0.0
