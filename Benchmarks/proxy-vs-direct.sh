@@ -19,6 +19,7 @@ ROUNDS=${ROUNDS:-2}
 PROXY_PORT=${PROXY_PORT:-18443}
 PROVIDER_PORT=${PROVIDER_PORT:-19443}
 UNAUDITED_PORT=${UNAUDITED_PORT:-18444}
+MANAGEMENT_PORT=${MANAGEMENT_PORT:-18445}
 WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
@@ -98,6 +99,7 @@ proxy:
   listen: {host: 127.0.0.1, port: $PROXY_PORT}
   tls: {certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, clientCA: $WORK/consumer-ca.pem}
   upstream: {caBundle: $WORK/provider-ca.pem}
+management: {port: $MANAGEMENT_PORT, certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, tokensFile: $WORK/tokens.json}
 logging: {level: error}
 YAML
 cat >> "$WORK/switchboard.yaml" <<YAML
@@ -108,12 +110,13 @@ YAML
 PIDS+=($!)
 SWITCHBOARD_PID=$!
 # The same proxy with its audit store off, to show what durable auditing costs.
-SWITCHBOARD_PROXY_LISTEN_PORT=$UNAUDITED_PORT SWITCHBOARD_AUDIT_STORE=off SWITCHBOARD_NODE_ID=bench-unaudited \
+SWITCHBOARD_PROXY_LISTEN_PORT=$UNAUDITED_PORT SWITCHBOARD_MANAGEMENT_PORT=$((MANAGEMENT_PORT + 1)) SWITCHBOARD_AUDIT_STORE=off SWITCHBOARD_NODE_ID=bench-unaudited \
     "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>"$WORK/switchboard-unaudited.log" &
 PIDS+=($!)
 UNAUDITED_PID=$!
 for port in $PROXY_PORT $UNAUDITED_PORT; do
     for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+    (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo "Switchboard did not start:" >&2; cat "$WORK"/switchboard*.log >&2; exit 1; }
 done
 
 QUERY="/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule"

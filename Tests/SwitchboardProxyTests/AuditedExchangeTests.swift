@@ -107,7 +107,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a tmpfs needs root"))
+    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a scratch ext4 file system needs root and a loop device"))
     func readOnlyStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
         try await withTemporaryDirectory { outer in
             let disk = try ScratchFilesystem(under: outer, sizeKiB: 8192)
@@ -121,7 +121,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a tmpfs needs root"))
+    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a scratch ext4 file system needs root and a loop device"))
     func fullDiskMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
         try await withTemporaryDirectory { outer in
             let disk = try ScratchFilesystem(under: outer, sizeKiB: 8192)
