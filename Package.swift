@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SwitchboardApp", targets: ["SwitchboardApp"]),
         .library(name: "SwitchboardAudit", targets: ["SwitchboardAudit"]),
         .library(name: "SwitchboardStorage", targets: ["SwitchboardStorage"]),
+        .library(name: "SwitchboardProxy", targets: ["SwitchboardProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -50,6 +51,7 @@ let package = Package(
             name: "SwitchboardStorage",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,6 +11,7 @@ let package = Package(
         .package(name: "switchboard", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         .executableTarget(
@@ -28,10 +29,23 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SwitchboardAudit", package: "switchboard"),
+                .product(name: "SwitchboardCore", package: "switchboard"),
                 .product(name: "SwitchboardStorage", package: "switchboard"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "AuditBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "ProxyBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SwitchboardCore", package: "switchboard"),
+                .product(name: "SwitchboardDirectory", package: "switchboard"),
+                .product(name: "SwitchboardProxy", package: "switchboard"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "ProxyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import Logging
 import SwitchboardAudit
+import SwitchboardCore
 
 /// Exchange records as the proxy writes them.
 enum Records {
@@ -9,7 +10,7 @@ enum Records {
                                "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1"]
 
     static func make(_ n: Int, receivedAt: Date = Date()) -> ExchangeRecord {
-        var record = ExchangeRecord(id: UUID(), node: "bench", receivedAt: receivedAt, clientAddress: "10.1.2.\(n % 250)", method: n % 5 == 0 ? "POST" : "GET",
+        var record = ExchangeRecord(id: .timeOrdered(at: receivedAt), node: "bench", receivedAt: receivedAt, clientAddress: "10.1.2.\(n % 250)", method: n % 5 == 0 ? "POST" : "GET",
                                     targetURL: "https://gpconnect.supplier\(n % 7).thirdparty.nhs.uk/P\(String(format: "%06d", n % 2_000))/STU3/1/gpconnect/Slot?status=free")
         record.traceID = UUID().uuidString
         record.fromASID = "2" + String(format: "%011d", n % 50)
@@ -30,7 +31,7 @@ enum Records {
         return record
     }
 
-    static let millionPath = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-audit-1m-v1.sqlite").path
+    static let millionPath = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-audit-1m-v2.sqlite").path
     static let days = 30
     static let count = 1_000_000
 
@@ -116,6 +117,28 @@ let benchmarks: @Sendable () -> Void = {
         } setup: {
             try RunningWriter(synchronous: level, maximumBatch: batch)
         }
+    }
+
+    let fast = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds, warmupIterations: 100,
+                                       scalingFactor: .kilo, maxDuration: .seconds(5))
+    Benchmark("Audit: encode one record as a row (columns and chain hash)", configuration: fast) { benchmark in
+        let entry = AuditEntry(kind: .complete, record: Records.make(7))
+        let previous = String(repeating: "ab", count: 32)
+        for _ in benchmark.scaledIterations {
+            let content = AuditRowCoding.content(entry)
+            blackHole(AuditRowCoding.hash(node: "bench", nodeSequence: 42, previous: previous, content: content))
+        }
+    }
+
+    let batch = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds, warmupIterations: 5,
+                                        maxDuration: .seconds(10), maxIterations: 500)
+    Benchmark("Audit: commit a batch of 64 records (synchronous=FULL)", configuration: batch) { benchmark, store in
+        let entries = (0..<64).map { AuditEntry(kind: $0 % 2 == 0 ? .open : .complete, record: Records.make($0)) }
+        benchmark.startMeasurement()
+        try await store.append(entries, node: "bench")
+        benchmark.stopMeasurement()
+    } setup: {
+        try SQLiteAuditStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-audit-batch-\(UUID()).sqlite").path)
     }
 
     let queries = Benchmark.Configuration(metrics: [.wallClock], timeUnits: .microseconds, warmupIterations: 3, maxDuration: .seconds(10),

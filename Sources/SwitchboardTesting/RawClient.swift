@@ -37,13 +37,15 @@ public enum RawClient {
 
     /// Connects to `127.0.0.1:port`, sends `request`, and reads until the server closes or
     /// `timeout` passes. With `closeAfterSending`, closes right after sending (a client that
-    /// goes away) and returns at once.
+    /// goes away) and returns at once; with `closeWhen`, closes as soon as it holds.
     public static func send(
-        _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false
+        _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false,
+        closeWhen: (@Sendable () -> Bool)? = nil
     ) async throws -> Reply {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            let reply = try await exchange(request, port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending, group: group)
+            let reply = try await exchange(request, port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending,
+                                           closeWhen: closeWhen, group: group)
             try? await group.shutdownGracefully()
             return reply
         } catch {
@@ -53,7 +55,8 @@ public enum RawClient {
     }
 
     private static func exchange(
-        _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration, closeAfterSending: Bool, group: MultiThreadedEventLoopGroup
+        _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration, closeAfterSending: Bool, closeWhen: (@Sendable () -> Bool)?,
+        group: MultiThreadedEventLoopGroup
     ) async throws -> Reply {
         let collected = NIOLockedValueBox<(bytes: [UInt8], error: String?)>(([], nil))
         var context: NIOSSLContext?
@@ -83,7 +86,9 @@ public enum RawClient {
             return Reply(text: "", closedByServer: false, error: nil)
         }
         let deadline = ContinuousClock.now + timeout
-        while channel.isActive && ContinuousClock.now < deadline {
+        while channel.isActive && ContinuousClock.now < deadline && closeWhen?() != true {
+            // A whole response that keeps the connection open is all there is to wait for.
+            if Self.isCompleteKeepAliveResponse(collected.withLockedValue { $0.bytes }) { break }
             try await Task.sleep(for: .milliseconds(10))
         }
         let closed = !channel.isActive
@@ -92,8 +97,25 @@ public enum RawClient {
         return Reply(text: String(decoding: bytes, as: UTF8.self), closedByServer: closed, error: error)
     }
 
-    public static func send(_ request: String, port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false) async throws -> Reply {
-        try await send(Array(request.utf8), port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending)
+    /// Whether `bytes` hold one whole response (by `Content-Length`, or a chunked body's last
+    /// chunk) that does not announce `Connection: close`.
+    static func isCompleteKeepAliveResponse(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let headEnd = text.range(of: "\r\n\r\n") else { return false }
+        let head = text[..<headEnd.lowerBound].lowercased()
+        guard head.hasPrefix("http/1.1 "), !head.contains("\r\nconnection: close") else { return false }
+        let body = text[headEnd.upperBound...]
+        if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+           let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) {
+            return body.utf8.count >= length
+        }
+        if head.contains("\r\ntransfer-encoding: chunked") { return body.hasSuffix("0\r\n\r\n") }
+        return false
+    }
+
+    public static func send(_ request: String, port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false,
+                            closeWhen: (@Sendable () -> Bool)? = nil) async throws -> Reply {
+        try await send(Array(request.utf8), port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending, closeWhen: closeWhen)
     }
 
     private final class Collector: ChannelInboundHandler {

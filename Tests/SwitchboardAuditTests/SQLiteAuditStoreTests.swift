@@ -1,15 +1,20 @@
 import Foundation
-import SwitchboardAudit
+@testable import SwitchboardAudit
 import SwitchboardTesting
 import Testing
 
 @Suite struct SQLiteAuditStoreTests {
     @Test func durabilityIsWALWithSynchronousFull() async throws {
         try await withTemporaryDirectory { folder in
-            let report = try AuditFixtures.store(folder).durabilityReport()
+            let store = try AuditFixtures.store(folder)
+            let report = try store.durabilityReport()
             #expect(report.journalMode == "wal")
             #expect(report.writerSynchronous == 2)
             #expect(report.readerSynchronous == 2)
+            // A batch of open rows is written without a sync of its own; the writer is at FULL
+            // again for whatever comes next.
+            try await store.append([AuditEntry(kind: .open, record: AuditFixtures.record(outcome: .inProgress))], node: "node-a")
+            #expect(try store.durabilityReport().writerSynchronous == 2)
         }
     }
 
@@ -233,5 +238,43 @@ import Testing
             quoted.requestingParty.organisationName = "Smith, \"Jones\" & Partners"
             #expect(AuditExport.csv([quoted]).contains("\"Smith, \"\"Jones\"\" & Partners\""))
         }
+    }
+}
+
+/// The chain's hash is part of the stored format: a change to how it is computed would make every
+/// existing log fail verification.
+@Suite struct AuditRowHashTests {
+    static func fixedEntry() -> AuditEntry {
+        var record = ExchangeRecord(id: UUID(uuidString: "0193c4a2-7b1e-7cc0-8a5e-2f4b9d0e1a77")!, node: "node-a",
+                                    receivedAt: Date(timeIntervalSince1970: 1_790_000_000.123456), clientAddress: "192.0.2.7", method: "POST",
+                                    targetURL: "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect/Appointment")
+        record.traceID = "9ad8bd02-1b6b-4b7c-9a51-3c1a5a3b1c8e"
+        record.fromASID = "200000000359"
+        record.toASID = "918999198001"
+        record.interaction = "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"
+        record.status = 201
+        record.outcome = .forwarded
+        record.completedAt = Date(timeIntervalSince1970: 1_790_000_000.223456)
+        record.durationMicroseconds = 100_000
+        record.bytesIn = 1_615
+        record.bytesOut = 2_096
+        record.requestingParty.userName = "Claire Jones — Dr"
+        record.responseLocation = "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect/Appointment/148"
+        return AuditEntry(kind: .complete, record: record)
+    }
+
+    @Test func theHashOfAFixedRowNeverChanges() {
+        let entry = Self.fixedEntry()
+        let hash = AuditRowCoding.hash(node: "node-a", nodeSequence: 42, previous: AuditRowCoding.genesis, content: AuditRowCoding.content(entry))
+        #expect(hash == "ff8202394aa2a1c8cfbadb85a6bcee270a51ae3909de95ec609c7321a3fd4128")
+    }
+}
+
+extension AuditRowHashTests {
+    @Test(arguments: [Int64.min, -1_000_000_000_000_000_000, -10, -1, 0, 1, 9, 10, 100, 1_790_000_000_123_456, 999_999_999_999_999_999, Int64.max])
+    func decimalsAreWrittenAsSwiftWritesThem(value: Int64) {
+        var bytes: [UInt8] = []
+        AuditRowCoding.Value.appendDecimal(value, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == String(value))
     }
 }

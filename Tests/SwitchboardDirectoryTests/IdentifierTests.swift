@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardCore
 import SwitchboardDirectory
 import Testing
@@ -119,5 +120,22 @@ import Testing
         #expect(throws: PathPatternError.self) { try PathPattern(validating: "Slot") }
         #expect(throws: PathPatternError.self) { try PathPattern(validating: "/Slot/") }
         #expect(throws: PathPatternError.self) { try PathPattern(validating: "/{name}") }
+    }
+}
+
+@Suite struct TimeOrderedUUIDTests {
+    @Test func isVersion7AndSortsByTime() {
+        let earlier = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_000.000_100))
+        let later = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_000.000_900))
+        let much = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_001))
+        for id in [earlier, later, much] {
+            let text = id.uuidString.lowercased()
+            #expect(Array(text)[14] == "7", "version 7: \(text)")
+            #expect("89ab".contains(Array(text)[19]), "RFC variant: \(text)")
+        }
+        #expect(earlier.uuidString.lowercased().hasPrefix("01a0"), "48-bit milliseconds first: \(earlier)")
+        #expect(earlier.uuidString < later.uuidString)
+        #expect(later.uuidString < much.uuidString)
+        #expect(Set((0..<1000).map { _ in UUID.timeOrdered() }).count == 1000)
     }
 }

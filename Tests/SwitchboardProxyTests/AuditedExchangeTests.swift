@@ -47,7 +47,8 @@ import Testing
             // Consumer gone.
             let goneTrace = UUID().uuidString
             _ = try await RawClient.send(harness.rawRequest("GET", "/Slot?hang=2", headers: harness.sspHeaders(traceID: goneTrace)),
-                                         port: harness.port, tls: harness.consumerTLS, timeout: .milliseconds(150))
+                                         port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10),
+                                         closeWhen: { [provider = harness.provider] in provider.requests.contains { $0.uri.contains("hang=2") } })
             var gone: [ExchangeRecord] = []
             for _ in 0..<100 {
                 gone = try await stored(harness, trace: goneTrace)

@@ -129,23 +129,45 @@ import Testing
         }
     }
 
-    @Test func providerResetMidBodyIsAVisiblyBrokenResponse() async throws {
+    @Test func providerResetEarlyInTheBodyIs502() async throws {
+        // Nothing has reached the consumer yet (the first 64 KiB are gathered), so it gets a clean refusal.
         try await ProxyHarness.with(behaviour: { _ in .resetAfter(status: 200, contentLength: 100_000, sent: 1000) }) { harness in
+            let response = try await harness.send()
+            #expect(response.status == 502)
+            #expect(response.token?.hasPrefix("ERROR_COMMUNICATING_TO_ENDPOINT_URL_") == true || response.token?.hasPrefix("UPSTREAM") == true,
+                    "token \(response.token ?? "none")")
+            #expect(await harness.recorder.waitForCompleted(1).first?.status == 502)
+        }
+    }
+
+    @Test func providerResetLateInTheBodyIsAVisiblyBrokenResponse() async throws {
+        try await ProxyHarness.with(behaviour: { _ in .resetAfter(status: 200, contentLength: 300_000, sent: 150_000) }) { harness in
             let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(3))
             #expect(reply.status == 200)
-            #expect(reply.text.contains("Content-Length: 100000"))
+            #expect(reply.text.contains("Content-Length: 300000"))
             #expect(reply.closedByServer)
             let body = reply.text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-            #expect(body.utf8.count < 100_000)
+            #expect(body.utf8.count < 300_000)
             let record = await harness.recorder.waitForCompleted(1).first
             #expect(record?.outcome == .upstreamFailed)
             #expect(record?.refusalRule == "UPSTREAM_BODY_INCOMPLETE")
         }
     }
 
-    @Test func providerStallingMidBodyIsCutOff() async throws {
+    @Test func providerStallingEarlyInTheBodyIs504() async throws {
         try await ProxyHarness.with(behaviour: { _ in .stallAfter(status: 200, contentLength: 5000, prefix: Data(repeating: 65, count: 100)) },
                                     configure: { $0.proxy.upstream.readTimeoutMilliseconds = 300 }) { harness in
+            let start = ContinuousClock.now
+            let response = try await harness.send()
+            #expect(response.status == 504)
+            #expect(start.duration(to: .now) < .seconds(3))
+            #expect(await harness.recorder.waitForCompleted(1).first?.outcome == .upstreamTimeout)
+        }
+    }
+
+    @Test func providerStallingLateInTheBodyIsCutOff() async throws {
+        try await ProxyHarness.with(behaviour: { _ in .stallAfter(status: 200, contentLength: 200_000, prefix: Data(repeating: 65, count: 100_000)) },
+                                    configure: { $0.proxy.upstream.readTimeoutMilliseconds = 1_000 }) { harness in
             let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(3))
             #expect(reply.status == 200)
             #expect(reply.closedByServer)
@@ -155,7 +177,9 @@ import Testing
 
     @Test func consumerDisconnectIsRecordedAs499AndCancelsTheUpstreamRequest() async throws {
         try await ProxyHarness.with(behaviour: { _ in .hang }) { harness in
-            _ = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .milliseconds(300))
+            let provider = harness.provider
+            _ = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10),
+                                         closeWhen: { provider.requests.count == 1 })
             let record = await harness.recorder.waitForCompleted(1).first
             #expect(record?.status == 499)
             #expect(record?.outcome == .clientClosed)

@@ -121,13 +121,13 @@ import Testing
                 ("Origin", "https://111.example.nhs.uk"), ("Access-Control-Request-Method", "GET"),
                 ("Access-Control-Request-Headers", "ssp-traceid, ssp-from"),
             ])
-            let reply = try await RawClient.send(preflight, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(1))
+            let reply = try await RawClient.send(preflight, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(5))
             #expect(reply.status == 204)
             #expect(reply.text.contains("Access-Control-Allow-Origin: https://111.example.nhs.uk"))
             #expect(reply.text.contains("Access-Control-Allow-Methods: GET, POST, PUT, DELETE, PATCH, OPTIONS"))
 
             let refused = harness.rawRequest("OPTIONS", "/Slot", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "GET")])
-            let refusedReply = try await RawClient.send(refused, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(1))
+            let refusedReply = try await RawClient.send(refused, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(5))
             #expect(refusedReply.status == 403)
             #expect(refusedReply.text.contains("CORS_ORIGIN_NOT_ALLOWED"))
             #expect(harness.provider.requests.isEmpty)

@@ -311,14 +311,14 @@ extension ProxyHarness.Response {
             #expect(resource["id"] as? String == "918999198001")
 
             let noMatch = try await RawClient.send("GET /Endpoint?organization=https://fhir.nhs.uk/Id/ods-organization-code%7CZZZ99&identifier=\(interaction) HTTP/1.1\r\nHost: x\r\n\r\n",
-                                                   port: harness.port, tls: harness.consumerTLS, timeout: .seconds(1))
+                                                   port: harness.port, tls: harness.consumerTLS, timeout: .seconds(5))
             #expect(noMatch.status == 200)
             #expect(noMatch.text.contains("\"total\":0"))
-            let bad = try await RawClient.send("GET /Endpoint?organization=RYE HTTP/1.1\r\nHost: x\r\n\r\n", port: harness.port, tls: harness.consumerTLS, timeout: .seconds(1))
+            let bad = try await RawClient.send("GET /Endpoint?organization=RYE HTTP/1.1\r\nHost: x\r\n\r\n", port: harness.port, tls: harness.consumerTLS, timeout: .seconds(5))
             #expect(bad.status == 400)
             #expect(bad.text.contains("MISSING_OR_INVALID_PARAMETER_organization"))
             let anonymous = try await RawClient.send("GET /Endpoint?organization=\(organisation)&identifier=\(interaction) HTTP/1.1\r\nHost: x\r\n\r\n",
-                                                     port: harness.port, tls: RawClient.TLS(trustedCA: harness.pki.consumerCA), timeout: .seconds(1))
+                                                     port: harness.port, tls: RawClient.TLS(trustedCA: harness.pki.consumerCA), timeout: .seconds(5))
             #expect(anonymous.status == 496)
             let audited = try await harness.auditStore!.exchanges(try AuditQuery(parameters: [("resource-type", "Endpoint")]))
             #expect(audited.records.contains { $0.outcome == .answered && $0.status == 200 })

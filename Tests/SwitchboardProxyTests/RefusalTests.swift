@@ -119,7 +119,7 @@ import Testing
         try await ProxyHarness.with { harness in
             let tls = RawClient.TLS(trustedCA: harness.pki.consumerCA, certificate: harness.pki.otherConsumer.certificate,
                                     privateKey: harness.pki.otherConsumer.privateKey)
-            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(1))
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(5))
             #expect(reply.status == 403)
             #expect(reply.text.contains("ACCESS_DENIED_SSL_MESSAGESENDER_200000000359"))
             #expect(harness.provider.requests.isEmpty)
@@ -129,7 +129,7 @@ import Testing
     @Test func missingClientCertificateIs496() async throws {
         try await ProxyHarness.with { harness in
             let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: RawClient.TLS(trustedCA: harness.pki.consumerCA),
-                                                 timeout: .seconds(1))
+                                                 timeout: .seconds(5))
             #expect(reply.status == 496)
             #expect(reply.text.contains("CLIENT_CERTIFICATE_REQUIRED"))
             #expect(harness.provider.requests.isEmpty)

@@ -11,6 +11,9 @@ extension ProxyConfiguration {
         func positive(_ value: Int, _ setting: String, max: Int = Int.max) throws(ConfigurationError) {
             guard value > 0, value <= max else { throw ConfigurationError(setting: setting, message: "\(value) must be between 1 and \(max)") }
         }
+        guard (0...256).contains(eventLoopThreads) else {
+            throw ConfigurationError(setting: "proxy.eventLoopThreads", message: "\(eventLoopThreads) must be between 0 (one per core) and 256")
+        }
         try positive(limits.maxHeaderFieldBytes, "proxy.limits.maxHeaderFieldBytes", max: 1 << 20)
         try positive(limits.maxHeaderBytes, "proxy.limits.maxHeaderBytes", max: 1 << 20)
         try positive(limits.maxHeaderFields, "proxy.limits.maxHeaderFields", max: 10_000)

@@ -29,6 +29,15 @@ public struct AuditQuery: Sendable, Hashable {
 
     public init() {}
 
+    /// Whether the query filters on a field of the record (not only time, node or paging). Such
+    /// filters match exchanges once they have finished (completed or interrupted), except an
+    /// `outcome=in-progress` filter, which matches exchanges still under way.
+    public var hasFieldFilter: Bool {
+        if outcome == .inProgress { return false }
+        let fields: [Any?] = [traceID, correlationID, fromASID, toASID, asid, ods, interaction, status, outcome, userID, resourceType, resourceID]
+        return fields.contains { $0 != nil }
+    }
+
     /// The query parameters `GET /audit/exchanges` and `switchboard audit query` accept.
     public static let parameterNames = [
         "since", "until", "trace-id", "correlation-id", "from-asid", "to-asid", "asid", "ods", "interaction", "status", "outcome",

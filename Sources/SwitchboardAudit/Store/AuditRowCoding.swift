@@ -13,11 +13,39 @@ public enum AuditRowCoding {
         case integer(Int64)
         case null
 
-        var canonical: String {
+        /// `<byte count>:<text>`, `i:<value>` or `-`.
+        func appendCanonical(to bytes: inout [UInt8]) {
             switch self {
-            case .text(let text): "\(text.utf8.count):\(text)"
-            case .integer(let value): "i:\(value)"
-            case .null: "-"
+            case .text(let text):
+                Self.appendDecimal(Int64(text.utf8.count), to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                bytes.append(contentsOf: text.utf8)
+            case .integer(let value):
+                bytes.append(UInt8(ascii: "i"))
+                bytes.append(UInt8(ascii: ":"))
+                Self.appendDecimal(value, to: &bytes)
+            case .null:
+                bytes.append(UInt8(ascii: "-"))
+            }
+        }
+
+        static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            var digits: (UInt64, Int) = (0, 0)
+            repeat {
+                digits.0 = digits.0 &* 10 &+ magnitude % 10
+                digits.1 += 1
+                magnitude /= 10
+            } while magnitude > 0 && digits.1 < 18
+            if magnitude > 0 {
+                // Wider than 18 digits: rare enough to take the general path.
+                bytes.append(contentsOf: String(value.magnitude).utf8)
+                return
+            }
+            for _ in 0..<digits.1 {
+                bytes.append(UInt8(ascii: "0") + UInt8(digits.0 % 10))
+                digits.0 /= 10
             }
         }
     }
@@ -61,15 +89,31 @@ public enum AuditRowCoding {
 
     /// The row's hash: SHA-256 of the previous hash and the canonical form.
     public static func hash(node: String, nodeSequence: Int64, previous: String, content: [Value]) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data(previous.utf8))
-        var canonical = Value.text(node).canonical + "|" + Value.integer(nodeSequence).canonical
-        for value in content { canonical += "|" + value.canonical }
-        hasher.update(data: Data(canonical.utf8))
-        return hasher.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(previous.utf8.count + 64 + content.count * 24)
+        canonical.append(contentsOf: previous.utf8)
+        Value.text(node).appendCanonical(to: &canonical)
+        canonical.append(UInt8(ascii: "|"))
+        Value.integer(nodeSequence).appendCanonical(to: &canonical)
+        for value in content {
+            canonical.append(UInt8(ascii: "|"))
+            value.appendCanonical(to: &canonical)
+        }
+        return hex(SHA256.hash(data: canonical))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = hexDigits[Int(byte >> 4)]
+                buffer[index + 1] = hexDigits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
+        }
     }
 
     /// Reads a record back from its content columns (`text(i)` / `integer(i)` read content column `i`).

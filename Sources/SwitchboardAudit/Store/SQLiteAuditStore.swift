@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 public import SwitchboardStorage
 
@@ -91,8 +92,24 @@ public final class SQLiteAuditStore: AuditStore {
                     BEGIN SELECT RAISE(ABORT, 'audit records are append-only; use switchboard audit prune'); END;
                 """)
         }
+        migrator.registerMigration("v2 filter indexes skip open rows") { db in
+            // An exchange's open row is superseded within milliseconds; indexing it for every
+            // filter doubled the index writes of each exchange. Filters find exchanges by their
+            // complete (or interrupted) row; the time and exchange indexes still hold every row.
+            for (name, columns) in Self.filterIndexes {
+                try db.execute(sql: "DROP INDEX IF EXISTS \(name); CREATE INDEX \(name) ON audit_record(\(columns)) WHERE kind <> 'open'")
+            }
+        }
         return migrator
     }
+
+    /// Indexes of the query filters (partial: rows of kind `open` are not in them).
+    static let filterIndexes: KeyValuePairs<String, String> = [
+        "audit_trace": "trace_id", "audit_correlation": "correlation_id", "audit_from_asid": "from_asid, received_us",
+        "audit_to_asid": "to_asid, received_us", "audit_from_ods": "from_ods, received_us", "audit_to_ods": "to_ods, received_us",
+        "audit_interaction": "interaction, received_us", "audit_status": "status, received_us", "audit_outcome": "outcome, received_us",
+        "audit_user": "user_id, received_us", "audit_resource": "resource_type, resource_id",
+    ]
 
     // MARK: Writing
 
@@ -101,20 +118,43 @@ public final class SQLiteAuditStore: AuditStore {
         try checkFile()
         let columns = AuditRowCoding.insertColumns
         let sql = "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
-        try await pool.write { db in
-            var (sequence, previous) = try Self.head(db, node: node)
-            let statement = try db.cachedStatement(sql: sql)
-            for entry in entries {
-                sequence += 1
-                let content = AuditRowCoding.content(entry)
-                let hash = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: previous, content: content)
-                var values: [DatabaseValue] = [node.databaseValue, sequence.databaseValue, previous.databaseValue]
-                values.reserveCapacity(columns.count)
-                values += content.map(\.databaseValue)
-                values.append(hash.databaseValue)
-                try statement.execute(arguments: StatementArguments(values))
-                previous = hash
+        // A batch of open rows only (exchanges about to be forwarded) is written but not synced:
+        // it survives a process crash, and the next batch that completes an exchange syncs the
+        // log up to and including it, before that exchange's response is released. Every
+        // completion is therefore durable, and so is the opening of every exchange that anyone
+        // got an answer to.
+        let relaxed = synchronous == .full && entries.allSatisfy { $0.kind == .open }
+        try await pool.writeWithoutTransaction { db in
+            if relaxed { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
+            do {
+                try db.inTransaction(.immediate) {
+                    try Self.insert(entries, node: node, sql: sql, db)
+                    return .commit
+                }
+            } catch {
+                if relaxed { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+                throw error
             }
+            // Should this fail, the writer fails closed and reopens its connections at FULL.
+            if relaxed { try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+        }
+    }
+
+    private static func insert(_ entries: [AuditEntry], node: String, sql: String, _ db: Database) throws {
+        var (sequence, previous) = try Self.head(db, node: node)
+        let statement = try db.cachedStatement(sql: sql)
+        let row = RowBinder(statement.sqliteStatement)
+        for entry in entries {
+            sequence += 1
+            let content = AuditRowCoding.content(entry)
+            let hash = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: previous, content: content)
+            try row.bind(1, .text(node), db)
+            try row.bind(2, .integer(sequence), db)
+            try row.bind(3, .text(previous), db)
+            for (offset, value) in content.enumerated() { try row.bind(Int32(4 + offset), value, db) }
+            try row.bind(Int32(4 + content.count), .text(hash), db)
+            try row.insert(db)
+            previous = hash
         }
     }
 
@@ -192,6 +232,8 @@ public final class SQLiteAuditStore: AuditStore {
         if let value = query.resourceID { add("r.resource_id = ?", value) }
         if let value = query.node { add("r.node = ?", value) }
         if let value = query.cursor { add("r.seq < ?", value) }
+        // Filters read the partial indexes, which hold finished exchanges only.
+        if query.hasFieldFilter { conditions.append("r.kind <> 'open'") }
         return (conditions.joined(separator: " AND "), arguments)
     }
 
@@ -352,6 +394,48 @@ extension AuditRowCoding.Value {
         case .text(let text): text.databaseValue
         case .integer(let value): value.databaseValue
         case .null: .null
+        }
+    }
+}
+
+/// Binds and runs the cached insert statement through SQLite's own interface: the audit writer
+/// inserts every row of every exchange, and building GRDB's argument values cost more than the
+/// insert itself.
+private struct RowBinder {
+    let handle: OpaquePointer
+    /// SQLite copies the bytes before the bind call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(_ handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    func bind(_ index: Int32, _ value: AuditRowCoding.Value, _ db: Database) throws {
+        let code: Int32
+        switch value {
+        case .null:
+            code = sqlite3_bind_null(handle, index)
+        case .integer(let integer):
+            code = sqlite3_bind_int64(handle, index, integer)
+        case .text(var text):
+            code = text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(handle, index, "", 0, Self.transient) }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                    sqlite3_bind_text(handle, index, pointer, Int32(bytes.count), Self.transient)
+                }
+            }
+        }
+        guard code == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    /// Steps the statement once and resets it for the next row.
+    func insert(_ db: Database) throws {
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 }

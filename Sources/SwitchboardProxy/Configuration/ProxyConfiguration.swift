@@ -1,5 +1,8 @@
 /// Settings of the proxy port. Every duration is in milliseconds, every size in bytes.
 public struct ProxyConfiguration: Codable, Sendable, Equatable {
+    /// Event-loop threads serving connections (and, in `switchboard serve`, running every task
+    /// of the process); `0` means one per CPU core.
+    public var eventLoopThreads: Int = 0
     public var listen: Listen = .init()
     public var tls: ServerTLS = .init()
     public var limits: Limits = .init()

@@ -139,7 +139,7 @@ public final class ExchangeHandler: Sendable {
         if let local = await answerLocally(head: head, requests: &requests, outbound: outbound, keepAlive: keepAlive, client: client) {
             return local
         }
-        var context = ExchangeContext(id: UUID(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
+        var context = ExchangeContext(id: .timeOrdered(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
         var logger = self.logger
         logger[metadataKey: "sb.exchange.id"] = "\(context.record.id)"
 
@@ -256,9 +256,15 @@ public final class ExchangeHandler: Sendable {
         }
     }
 
+    /// Bytes of a response gathered before any of it is sent: an answer this small goes out in
+    /// one write (one TLS record), after its audit record is durable.
+    static let gatherLimit = 64 * 1024
+
     /// Streams the provider's answer to the consumer. Its end — the last bytes, or for an empty
     /// body the whole answer — is held back until the audit record is durable, so a consumer that
-    /// has the complete answer can always find its record.
+    /// has the complete answer can always find its record. Up to ``gatherLimit`` bytes are
+    /// gathered before anything is sent, so a small answer is written once, and a provider that
+    /// breaks off within them is answered `502` rather than with a cut-short message.
     private func relay(_ response: HTTPClientResponse, context: inout ExchangeContext, outbound: Outbound, keepAlive: Bool, logger: Logger) async -> Bool {
         let exchangeID = context.record.id.uuidString.lowercased()
         var headers = HeaderRules.downstreamResponseHeaders(from: response.headers, exchangeID: exchangeID, traceID: context.headers?.traceID)
@@ -270,31 +276,38 @@ public final class ExchangeHandler: Sendable {
         let head = HTTPServerResponsePart.head(HTTPResponseHead(version: context.head.version, status: response.status, headers: headers))
         var responseHash = SHA256()
         var bytesOut: Int64 = 0
-        var held: ByteBuffer?
+        // Received and not yet sent; the last chunk stays here until the record is durable.
+        var pending: [HTTPServerResponsePart] = [head]
+        var pendingBytes = 0
         var headSent = false
         do {
             for try await chunk in response.body {
                 bytesOut += Int64(chunk.readableBytes)
                 chunk.withUnsafeReadableBytes { responseHash.update(bufferPointer: $0) }
+                pending.append(.body(.byteBuffer(chunk)))
+                pendingBytes += chunk.readableBytes
+                guard pendingBytes > Self.gatherLimit else { continue }
+                let last = pending.removeLast()
                 do {
-                    if !headSent {
-                        try await outbound.write(head)
-                        headSent = true
-                    }
-                    if let previous = held { try await outbound.write(.body(.byteBuffer(previous))) }
+                    try await outbound.write(contentsOf: pending)
                 } catch {
                     context.record.bytesOut = bytesOut
                     await complete(&context, outcome: .clientClosed, status: 499, logger: logger)
                     return false
                 }
-                held = chunk
+                headSent = true
+                pending = [last]
+                pendingBytes = chunk.readableBytes
             }
         } catch {
             context.record.bytesOut = bytesOut
             if Task.isCancelled {
                 await complete(&context, outcome: .clientClosed, status: 499, logger: logger)
             } else if !headSent {
-                await refuse(.upstreamUnreachable(context.target!.url), context: &context, outbound: outbound, keepAlive: false, logger: logger)
+                let timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? false
+                let target = context.target!.url
+                await refuse(timedOut ? .upstreamTimeout(target) : .upstreamUnreachable(target), context: &context, outbound: outbound,
+                             keepAlive: false, logger: logger)
             } else {
                 // The head has gone: the consumer learns of the failure from a truncated message.
                 logger.notice("provider broke the response body; closing without its end", metadata: ["sb.error": "\(error)"])
@@ -319,11 +332,9 @@ public final class ExchangeHandler: Sendable {
             }
             return false
         }
-        var tail: [HTTPServerResponsePart] = headSent ? [] : [head]
-        if let held { tail.append(.body(.byteBuffer(held))) }
-        tail.append(.end(nil))
+        pending.append(.end(nil))
         do {
-            try await outbound.write(contentsOf: tail)
+            try await outbound.write(contentsOf: pending)
         } catch {
             return false
         }
@@ -391,7 +402,7 @@ public final class ExchangeHandler: Sendable {
 
     /// A request the HTTP decoder could not read: answered, recorded, and the connection closed.
     private func refuseUnparsable(_ refusal: ProxyRefusal, outbound: Outbound, client: ClientIdentity) async {
-        var record = ExchangeRecord(id: UUID(), node: settings.node, receivedAt: Date(), clientAddress: client.address, method: "", targetURL: "")
+        var record = ExchangeRecord(id: .timeOrdered(), node: settings.node, receivedAt: Date(), clientAddress: client.address, method: "", targetURL: "")
         record.certificateSubject = client.certificate?.subject
         record.certificateFQDN = client.certificate?.fqdn
         record.refusalPhase = refusal.phase.rawValue
@@ -407,7 +418,7 @@ public final class ExchangeHandler: Sendable {
     /// Records plain HTTP sent to the TLS port (answered `497` by ``PlainHTTPDetector``).
     func recordPlainHTTP(clientAddress: String, requestLine: String) {
         let parts = requestLine.split(separator: " ", maxSplits: 2)
-        var record = ExchangeRecord(id: UUID(), node: settings.node, receivedAt: Date(), clientAddress: clientAddress,
+        var record = ExchangeRecord(id: .timeOrdered(), node: settings.node, receivedAt: Date(), clientAddress: clientAddress,
                                     method: parts.first.map { String($0.prefix(16)) } ?? "",
                                     targetURL: parts.count > 1 ? ProxyRefusal.sanitised(String(parts[1].prefix(2048))) : "")
         let refusal = ProxyRefusal.plainHTTPOnTLSPort
@@ -441,7 +452,7 @@ public final class ExchangeHandler: Sendable {
         }
         guard head.method == .OPTIONS, let origin = head.headers.first(name: "origin"),
               head.headers.first(name: "access-control-request-method") != nil else { return nil }
-        var context = ExchangeContext(id: UUID(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
+        var context = ExchangeContext(id: .timeOrdered(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
         let pending = (try? RequestFraming.check(head, maxBodyBytes: Int.max)) ?? .chunked
         guard pending == .none else { return nil }
         _ = try? await requests.next()
@@ -470,7 +481,7 @@ public final class ExchangeHandler: Sendable {
 
     /// `GET /Endpoint?…` and `GET /Device?…`: SDS-style discovery for consumers with a certificate.
     private func discover(head: HTTPRequestHead, requests: inout RequestReader, outbound: Outbound, keepAlive: Bool, client: ClientIdentity) async -> Bool? {
-        var context = ExchangeContext(id: UUID(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
+        var context = ExchangeContext(id: .timeOrdered(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
         context.record.targetURL = ProxyRefusal.sanitised(String(head.uri.prefix(2048)))
         let pending = (try? RequestFraming.check(head, maxBodyBytes: Int.max)) ?? .chunked
         guard pending == .none else { return nil }

@@ -36,28 +36,35 @@ public struct JWTValidator: Sendable {
 
     /// Validates `authorization` for a request for `interaction` at `now` (Unix seconds).
     public func validate(authorization: String, interaction: Interaction, now: Int) throws(ProxyRefusal) -> Claims {
-        guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
-            throw .invalidHeader(SSPHeaders.authorization)
+        var authorization = authorization
+        // nil: not a bearer token; .some(nil): not a JWT of JSON objects.
+        let parsed: (header: JSONValue, claims: JSONValue, signed: Bool)?? = authorization.withUTF8 { bytes in
+            guard bytes.count > 7, Self.hasBearerPrefix(bytes) else { return .none }
+            let token = UnsafeBufferPointer(rebasing: bytes[7...])
+            guard let firstDot = token.firstIndex(of: UInt8(ascii: ".")),
+                  let secondDot = token[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+                  firstDot > token.startIndex, secondDot > firstDot + 1,
+                  !token[(secondDot + 1)...].contains(UInt8(ascii: ".")),
+                  let header = Self.base64URLDecode(UnsafeBufferPointer(rebasing: token[..<firstDot])).flatMap({ JSONValue.parse($0) }),
+                  let claims = Self.base64URLDecode(UnsafeBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])).flatMap({ JSONValue.parse($0) }),
+                  header.isObject, claims.isObject
+            else { return .some(nil) }
+            return (header, claims, secondDot + 1 < token.endIndex)
         }
-        let token = authorization.dropFirst(7)
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
-              let headerData = Self.base64URLDecode(parts[0]), let payloadData = Self.base64URLDecode(parts[1]),
-              let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],
-              let claims = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any]
-        else { throw .invalidJWT("STRUCTURE") }
-        guard header["alg"] as? String == "none" else { throw .invalidJWT("ALG") }
-        if let type = header["typ"], (type as? String)?.uppercased() != "JWT" { throw .invalidJWT("TYP") }
-        guard parts[2].isEmpty else { throw .invalidJWT("SIGNATURE_PRESENT") }
+        guard let parsed else { throw .invalidHeader(SSPHeaders.authorization) }
+        guard let (header, claims, signed) = parsed else { throw .invalidJWT("STRUCTURE") }
+        guard header["alg"]?.string == "none" else { throw .invalidJWT("ALG") }
+        if let type = header["typ"], type.string?.uppercased() != "JWT" { throw .invalidJWT("TYP") }
+        guard !signed else { throw .invalidJWT("SIGNATURE_PRESENT") }
 
-        for claim in Self.requiredClaims where claims[claim] == nil || claims[claim] is NSNull {
+        for claim in Self.requiredClaims where claims[claim] == nil || claims[claim]?.isNull == true {
             throw .invalidJWT("MISSING_CLAIM_\(claim)")
         }
         let issuer = try string(claims, "iss")
         let subject = try string(claims, "sub")
         let audience = try string(claims, "aud")
-        let issuedAt = try integer(claims, "iat")
-        let expires = try integer(claims, "exp")
+        let issuedAt = try wholeNumber(claims, "iat")
+        let expires = try wholeNumber(claims, "exp")
         guard expires - issuedAt == 300 else { throw .invalidJWT("LIFETIME") }
         guard issuedAt <= now + clockSkewSeconds else { throw .invalidJWT("IAT_IN_FUTURE") }
         guard expires >= now - clockSkewSeconds else { throw .invalidJWT("EXPIRED") }
@@ -70,20 +77,19 @@ public struct JWTValidator: Sendable {
               scopeParts.count == 1 || scopeParts[1] == "conf/N" || scopeParts[1] == "conf/R"
         else { throw .invalidJWT("REQUESTED_SCOPE") }
 
-        guard let device = claims["requesting_device"] as? [String: Any] else { throw .invalidJWT("CLAIM_TYPE_requesting_device") }
-        guard device["resourceType"] as? String == "Device", let deviceIdentifiers = device["identifier"] as? [[String: Any]],
-              let deviceIdentifier = deviceIdentifiers.first, let deviceSystem = deviceIdentifier["system"] as? String,
-              let deviceValue = deviceIdentifier["value"] as? String, let model = device["model"] as? String,
-              let version = device["version"] as? String
+        let device = try object(claims, "requesting_device")
+        guard device["resourceType"]?.string == "Device", let deviceIdentifier = device["identifier"]?.array?.first,
+              let deviceSystem = deviceIdentifier["system"]?.string, let deviceValue = deviceIdentifier["value"]?.string,
+              let model = device["model"]?.string, let version = device["version"]?.string
         else { throw .invalidJWT("REQUESTING_DEVICE") }
 
-        guard let organisation = claims["requesting_organization"] as? [String: Any] else { throw .invalidJWT("CLAIM_TYPE_requesting_organization") }
-        guard organisation["resourceType"] as? String == "Organization", let organisationName = organisation["name"] as? String,
+        let organisation = try object(claims, "requesting_organization")
+        guard organisation["resourceType"]?.string == "Organization", let organisationName = organisation["name"]?.string,
               let ods = Self.identifier(in: organisation, system: Self.odsSystem)
         else { throw .invalidJWT("REQUESTING_ORGANIZATION") }
 
-        guard let practitioner = claims["requesting_practitioner"] as? [String: Any] else { throw .invalidJWT("CLAIM_TYPE_requesting_practitioner") }
-        guard practitioner["resourceType"] as? String == "Practitioner", let practitionerID = practitioner["id"] as? String,
+        let practitioner = try object(claims, "requesting_practitioner")
+        guard practitioner["resourceType"]?.string == "Practitioner", let practitionerID = practitioner["id"]?.string,
               let name = Self.humanName(practitioner["name"]),
               let sdsUser = Self.identifier(in: practitioner, system: Self.sdsUserSystem),
               let sdsRole = Self.identifier(in: practitioner, system: Self.sdsRoleSystem)
@@ -103,51 +109,66 @@ public struct JWTValidator: Sendable {
         return Claims(party: party, audience: audience)
     }
 
-    private func string(_ claims: [String: Any], _ claim: String) throws(ProxyRefusal) -> String {
-        guard let value = claims[claim] as? String, !value.isEmpty else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
+    private func string(_ claims: JSONValue, _ claim: String) throws(ProxyRefusal) -> String {
+        guard let value = claims[claim]?.string, !value.isEmpty else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
         return value
     }
 
-    private func integer(_ claims: [String: Any], _ claim: String) throws(ProxyRefusal) -> Int {
-        let value = claims[claim]
-        if value is Bool || value is String { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
-        if let number = value as? Int { return number }
-        if let number = value as? Double, let exact = Int(exactly: number) { return exact }
-        if let number = value as? NSNumber, let exact = Int(exactly: number.doubleValue) { return exact }
-        throw .invalidJWT("CLAIM_TYPE_\(claim)")
+    private func wholeNumber(_ claims: JSONValue, _ claim: String) throws(ProxyRefusal) -> Int {
+        guard let value = claims[claim]?.wholeNumber else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
+        return value
     }
 
-    static func identifier(in resource: [String: Any], system: String) -> String? {
-        guard let identifiers = resource["identifier"] as? [[String: Any]] else { return nil }
-        return identifiers.first { $0["system"] as? String == system }.flatMap { $0["value"] as? String }.flatMap { $0.isEmpty ? nil : $0 }
+    private func object(_ claims: JSONValue, _ claim: String) throws(ProxyRefusal) -> JSONValue {
+        guard let value = claims[claim], value.isObject else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
+        return value
     }
 
-    /// A HumanName object, or an array of them (STU3 allows both shapes in the wild); needs `family`.
-    static func humanName(_ value: Any?) -> String? {
-        let name = (value as? [String: Any]) ?? (value as? [[String: Any]])?.first
-        guard let name, let family = name["family"] as? String ?? (name["family"] as? [String])?.first, !family.isEmpty else { return nil }
-        let given = (name["given"] as? [String]) ?? (name["given"] as? String).map { [$0] } ?? []
-        return (given + [family]).joined(separator: " ")
+    static func identifier(in resource: JSONValue, system: String) -> String? {
+        resource["identifier"]?.array?.first { $0["system"]?.string == system }.flatMap { $0["value"]?.string }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Decodes unpadded base64url; refuses padding and other alphabets.
-    static func base64URLDecode(_ text: Substring) -> Data? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + 3)
-        for byte in text.utf8 {
+    /// A HumanName object, or an array of them (STU3 allows both shapes in the wild); needs
+    /// `family`; `family` and `given` may each be a string or an array of strings.
+    static func humanName(_ value: JSONValue?) -> String? {
+        guard let name = value?.isObject == true ? value : value?.array?.first else { return nil }
+        func strings(_ value: JSONValue?) -> [String] {
+            value?.string.map { [$0] } ?? value?.array?.compactMap(\.string) ?? []
+        }
+        guard let family = strings(name["family"]).first, !family.isEmpty else { return nil }
+        return (strings(name["given"]) + [family]).joined(separator: " ")
+    }
+
+    static func hasBearerPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        zip(bytes, "bearer ".utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 } && bytes.count >= 7
+    }
+
+    /// Decodes unpadded base64url (RFC 4648 §5); refuses padding, other alphabets and
+    /// non-canonical trailing bits.
+    static func base64URLDecode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count % 4 != 1 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits: UInt32 = 0
+        for byte in text {
+            let value: UInt32
             switch byte {
-            case UInt8(ascii: "-"): bytes.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "/"))
-            case _ where CharacterRules.isAlphanumeric(byte): bytes.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
             default: return nil
             }
+            accumulator = (accumulator << 6 | value) & 0xFFFFFF
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> bits))
+            }
         }
-        switch bytes.count % 4 {
-        case 1: return nil
-        case 2: bytes += [UInt8(ascii: "="), UInt8(ascii: "=")]
-        case 3: bytes.append(UInt8(ascii: "="))
-        default: break
-        }
-        return Data(base64Encoded: Data(bytes))
+        guard accumulator & ((1 << bits) - 1) == 0 else { return nil }
+        return output
     }
 }

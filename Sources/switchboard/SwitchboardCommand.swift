@@ -1,6 +1,5 @@
 import ArgumentParser
 
-@main
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",

@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Switchboard against nginx and HAProxy doing the same job, side by side in one run.
+#
+#   Benchmarks/compare.sh
+#
+# Every target gets the same provider, certificates, load generator and requests:
+#   direct       the provider itself (nginx serving the published GP Connect slot Bundle, minified)
+#   nginx        nginx as a reverse proxy: TLS with client-certificate verification, re-encrypted
+#                forwarding to the provider (verified) over upstream keep-alive, X-Forwarded-For,
+#                X-Request-ID and Forwarded added, an access log written per request
+#   haproxy      HAProxy configured the same way (access log to a file through its stdout)
+#   switchboard  switchboard serve (release build) with the SSP checks, the directory, and its
+#                audit store on with its default durability (WAL, synchronous=FULL, group commit)
+#
+# Runs, each target in turn (A B C D A B C D …) for ROUNDS rounds after a warm-up:
+#   keepalive-16, keepalive-64   closed loop, wrk -t1, 16 / 64 keep-alive connections
+#   new-connection               wrk -t1 -c16 with `Connection: close`: a full mutual-TLS
+#                                handshake per request (requests/s = handshakes/s)
+#   fixed-rate                   h2load --h1, RATE requests/s spread over 16 connections: latency
+#                                without the queueing of a saturated closed loop
+# for each worker configuration in WORKERS: 1 = one worker each (nginx worker_processes 1,
+# HAProxy nbthread 1, Switchboard proxy.eventLoopThreads 1); 2 = one per core. Nothing is pinned.
+#
+# CPU per request comes from /proc (utime + stime of every process of the target) over the run.
+# wrk and h2load cannot present a client certificate themselves: tools/client-cert-preload.so,
+# loaded with LD_PRELOAD, loads it into every OpenSSL client context they make. Client-certificate
+# verification stays on in every target.
+#
+# Settings (environment): DURATION=10 ROUNDS=3 WARMUP=3 RATE=2000 WORKERS="1 2"
+#   RUNS="keepalive-16 keepalive-64 new-connection fixed-rate"
+#   TARGETS="direct nginx haproxy switchboard"   SWITCHBOARD=path/to/switchboard (else a release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-3}
+RATE=${RATE:-2000}
+WORKERS=${WORKERS:-"1 2"}
+RUNS=${RUNS:-"keepalive-16 keepalive-64 new-connection fixed-rate"}
+TARGETS=${TARGETS:-"direct nginx haproxy switchboard"}
+PROVIDER_PORT=19443 NGINX_PORT=18441 HAPROXY_PORT=18442 SWITCHBOARD_PORT=18443 MANAGEMENT_PORT=18453
+WORK=$(mktemp -d /tmp/switchboard-compare.XXXXXX)
+chmod 755 "$WORK"
+
+stop_all() {
+    local pids=()
+    for pidfile in "$WORK"/*.pid; do pids+=("$(cat "$pidfile" 2>/dev/null)") || true; done
+    for pid in "${pids[@]}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+}
+trap stop_all EXIT
+
+# Tools, from Debian packages.
+need=()
+for tool in nginx:nginx wrk:wrk h2load:nghttp2-client haproxy:haproxy openssl:openssl gcc:gcc python3:python3; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if ((${#need[@]})); then
+    echo "installing ${need[*]}" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+./scripts/install-dependencies
+if [ -z "${SWITCHBOARD:-}" ]; then
+    swift build -c release --product switchboard 2>&1 | tail -1
+    SWITCHBOARD="$ROOT/.build/release/switchboard"
+fi
+gcc -shared -fPIC -O2 -o "$WORK/client-cert-preload.so" Benchmarks/tools/client-cert-preload.c -ldl
+
+# Certificates: a consumer CA (the proxies' server certificate and the client certificate) and
+# a provider CA. ECDSA P-256 throughout, as a modern deployment would use.
+pki() { # name ca subject-alt-name extended-usage
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/$1.key" -subj "/CN=$3" -out "$WORK/$1.csr" 2>/dev/null
+    printf "subjectAltName=DNS:%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n" "$3" "$4" > "$WORK/$1.ext"
+    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/$2.pem" -CAkey "$WORK/$2.key" -CAcreateserial -days 2 -sha256 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
+}
+for ca in consumer-ca provider-ca; do
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/$ca.key" -subj "/CN=$ca" -days 2 -out "$WORK/$ca.pem" 2>/dev/null
+done
+pki proxy consumer-ca localhost serverAuth
+pki client consumer-ca bench-111.thirdparty.nhs.uk clientAuth
+pki provider provider-ca localhost serverAuth
+cat "$WORK/proxy.pem" "$WORK/proxy.key" > "$WORK/proxy-bundle.pem"
+
+# The provider: nginx, one worker, the slot-search Bundle for any path.
+mkdir -p "$WORK/www"
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")), end="")' \
+    ../shared/fixtures/gpconnect/search_for_free_slots_response_example.json > "$WORK/www/slot.json"
+cat > "$WORK/provider.conf" <<NGINX
+worker_processes 1;
+pid $WORK/provider.pid;
+error_log $WORK/provider-error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    server {
+        listen 127.0.0.1:$PROVIDER_PORT ssl;
+        ssl_certificate $WORK/provider.pem;
+        ssl_certificate_key $WORK/provider.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { default_type application/fhir+json; add_header Cache-Control no-store; root $WORK/www; try_files /slot.json =404; }
+    }
+}
+NGINX
+nginx -c "$WORK/provider.conf" -p "$WORK"
+
+# The directory: one 111 consumer, one practice whose endpoint is the provider.
+BASE="https://localhost:$PROVIDER_PORT/A81001/STU3/1/gpconnect"
+SLOT=urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1
+mkdir -p "$WORK/tables/organisations"
+cp RoutingTables/interactions.yaml "$WORK/tables/"
+cat > "$WORK/tables/organisations/RYE.yaml" <<YAML
+organisation: {ods: RYE, name: Benchmark 111, kind: urgent-care}
+systems:
+- {asid: '200000000359', name: Benchmark consumer, partyKey: RYE-0000901, certificateFQDN: bench-111.thirdparty.nhs.uk, sends: [$SLOT]}
+YAML
+cat > "$WORK/tables/organisations/A81001.yaml" <<YAML
+organisation: {ods: A81001, name: Benchmark practice, kind: gp-practice}
+systems:
+- {asid: '918999198001', name: Benchmark provider, partyKey: A81001-0000801, receives: [$SLOT]}
+endpoints:
+- {cpaId: S20001A100001, partyKey: A81001-0000801, address: '$BASE', interactions: [$SLOT]}
+YAML
+printf "agreements:\n- {id: bench, consumer: any, provider: any, interactions: any}\n" > "$WORK/tables/sharing-agreements.yaml"
+
+start_proxies() { # workers
+    local workers=$1
+    cat > "$WORK/nginx.conf" <<NGINX
+worker_processes $workers;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    log_format exchange '\$remote_addr [\$time_iso8601] "\$request" \$status \$body_bytes_sent \$request_time \$request_id "\$ssl_client_s_dn"';
+    access_log $WORK/nginx-access.log exchange;
+    keepalive_requests 10000000;
+    upstream provider { server 127.0.0.1:$PROVIDER_PORT; keepalive 128; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT ssl;
+        ssl_certificate $WORK/proxy.pem;
+        ssl_certificate_key $WORK/proxy.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_client_certificate $WORK/consumer-ca.pem;
+        ssl_verify_client on;
+        location / {
+            proxy_pass https://provider;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host localhost:$PROVIDER_PORT;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Request-ID \$request_id;
+            proxy_set_header Forwarded "for=\$remote_addr;proto=https";
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate $WORK/provider-ca.pem;
+            proxy_ssl_name localhost;
+            proxy_ssl_server_name on;
+            proxy_ssl_session_reuse on;
+            add_header X-Request-ID \$request_id;
+        }
+    }
+}
+NGINX
+    cat > "$WORK/haproxy.cfg" <<HAPROXY
+global
+    nbthread $workers
+    maxconn 8000
+    log stdout format raw local0
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 5s
+    timeout client 60s
+    timeout server 30s
+    http-reuse always
+frontend consumers
+    bind 127.0.0.1:$HAPROXY_PORT ssl crt $WORK/proxy-bundle.pem ca-file $WORK/consumer-ca.pem verify required
+    option forwardfor
+    unique-id-format %[uuid()]
+    http-request set-header X-Request-ID %[unique-id]
+    http-request set-header Forwarded "for=%[src];proto=https"
+    http-response set-header X-Request-ID %[unique-id]
+    default_backend provider
+backend provider
+    http-request set-header Host localhost:$PROVIDER_PORT
+    server provider 127.0.0.1:$PROVIDER_PORT ssl verify required ca-file $WORK/provider-ca.pem verifyhost localhost sni str(localhost)
+HAPROXY
+    cat > "$WORK/switchboard.yaml" <<YAML
+node: {id: bench-1}
+directory:
+  store: sqlite:$WORK/directory.sqlite
+  routingTables: $WORK/tables
+  endpointPolicy: {allowLoopback: true}
+proxy:
+  eventLoopThreads: $workers
+  listen: {host: 127.0.0.1, port: $SWITCHBOARD_PORT}
+  tls: {certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, clientCA: $WORK/consumer-ca.pem}
+  upstream: {caBundle: $WORK/provider-ca.pem}
+audit: {store: 'sqlite:$WORK/audit.sqlite'}
+management: {port: $MANAGEMENT_PORT, certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, tokensFile: $WORK/tokens.json}
+logging: {level: error}
+YAML
+    case " $TARGETS " in *" nginx "*) nginx -c "$WORK/nginx.conf" -p "$WORK" ;; esac
+    case " $TARGETS " in *" haproxy "*)
+        haproxy -db -f "$WORK/haproxy.cfg" >> "$WORK/haproxy-access.log" 2>> "$WORK/haproxy-error.log" &
+        echo $! > "$WORK/haproxy.pid" ;;
+    esac
+    case " $TARGETS " in *" switchboard "*)
+        "$SWITCHBOARD" routes import --config "$WORK/switchboard.yaml" > /dev/null
+        "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>> "$WORK/switchboard.log" &
+        echo $! > "$WORK/switchboard.pid" ;;
+    esac
+    for port in $PROVIDER_PORT $NGINX_PORT $HAPROXY_PORT $SWITCHBOARD_PORT; do
+        for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+    done
+}
+
+stop_proxies() {
+    for name in nginx haproxy switchboard; do
+        [ -f "$WORK/$name.pid" ] || continue
+        local pid; pid=$(cat "$WORK/$name.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$WORK/$name.pid"
+    done
+    rm -f "$WORK/audit.sqlite"*
+}
+
+QUERY="/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule"
+url_of() {
+    case $1 in
+        direct) echo "$BASE$QUERY" ;;
+        nginx) echo "https://localhost:$NGINX_PORT/A81001/STU3/1/gpconnect$QUERY" ;;
+        haproxy) echo "https://localhost:$HAPROXY_PORT/A81001/STU3/1/gpconnect$QUERY" ;;
+        switchboard) echo "https://localhost:$SWITCHBOARD_PORT/$BASE$QUERY" ;;
+    esac
+}
+# Every process of a target (for CPU time): the provider for direct, else the proxy's processes.
+pids_of() {
+    local name=$1; [ "$name" = direct ] && name=provider
+    local pid; pid=$(cat "$WORK/$name.pid")
+    echo "$pid" $(pgrep -P "$pid" || true)
+}
+cpu_ticks() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $total; }
+headers() {
+    local jwt; jwt=$(python3 Benchmarks/tools/jwt.py "$BASE")
+    printf '%s\n' "Ssp-TraceID: 9ad8bd02-1b6b-4b7c-9a51-3c1a5a3b1c8e" "Ssp-From: 200000000359" "Ssp-To: 918999198001" \
+        "Ssp-InteractionID: $SLOT" "Authorization: Bearer $jwt" "Accept: application/fhir+json"
+}
+load() { # run target seconds output
+    local run=$1 url; url=$(url_of "$2")
+    local args=()
+    while IFS= read -r header; do args+=(-H "$header"); done < <(headers)
+    export CLIENT_CERT="$WORK/client.pem" CLIENT_KEY="$WORK/client.key"
+    case $run in
+        keepalive-*) LD_PRELOAD="$WORK/client-cert-preload.so" wrk -t1 -c"${run#keepalive-}" -d"$3s" --latency "${args[@]}" "$url" > "$4" ;;
+        new-connection) LD_PRELOAD="$WORK/client-cert-preload.so" wrk -t1 -c16 -d"$3s" --latency "${args[@]}" -H "Connection: close" "$url" > "$4" ;;
+        fixed-rate) LD_PRELOAD="$WORK/client-cert-preload.so" h2load --h1 -t1 -c16 --rps=$((RATE / 16)) -D "$3" --log-file="$4.log" "${args[@]}" "$url" > "$4" ;;
+    esac
+}
+
+: > "$WORK/results.tsv"
+for workers in $WORKERS; do
+    start_proxies "$workers"
+    for target in $TARGETS; do load keepalive-16 "$target" "$WARMUP" /dev/null; done
+    for run in $RUNS; do
+        for round in $(seq "$ROUNDS"); do
+            for target in $TARGETS; do
+                out="$WORK/$workers-$run-$target-$round.txt"
+                pids=$(pids_of "$target")
+                before=$(cpu_ticks $pids)
+                load "$run" "$target" "$DURATION" "$out"
+                after=$(cpu_ticks $pids)
+                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$run" "$target" "$round" "$((after - before))" "$out" >> "$WORK/results.tsv"
+                echo "  workers=$workers $run round $round $target done" >&2
+            done
+        done
+    done
+    stop_proxies
+done
+
+python3 Benchmarks/tools/summarise.py "$WORK/results.tsv" "$(getconf CLK_TCK)" "$RATE"
+echo "(raw output in $WORK; client certificate presented through an LD_PRELOAD shim loading it into the load generator's OpenSSL contexts)"
