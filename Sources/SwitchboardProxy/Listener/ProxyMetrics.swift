@@ -7,9 +7,13 @@ import SwitchboardAudit
 /// durations.
 public struct ProxyMetrics: Sendable {
     let factory: any MetricsFactory
+    private let exchangeDuration: CoreMetrics.Timer
+    private let upstreamDuration: CoreMetrics.Timer
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        exchangeDuration = Timer(label: "switchboard_exchange_duration_seconds", factory: factory)
+        upstreamDuration = Timer(label: "switchboard_upstream_duration_seconds", factory: factory)
     }
 
     func record(_ record: ExchangeRecord) {
@@ -20,10 +24,10 @@ public struct ProxyMetrics: Sendable {
             Counter(label: "switchboard_refusals_total", dimensions: [("rule", rule)], factory: factory).increment()
         }
         if let duration = record.durationMicroseconds {
-            Timer(label: "switchboard_exchange_duration_seconds", factory: factory).recordMicroseconds(duration)
+            exchangeDuration.recordMicroseconds(duration)
         }
         if let upstream = record.upstreamMicroseconds {
-            Timer(label: "switchboard_upstream_duration_seconds", factory: factory).recordMicroseconds(upstream)
+            upstreamDuration.recordMicroseconds(upstream)
         }
     }
 }
