@@ -29,6 +29,8 @@
 # Settings (environment): DURATION=10 ROUNDS=3 WARMUP=3 RATE=2000 WORKERS="1 2"
 #   RUNS="keepalive-16 keepalive-64 new-connection fixed-rate"
 #   TARGETS="direct nginx haproxy switchboard"   SWITCHBOARD=path/to/switchboard (else a release build)
+#   BASELINE=path/to/an/earlier/switchboard   adds target `baseline`: that build, set up the same
+#   way (an earlier build without proxy.eventLoopThreads runs one event loop per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -38,8 +40,10 @@ WARMUP=${WARMUP:-3}
 RATE=${RATE:-2000}
 WORKERS=${WORKERS:-"1 2"}
 RUNS=${RUNS:-"keepalive-16 keepalive-64 new-connection fixed-rate"}
+TARGETS_SET=${TARGETS:+yes}
 TARGETS=${TARGETS:-"direct nginx haproxy switchboard"}
-NGINX_PORT=18441 HAPROXY_PORT=18442
+NGINX_PORT=18441 HAPROXY_PORT=18442 BASELINE_PORT=18444 BASELINE_MANAGEMENT_PORT=18454
+if [ -n "${BASELINE:-}" ] && [ -z "${TARGETS_SET:-}" ]; then TARGETS="$TARGETS baseline"; fi
 WORK_PREFIX=switchboard-compare
 source Benchmarks/tools/common.sh
 
@@ -107,6 +111,7 @@ backend provider
     server provider 127.0.0.1:$PROVIDER_PORT ssl verify required ca-file $WORK/provider-ca.pem verifyhost localhost sni str(localhost)
 HAPROXY
     write_switchboard_config "$workers"
+    if [ -n "${BASELINE:-}" ]; then write_switchboard_config "$workers" "$BASELINE" baseline $BASELINE_PORT $BASELINE_MANAGEMENT_PORT; fi
     case " $TARGETS " in *" nginx "*) nginx -c "$WORK/nginx.conf" -p "$WORK" ;; esac
     case " $TARGETS " in *" haproxy "*)
         haproxy -db -f "$WORK/haproxy.cfg" >> "$WORK/haproxy-access.log" 2>> "$WORK/haproxy-error.log" &
@@ -116,20 +121,24 @@ HAPROXY
         "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>> "$WORK/switchboard.log" &
         echo $! > "$WORK/switchboard.pid" ;;
     esac
-    for port in $PROVIDER_PORT $NGINX_PORT $HAPROXY_PORT $SWITCHBOARD_PORT; do
+    case " $TARGETS " in *" baseline "*)
+        "$BASELINE" serve --config "$WORK/baseline.yaml" 2>> "$WORK/baseline.log" &
+        echo $! > "$WORK/baseline.pid" ;;
+    esac
+    for port in $PROVIDER_PORT $NGINX_PORT $HAPROXY_PORT $SWITCHBOARD_PORT ${BASELINE:+$BASELINE_PORT}; do
         for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
     done
 }
 
 stop_proxies() {
-    for name in nginx haproxy switchboard; do
+    for name in nginx haproxy switchboard baseline; do
         [ -f "$WORK/$name.pid" ] || continue
         local pid; pid=$(cat "$WORK/$name.pid")
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$WORK/$name.pid"
     done
-    rm -f "$WORK/audit.sqlite"*
+    rm -f "$WORK"/*audit.sqlite*
 }
 
 QUERY="/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule"
@@ -139,6 +148,7 @@ url_of() {
         nginx) echo "https://localhost:$NGINX_PORT/A81001/STU3/1/gpconnect$QUERY" ;;
         haproxy) echo "https://localhost:$HAPROXY_PORT/A81001/STU3/1/gpconnect$QUERY" ;;
         switchboard) echo "https://localhost:$SWITCHBOARD_PORT/$BASE$QUERY" ;;
+        baseline) echo "https://localhost:$BASELINE_PORT/$BASE$QUERY" ;;
     esac
 }
 # Every process of a target (for CPU time): the provider for direct, else the proxy's processes.

@@ -96,23 +96,24 @@ printf "agreements:\n- {id: bench, consumer: any, provider: any, interactions: a
 
 
 # switchboard.yaml for the release build under test: audit durable (the default), errors logged.
-write_switchboard_config() { # event-loop threads (0: one per core)
-    cat > "$WORK/switchboard.yaml" <<YAML
-node: {id: bench-1}
+write_switchboard_config() { # event-loop threads (0: one per core) [binary name port management-port]
+    local binary=${2:-$SWITCHBOARD} name=${3:-switchboard} port=${4:-$SWITCHBOARD_PORT} management=${5:-$MANAGEMENT_PORT}
+    cat > "$WORK/$name.yaml" <<YAML
+node: {id: bench-$name}
 directory:
-  store: sqlite:$WORK/directory.sqlite
+  store: sqlite:$WORK/$name-directory.sqlite
   routingTables: $WORK/tables
   endpointPolicy: {allowLoopback: true}
 proxy:
-$(if "$SWITCHBOARD" config 2>/dev/null | grep -q eventLoopThreads; then echo "  eventLoopThreads: $1"; fi)
-  listen: {host: 127.0.0.1, port: $SWITCHBOARD_PORT}
+$(if "$binary" config 2>/dev/null | grep -q eventLoopThreads; then echo "  eventLoopThreads: $1"; fi)
+  listen: {host: 127.0.0.1, port: $port}
   tls: {certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, clientCA: $WORK/consumer-ca.pem}
   upstream: {caBundle: $WORK/provider-ca.pem}
-audit: {store: 'sqlite:$WORK/audit.sqlite'}
-management: {port: $MANAGEMENT_PORT, certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, tokensFile: $WORK/tokens.json}
+audit: {store: 'sqlite:$WORK/$name-audit.sqlite'}
+management: {port: $management, certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, tokensFile: $WORK/$name-tokens.json}
 logging: {level: error}
 YAML
-    "$SWITCHBOARD" routes import --config "$WORK/switchboard.yaml" > /dev/null
+    "$binary" routes import --config "$WORK/$name.yaml" > /dev/null
 }
 
 # The SSP headers and GP Connect JWT of a slot search, one per line.

@@ -11,7 +11,7 @@ import sys
 from collections import defaultdict
 
 results_path, clock_ticks, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-TARGETS = ["direct", "nginx", "haproxy", "switchboard"]
+TARGETS = ["direct", "nginx", "haproxy", "baseline", "switchboard"]
 
 
 def milliseconds(text):
@@ -100,4 +100,7 @@ for workers in sorted({key[0] for key in rows}):
                 h = median["haproxy"]
                 print(f"; Switchboard / HAProxy: throughput ×{s['rps'] / h['rps']:.2f}, CPU per request ×{s['cpu_us'] / h['cpu_us']:.2f}", end="")
             print()
+        if "switchboard" in median and "baseline" in median:
+            s, b = median["switchboard"], median["baseline"]
+            print(f"Switchboard / baseline build: throughput ×{s['rps'] / b['rps']:.2f}, CPU per request ×{s['cpu_us'] / b['cpu_us']:.2f}")
         print()

@@ -193,42 +193,48 @@ public final class ExchangeHandler: Sendable {
         var bodyComplete = bodyChannel == nil
         let maxBody = Int64(settings.maxBodyBytes)
         do {
-            let response: HTTPClientResponse = try await withThrowingTaskGroup(of: HTTPClientResponse.self) { group in
-                let client = upstream.client
-                let deadline = upstream.responseTimeout
-                let outgoing = request
-                group.addTask {
-                    do {
-                        return try await client.execute(outgoing, timeout: deadline, logger: logger)
-                    } catch {
-                        bodyChannel?.finish()
-                        throw error
-                    }
-                }
-                if let bodyChannel {
-                    do {
-                        while let part = try await requests.next() {
-                            switch part {
-                            case .body(let chunk):
-                                bytesIn += Int64(chunk.readableBytes)
-                                guard bytesIn <= maxBody else { throw ProxyRefusal.bodyTooLarge }
-                                chunk.withUnsafeReadableBytes { requestHash.update(bufferPointer: $0) }
-                                await bodyChannel.send(chunk)
-                            case .end:
-                                bodyComplete = true
-                                bodyChannel.finish()
-                            case .head:
-                                throw ProxyRefusal.malformedRequest
-                            }
-                            if bodyComplete { break }
+            let response: HTTPClientResponse
+            if bodyChannel == nil {
+                // Nothing to stream up: no second task needed.
+                response = try await upstream.client.execute(request, timeout: upstream.responseTimeout, logger: logger)
+            } else {
+                response = try await withThrowingTaskGroup(of: HTTPClientResponse.self) { group in
+                    let client = upstream.client
+                    let deadline = upstream.responseTimeout
+                    let outgoing = request
+                    group.addTask {
+                        do {
+                            return try await client.execute(outgoing, timeout: deadline, logger: logger)
+                        } catch {
+                            bodyChannel?.finish()
+                            throw error
                         }
-                        if !bodyComplete { throw CancellationError() }
-                    } catch {
-                        bodyChannel.fail(error)
-                        throw error
                     }
+                    if let bodyChannel {
+                        do {
+                            while let part = try await requests.next() {
+                                switch part {
+                                case .body(let chunk):
+                                    bytesIn += Int64(chunk.readableBytes)
+                                    guard bytesIn <= maxBody else { throw ProxyRefusal.bodyTooLarge }
+                                    chunk.withUnsafeReadableBytes { requestHash.update(bufferPointer: $0) }
+                                    await bodyChannel.send(chunk)
+                                case .end:
+                                    bodyComplete = true
+                                    bodyChannel.finish()
+                                case .head:
+                                    throw ProxyRefusal.malformedRequest
+                                }
+                                if bodyComplete { break }
+                            }
+                            if !bodyComplete { throw CancellationError() }
+                        } catch {
+                            bodyChannel.fail(error)
+                            throw error
+                        }
+                    }
+                    return try await group.next()!
                 }
-                return try await group.next()!
             }
             context.record.upstreamMicroseconds = upstreamStart.duration(to: .now).microseconds
             context.record.bytesIn = bytesIn
@@ -531,7 +537,7 @@ public final class ExchangeHandler: Sendable {
         context.record.status = status
         context.record.completedAt = Date()
         context.record.durationMicroseconds = context.started.duration(to: .now).microseconds
-        metrics?.record(context.record)
+        metrics?.record(context.record, catalogued: context.slot != nil)
         do {
             try await recorder.complete(context.record)
             return true
@@ -545,24 +551,10 @@ public final class ExchangeHandler: Sendable {
 
     static func clientIdentity(channel: any Channel, identity: ConnectionIdentityBox) -> ClientIdentity {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        guard let peer = identity.peerCertificate.withLockedValue({ $0 }),
-              let certificate = try? Certificate(derEncoded: try peer.toDERBytes()) else {
+        guard let peer = identity.peerCertificate.withLockedValue({ $0 }), let der = try? peer.toDERBytes() else {
             return ClientIdentity(address: address, certificate: nil)
         }
-        var fqdn: String?
-        if let names = try? certificate.extensions.subjectAlternativeNames {
-            for name in names {
-                if case .dnsName(let dns) = name { fqdn = dns; break }
-            }
-        }
-        if fqdn == nil {
-            for rdn in certificate.subject {
-                for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
-                    fqdn = String(describing: attribute.value)
-                }
-            }
-        }
-        return ClientIdentity(address: address, certificate: .init(subject: certificate.subject.description, fqdn: fqdn))
+        return ClientIdentity(address: address, certificate: CertificateIdentities.shared.identity(der: der))
     }
 
     /// The consumer's `Ssp-TraceID`, if it is safe to echo (a refusal may come before validation).
@@ -612,5 +604,49 @@ extension Duration {
     var microseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}
+
+/// What routing needs from a client certificate (its subject and FQDN), read once per distinct
+/// certificate: consumers present the same certificate on every connection, and parsing it was a
+/// noticeable part of each new connection's cost.
+final class CertificateIdentities: Sendable {
+    static let shared = CertificateIdentities(capacity: 4096)
+
+    private let capacity: Int
+    private let known: NIOLockedValueBox<[[UInt8]: ClientIdentity.Certificate?]>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        known = NIOLockedValueBox([:])
+    }
+
+    /// The identity of the certificate whose DER encoding is `der`; nil if it cannot be read.
+    func identity(der: [UInt8]) -> ClientIdentity.Certificate? {
+        if let cached = known.withLockedValue({ $0[der] }) { return cached }
+        let identity = Self.read(der: der)
+        known.withLockedValue { known in
+            if known.count >= capacity { known.removeAll(keepingCapacity: true) }
+            known[der] = identity
+        }
+        return identity
+    }
+
+    static func read(der: [UInt8]) -> ClientIdentity.Certificate? {
+        guard let certificate = try? Certificate(derEncoded: der) else { return nil }
+        var fqdn: String?
+        if let names = try? certificate.extensions.subjectAlternativeNames {
+            for name in names {
+                if case .dnsName(let dns) = name { fqdn = dns; break }
+            }
+        }
+        if fqdn == nil {
+            for rdn in certificate.subject {
+                for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                    fqdn = String(describing: attribute.value)
+                }
+            }
+        }
+        return .init(subject: certificate.subject.description, fqdn: fqdn)
     }
 }
