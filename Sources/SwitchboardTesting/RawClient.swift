@@ -37,15 +37,16 @@ public enum RawClient {
 
     /// Connects to `127.0.0.1:port`, sends `request`, and reads until the server closes or
     /// `timeout` passes. With `closeAfterSending`, closes right after sending (a client that
-    /// goes away) and returns at once; with `closeWhen`, closes as soon as it holds.
+    /// goes away) and returns at once; with `closeWhen`, closes as soon as it holds; with
+    /// `closeAfterReceiving`, once that many bytes have arrived (a consumer that stops reading).
     public static func send(
         _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false,
-        closeWhen: (@Sendable () -> Bool)? = nil
+        closeWhen: (@Sendable () -> Bool)? = nil, closeAfterReceiving: Int = .max
     ) async throws -> Reply {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             let reply = try await exchange(request, port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending,
-                                           closeWhen: closeWhen, group: group)
+                                           closeWhen: closeWhen, closeAfterReceiving: closeAfterReceiving, group: group)
             try? await group.shutdownGracefully()
             return reply
         } catch {
@@ -56,7 +57,7 @@ public enum RawClient {
 
     private static func exchange(
         _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration, closeAfterSending: Bool, closeWhen: (@Sendable () -> Bool)?,
-        group: MultiThreadedEventLoopGroup
+        closeAfterReceiving: Int, group: MultiThreadedEventLoopGroup
     ) async throws -> Reply {
         let collected = NIOLockedValueBox<(bytes: [UInt8], error: String?)>(([], nil))
         var context: NIOSSLContext?
@@ -86,7 +87,8 @@ public enum RawClient {
             return Reply(text: "", closedByServer: false, error: nil)
         }
         let deadline = ContinuousClock.now + timeout
-        while channel.isActive && ContinuousClock.now < deadline && closeWhen?() != true {
+        while channel.isActive && ContinuousClock.now < deadline && closeWhen?() != true
+            && collected.withLockedValue({ $0.bytes.count }) < closeAfterReceiving {
             // A whole response that keeps the connection open is all there is to wait for.
             if Self.isCompleteKeepAliveResponse(collected.withLockedValue { $0.bytes }) { break }
             try await Task.sleep(for: .milliseconds(10))

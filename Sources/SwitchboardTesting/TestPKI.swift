@@ -25,6 +25,8 @@ public struct TestPKI: Sendable {
     public let managementCA: String
     public let adminCertificate: Files
     public let auditorCertificate: Files
+    private let providers: DevelopmentPKI
+    private let stranger: DevelopmentPKI
     public static let adminFQDN = "admin.switchboard.test"
     public static let auditorFQDN = "auditor.switchboard.test"
 
@@ -33,6 +35,8 @@ public struct TestPKI: Sendable {
         let consumers = try DevelopmentPKI(commonName: "Test consumer CA")
         let providers = try DevelopmentPKI(commonName: "Test provider CA")
         let stranger = try DevelopmentPKI(commonName: "Untrusted CA")
+        self.providers = providers
+        self.stranger = stranger
         consumerCA = try consumers.authority.write(to: folder, name: "consumer-ca").certificate
         providerCA = try providers.authority.write(to: folder, name: "provider-ca").certificate
         let proxyFiles = try consumers.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
@@ -54,5 +58,31 @@ public struct TestPKI: Sendable {
         adminCertificate = Files(certificate: admin.certificate, privateKey: admin.privateKey)
         let auditor = try management.issue(commonName: Self.auditorFQDN, dnsNames: [Self.auditorFQDN], usage: .client).write(to: folder, name: "auditor")
         auditorCertificate = Files(certificate: auditor.certificate, privateKey: auditor.privateKey)
+    }
+
+    /// What is wrong with a provider's server certificate.
+    public enum ProviderCertificateFault: String, Sendable, CaseIterable {
+        /// Issued by the provider CA, expired yesterday.
+        case expired
+        /// Issued by the provider CA for another host.
+        case wrongHost
+        /// Issued for `localhost` by a CA the proxy does not trust.
+        case untrusted
+    }
+
+    /// A provider server certificate with `fault`, written beside the others.
+    public func providerCertificate(_ fault: ProviderCertificateFault) throws -> Files {
+        let issued = switch fault {
+        case .expired:
+            try providers.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server,
+                                validFrom: Date().addingTimeInterval(-30 * 86_400), validFor: 29)
+        case .wrongHost:
+            try providers.issue(commonName: "gpconnect.other-supplier.thirdparty.nhs.uk", dnsNames: ["gpconnect.other-supplier.thirdparty.nhs.uk"],
+                                usage: .server)
+        case .untrusted:
+            try stranger.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
+        }
+        let files = try issued.write(to: folder, name: "provider-\(fault.rawValue)")
+        return Files(certificate: files.certificate, privateKey: files.privateKey)
     }
 }

@@ -31,6 +31,8 @@ public final class TestProvider: Sendable {
         case resetAfter(status: Int, contentLength: Int, sent: Int)
         /// Stream `totalBytes` of generated body in `chunkBytes` chunks, chunked or with a length.
         case stream(status: Int, totalBytes: Int, chunkBytes: Int, chunked: Bool)
+        /// Send these bytes as they are (not HTTP, or broken HTTP), then close.
+        case raw(Data)
     }
 
     public let port: Int
@@ -135,6 +137,12 @@ private final class ScriptedHandler: ChannelInboundHandler {
                 } else {
                     channel.close(promise: nil)
                 }
+            }
+        case .raw(let bytes):
+            let channel = context.channel
+            channel.pipeline.context(handlerType: HTTPResponseEncoder.self).whenSuccess { encoder in
+                // Written below the encoder, so the bytes go out exactly as given.
+                encoder.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes))).whenComplete { _ in channel.close(promise: nil) }
             }
         case .stream(let status, let total, let chunkBytes, let chunked):
             let headers = chunked ? [("Content-Type", "application/octet-stream")] : [("Content-Type", "application/octet-stream"), ("Content-Length", "\(total)")]

@@ -46,13 +46,14 @@ final class ProxyHarness: Sendable {
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
         audited: Bool = false,
         auditFolder: URL? = nil,
+        providerCertificate: TestPKI.ProviderCertificateFault? = nil,
         management: Bool = false,
         configure: (inout SwitchboardConfiguration) -> Void = { _ in },
         _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { folder in
             let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management, auditFolder: auditFolder,
-                                                 management: management, configure: configure)
+                                                 providerCertificate: providerCertificate, management: management, configure: configure)
             do {
                 try await body(harness)
             } catch {
@@ -64,10 +65,11 @@ final class ProxyHarness: Sendable {
     }
 
     private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,
-                 auditFolder: URL?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
+                 auditFolder: URL?, providerCertificate: TestPKI.ProviderCertificateFault?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
         self.folder = folder
         pki = try TestPKI(folder: folder)
-        provider = try await TestProvider(certificate: pki.provider.certificate, privateKey: pki.provider.privateKey, behaviour: behaviour)
+        let providerFiles = try providerCertificate.map(pki.providerCertificate) ?? pki.provider
+        provider = try await TestProvider(certificate: providerFiles.certificate, privateKey: providerFiles.privateKey, behaviour: behaviour)
         practiceAddress = "https://localhost:\(provider.port)/A81001/STU3/1/gpconnect"
 
         var configuration = SwitchboardConfiguration()

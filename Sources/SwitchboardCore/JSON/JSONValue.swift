@@ -287,6 +287,8 @@ private struct JSONReader {
             guard digits() > 0 else { return nil }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        return Double(text).map(JSONValue.number)
+        // A number too large for a Double is refused rather than read as infinity.
+        guard let value = Double(text), value.isFinite else { return nil }
+        return .number(value)
     }
 }

@@ -228,6 +228,16 @@ public final class ExchangeHandler: Sendable {
                                 if bodyComplete { break }
                             }
                             if !bodyComplete { throw CancellationError() }
+                        } catch let error as HTTPParserError where error != .invalidEOFState {
+                            // Broken framing mid-body (a bad chunk size): the provider's request is
+                            // cut off unfinished and the consumer told why.
+                            let refusal: ProxyRefusal = error == .headerOverflow ? .headersTooLarge : .malformedRequest
+                            bodyChannel.fail(refusal)
+                            throw refusal
+                        } catch is HTTPParserError {
+                            // The consumer closed mid-body.
+                            bodyChannel.fail(CancellationError())
+                            throw CancellationError()
                         } catch {
                             bodyChannel.fail(error)
                             throw error
@@ -244,7 +254,7 @@ public final class ExchangeHandler: Sendable {
             bodyChannel?.finish()
             context.record.bytesIn = bytesIn
             if bytesIn > 0 { context.record.requestBodySHA256 = requestHash.hex }
-            if Task.isCancelled {
+            if Task.isCancelled || (error is CancellationError && !bodyComplete) {
                 await complete(&context, outcome: .clientClosed, status: 499, logger: logger)
                 return false
             }

@@ -70,6 +70,11 @@ public struct TargetURL: Hashable, Sendable {
                 }
             }
         }
+        // Percent-encoded bytes must spell UTF-8 text, as RFC 3987 and FHIR expect; anything
+        // else is a way to smuggle bytes past the checks above.
+        guard Self.decodesToUTF8(rawPath.utf8), query.map({ Self.decodesToUTF8($0.utf8) }) ?? true else {
+            throw .invalidTargetURL("ENCODING")
+        }
         var url = "https://" + authority + path
         if let query { url += "?" + query }
         self.url = url
@@ -78,6 +83,23 @@ public struct TargetURL: Hashable, Sendable {
         self.authority = Substring(url.utf8[url.utf8.index(url.utf8.startIndex, offsetBy: 8)..<pathStart])
         self.path = Substring(url.utf8[pathStart..<pathEnd])
         self.query = query.map { _ in Substring(url.utf8[url.utf8.index(after: pathEnd)...]) }
+    }
+
+    /// Whether the text, with every `%XX` decoded, is valid UTF-8 (the encodings were checked).
+    static func decodesToUTF8(_ text: Substring.UTF8View) -> Bool {
+        guard text.contains(UInt8(ascii: "%")) else { return true }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count)
+        var iterator = text.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return false }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// RFC 3986 `unreserved`.
