@@ -34,12 +34,13 @@ struct AuditFilterOptions: ParsableArguments {
     @Option(name: .customLong("resource-type"), help: "The FHIR resource type addressed, e.g. Appointment.") var resourceType: String?
     @Option(name: .customLong("resource-id"), help: "The FHIR resource id addressed (or created: see the record's location).") var resourceID: String?
     @Option(help: "Only this node's exchanges.") var node: String?
+    @Option(help: "exchanges (the default) or management: calls to the admin and audit APIs.") var scope: String?
 
     var parameters: [(String, String)] {
         let pairs: [(String, String?)] = [
             ("since", since), ("until", until), ("trace-id", traceID), ("correlation-id", correlationID), ("from-asid", fromASID),
             ("to-asid", toASID), ("asid", asid), ("ods", ods), ("interaction", interaction), ("status", status), ("outcome", outcome),
-            ("user-id", userID), ("resource-type", resourceType), ("resource-id", resourceID), ("node", node),
+            ("user-id", userID), ("resource-type", resourceType), ("resource-id", resourceID), ("node", node), ("scope", scope),
         ]
         return pairs.compactMap { name, value in value.map { (name, $0) } }
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -83,6 +84,36 @@ extension ProxyHarness.Response {
             #expect(refused.object["error"] as? String == "wrong-role")
             let unauthenticated = try await harness.manage(.GET, adminPath, as: .nobody)
             #expect(unauthenticated.headers["WWW-Authenticate"].first?.hasPrefix("Bearer") == true)
+        }
+    }
+
+    /// Every route of both APIs against every kind of caller: only the route's own role gets past
+    /// authentication, and no refused call changes anything.
+    @Test func everyRouteRefusesEveryOtherRole() async throws {
+        try await ProxyHarness.with(management: true, configure: { $0.management.maximumFailuresPerMinute = 1000 }) { harness in
+            let organisation = #"{"ods": "Y01236", "name": "Minor Injuries Unit", "kind": "urgent-care"}"#
+            let routes: [(HTTPMethod, String, String?, Role)] = [
+                (.GET, "/admin/organisations", nil, .admin), (.GET, "/admin/organisations/A81001", nil, .admin),
+                (.POST, "/admin/organisations", organisation, .admin), (.PUT, "/admin/organisations/A81001", organisation, .admin),
+                (.DELETE, "/admin/organisations/A81001", nil, .admin), (.POST, "/admin/batch", #"{"changes": []}"#, .admin),
+                (.GET, "/admin/history", nil, .admin), (.GET, "/audit/exchanges", nil, .auditor),
+                (.GET, "/audit/exchanges/\(UUID())", nil, .auditor), (.GET, "/audit/report", nil, .auditor), (.GET, "/audit/verify", nil, .auditor),
+            ]
+            let callers: [(ProxyHarness.Caller, Role?)] = [
+                (.adminToken, .admin), (.adminCertificate, .admin), (.auditorToken, .auditor), (.auditorCertificate, .auditor), (.badToken, nil), (.nobody, nil),
+            ]
+            let generation = harness.directory.snapshot.generation
+            for (method, path, json, role) in routes {
+                for (caller, callerRole) in callers where callerRole != role {
+                    let status = try await harness.manage(method, path, as: caller, json: json).status
+                    #expect(status == (callerRole == nil ? 401 : 403), "\(caller) \(method) \(path)")
+                }
+                if method == .GET {
+                    let status = try await harness.manage(method, path, as: role == .admin ? .adminToken : .auditorToken).status
+                    #expect(status != 401 && status != 403, "\(role) \(method) \(path)")
+                }
+            }
+            #expect(harness.directory.snapshot.generation == generation, "no refused call changed the routing tables")
         }
     }
 
@@ -344,4 +375,128 @@ final class ManagedFlag: Sendable {
     private let box = NIOLockedValueBox(false)
     func set() { box.withLockedValue { $0 = true } }
     var isSet: Bool { box.withLockedValue { $0 } }
+}
+
+/// Every admin and audit call, allowed or refused, is in the audit chain; tokens are never at rest
+/// in the clear; changes wait for a working audit store.
+@Suite struct ManagementAuditTests {
+    /// The management rows in the store, oldest first, once `count` are there.
+    static func managementRecords(_ harness: ProxyHarness, count: Int) async throws -> [ExchangeRecord] {
+        var query = AuditQuery()
+        query.scope = .management
+        query.limit = 1000
+        for _ in 0..<300 {
+            let records = try await harness.auditStore!.exchanges(query).records
+            if records.count >= count { return records.reversed() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try await harness.auditStore!.exchanges(query).records.reversed()
+    }
+
+    @Test func everyCallIsRecordedWithWhoWhatAndHowItEnded() async throws {
+        try await ProxyHarness.with(management: true) { harness in
+            let organisation = #"{"ods": "Y01234", "name": "Urgent Treatment Centre", "kind": "urgent-care"}"#
+            let calls: [(HTTPMethod, String, ProxyHarness.Caller, String?, Int)] = [
+                (.POST, "/admin/organisations", .adminToken, organisation, 201),
+                (.GET, "/admin/systems?status=active", .adminCertificate, nil, 200),
+                (.GET, "/admin/systems", .auditorToken, nil, 403),
+                (.DELETE, "/admin/organisations/Y01234", .badToken, nil, 401),
+                (.GET, "/audit/exchanges", .nobody, nil, 401),
+                (.GET, "/audit/report", .auditorCertificate, nil, 200),
+                (.GET, "/admin/organisations/NOPE1", .adminToken, nil, 404),
+            ]
+            for (method, path, caller, json, status) in calls {
+                #expect(try await harness.manage(method, path, as: caller, json: json).status == status, "\(method) \(path) as \(caller)")
+            }
+            _ = try await harness.manage(.GET, "/health", as: .nobody)
+            let records = try await Self.managementRecords(harness, count: calls.count)
+            try #require(records.count == calls.count, "\(records.map(\.targetURL))")
+            for (record, call) in zip(records, calls) {
+                #expect(record.method == call.0.rawValue)
+                #expect(record.targetURL == call.1)
+                #expect(record.status == call.4)
+                #expect(record.outcome == (call.4 < 400 ? .answered : .refused))
+                #expect(record.clientAddress == "127.0.0.1")
+            }
+            #expect(records[0].certificateSubject == "token:ops-admin")
+            #expect(records[0].requestingParty.userRoleProfileID == "admin")
+            #expect(records[0].requestBodySHA256 == SHA256Hex.of(Data(organisation.utf8)))
+            #expect(records[0].responseETag == "W/\"1\"")
+            #expect(records[1].certificateSubject == "cert:\(TestPKI.adminFQDN)")
+            #expect(records[2].refusalPhase == "authorise" && records[2].refusalRule == "wrong-role")
+            #expect(records[2].certificateSubject == "token:siem")
+            #expect(records[3].refusalPhase == "authenticate" && records[3].refusalRule == "unauthenticated")
+            #expect(records[3].certificateSubject == nil)
+            #expect(records[5].requestingParty.userRoleProfileID == "auditor", "an auditor's reads are recorded too")
+            #expect(records[6].refusalRule == "not-found")
+
+            // The calls are in the chain, which still verifies, and out of the exchange listing.
+            let verify = try await harness.manage(.GET, "/audit/verify", as: .auditorToken)
+            #expect(verify.object["intact"] as? Bool == true)
+            let exchanges = try await harness.manage(.GET, "/audit/exchanges", as: .auditorToken)
+            #expect((exchanges.object["records"] as? [Any])?.isEmpty == true)
+            let listed = try await harness.manage(.GET, "/audit/exchanges?scope=management&limit=3", as: .auditorToken)
+            #expect((listed.object["records"] as? [[String: Any]])?.count == 3)
+        }
+    }
+
+    @Test func tokensAreNeverStoredInTheClear() async throws {
+        try await ProxyHarness.with(management: true) { harness in
+            let tokens = [harness.adminToken!, harness.auditorToken!]
+            #expect(tokens.allSatisfy { $0.hasPrefix("sbt_") && $0.utf8.count >= 26 })
+            _ = try await harness.manage(.GET, "/admin/systems", as: .adminToken)
+            _ = try await harness.manage(.GET, "/audit/exchanges", as: .auditorToken)
+            _ = try await Self.managementRecords(harness, count: 2)
+            // Every file the process wrote: the token file, both databases and their journals.
+            let files = try FileManager.default.subpathsOfDirectory(atPath: harness.folder.path).map { harness.folder.appendingPathComponent($0) }
+            var scanned = 0
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file.path) else { continue }
+                scanned += 1
+                for token in tokens {
+                    #expect(data.range(of: Data(token.utf8)) == nil, "\(file.lastPathComponent) holds a token in the clear")
+                    let secret = token.dropFirst("sbt_".count)
+                    #expect(data.range(of: Data(secret.utf8)) == nil, "\(file.lastPathComponent) holds a token's secret")
+                }
+            }
+            #expect(scanned >= 3, "the token file and the databases were read")
+            let stored = try String(contentsOf: harness.folder.appendingPathComponent("tokens.json"), encoding: .utf8)
+            #expect(stored.contains(SHA256Hex.of(Data(harness.adminToken!.utf8))), "the token file holds the hash")
+        }
+    }
+
+    @Test func changesAreRefusedWhileTheAuditStoreCannotRecordThem() async throws {
+        try await ProxyHarness.with(management: true) { harness in
+            let lock = try SQLiteLockHolder(harness.auditStore!.path)
+            // A read goes through; its record cannot be written, which puts the store in failure.
+            #expect(try await harness.manage(.GET, "/admin/systems", as: .adminToken).status == 200)
+            for _ in 0..<300 where harness.auditWriter!.isAcceptingRecords { try await Task.sleep(for: .milliseconds(10)) }
+            let organisation = #"{"ods": "Y01235", "name": "Walk-in Centre", "kind": "urgent-care"}"#
+            let refused = try await harness.manage(.POST, "/admin/organisations", as: .adminToken, json: organisation)
+            #expect(refused.status == 503)
+            #expect(refused.object["error"] as? String == "audit-unavailable")
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01235")] == nil, "nothing changed")
+            lock.release()
+            var status = 0
+            for _ in 0..<200 {
+                status = try await harness.manage(.POST, "/admin/organisations", as: .adminToken, json: organisation).status
+                if status == 201 { break }
+                try await Task.sleep(for: .milliseconds(30))
+            }
+            #expect(status == 201)
+            // The read and the refusal made during the outage are recorded once the store is back.
+            let records = try await Self.managementRecords(harness, count: 3)
+            #expect(records.contains { $0.method == "GET" && $0.targetURL == "/admin/systems" && $0.status == 200 })
+            #expect(records.contains { $0.status == 503 && $0.refusalRule == "audit-unavailable" })
+            #expect(records.last?.status == 201)
+            #expect(try await harness.auditStore!.verify(node: nil).isIntact)
+        }
+    }
+}
+
+/// Lower-case hex SHA-256, as records hold body hashes.
+enum SHA256Hex {
+    static func of(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
 }

@@ -38,19 +38,23 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard let required else { return try await next(request, context) }
         let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
         if failures.isBlocked(client) {
+            context.call.refusal = "too-many-failures"
             logger.warning("management authentication refused: too many failures", metadata: ["sb.client": "\(client)"])
             return ManagementError(status: .tooManyRequests, code: "too-many-failures",
                                    message: "too many failed authentication attempts from this address; try again in a minute").response()
         }
         guard let principal = try await authenticate(request, channel: context.channel) else {
             failures.record(client)
+            context.call.refusal = "unauthenticated"
             logger.warning("management authentication failed", metadata: ["sb.client": "\(client)", "sb.path": "\(path)"])
             var response = ManagementError(status: .unauthorized, code: "unauthenticated",
                                            message: "present a management bearer token or a client certificate mapped to a role").response()
             response.headers[.wwwAuthenticate] = "Bearer realm=\"switchboard-management\""
             return response
         }
+        context.call.principal = principal
         guard principal.role == required else {
+            context.call.refusal = "wrong-role"
             logger.notice("management request refused: wrong role",
                           metadata: ["sb.principal": "\(principal.name)", "sb.role": "\(principal.role.rawValue)", "sb.path": "\(path)"])
             return ManagementError(status: .forbidden, code: "wrong-role",

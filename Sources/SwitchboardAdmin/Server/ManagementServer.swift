@@ -31,9 +31,12 @@ public final class ManagementServer: Service, Sendable {
     let application: Application<RouterResponder<ManagementContext>>
     private let bound = NIOLockedValueBox<(address: SocketAddress?, waiting: [CheckedContinuation<SocketAddress, Never>])>((nil, []))
 
-    public init(settings: Settings, authentication: AuthenticationMiddleware, register: [(Router<ManagementContext>) -> Void],
-                eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+    /// `actionLog`, when given, records every admin and audit call (it wraps authentication, so
+    /// refused calls are recorded too).
+    public init(settings: Settings, actionLog: ManagementActionLog?, authentication: AuthenticationMiddleware,
+                register: [(Router<ManagementContext>) -> Void], eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         let router = Router(context: ManagementContext.self)
+        if let actionLog { router.middlewares.add(actionLog) }
         router.middlewares.add(authentication)
         for registration in register { registration(router) }
         var tls = TLSConfiguration.makeServerConfiguration(

@@ -88,6 +88,7 @@ public struct ManagementAssembly: Sendable {
         return try ManagementServer(
             settings: .init(host: management.host, port: management.port, certificate: management.certificate, privateKey: management.privateKey,
                             clientCA: management.clientCA),
+            actionLog: observed.auditWriter.map { ManagementActionLog(recorder: $0, node: configuration.node.id, logger: logger) },
             authentication: authentication, register: register, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 }

@@ -26,6 +26,15 @@ public struct AuditQuery: Sendable, Hashable {
     public var limit: Int = 100
     /// Continue after this cursor (from the previous page).
     public var cursor: Int64?
+    /// Exchanges through the proxy (the default) or calls to the management API.
+    public var scope: Scope = .exchanges
+
+    /// Which records a query reads.
+    public enum Scope: String, Sendable, Hashable, CaseIterable {
+        case exchanges
+        /// Admin and audit API calls, allowed or refused: who did what to the routing tables or read the log.
+        case management
+    }
 
     public init() {}
 
@@ -41,7 +50,7 @@ public struct AuditQuery: Sendable, Hashable {
     /// The query parameters `GET /audit/exchanges` and `switchboard audit query` accept.
     public static let parameterNames = [
         "since", "until", "trace-id", "correlation-id", "from-asid", "to-asid", "asid", "ods", "interaction", "status", "outcome",
-        "user-id", "resource-type", "resource-id", "node", "limit", "cursor",
+        "user-id", "resource-type", "resource-id", "node", "limit", "cursor", "scope",
     ]
 
     /// Reads a query from named text parameters, refusing unknown names and bad values.
@@ -92,6 +101,11 @@ public struct AuditQuery: Sendable, Hashable {
             case "resource-type": resourceType = try text(64)
             case "resource-id": resourceID = try text(64)
             case "node": node = try text(64)
+            case "scope":
+                guard let parsed = Scope(rawValue: value) else {
+                    throw AuditQueryError(parameter: name, message: "must be one of \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                scope = parsed
             case "limit":
                 guard let number = Int(value), (1...1000).contains(number) else { throw AuditQueryError(parameter: name, message: "must be 1 to 1000") }
                 limit = number

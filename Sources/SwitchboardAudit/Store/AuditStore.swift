@@ -45,6 +45,8 @@ public protocol AuditStore: Sendable {
 public struct AuditEntry: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, Codable {
         case open, complete, interrupted
+        /// A call to the management listener (admin or audit API), allowed or refused.
+        case management
     }
 
     public var kind: Kind

@@ -232,6 +232,7 @@ public final class SQLiteAuditStore: AuditStore {
         if let value = query.resourceID { add("r.resource_id = ?", value) }
         if let value = query.node { add("r.node = ?", value) }
         if let value = query.cursor { add("r.seq < ?", value) }
+        conditions.append(query.scope == .management ? "r.kind = 'management'" : "r.kind <> 'management'")
         // Filters read the partial indexes, which hold finished exchanges only.
         if query.hasFieldFilter { conditions.append("r.kind <> 'open'") }
         return (conditions.joined(separator: " AND "), arguments)

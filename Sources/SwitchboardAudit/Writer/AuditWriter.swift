@@ -12,7 +12,7 @@ import Synchronization
 /// answered during the outage is kept (up to a limit) and written on recovery, after any rows
 /// of a failed transaction that may or may not have been committed: the latest row of an
 /// exchange is its record.
-public final class AuditWriter: ExchangeRecorder, Service {
+public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Service {
     public struct Settings: Sendable {
         public var node: String
         /// Records per transaction at most.
@@ -39,7 +39,7 @@ public final class AuditWriter: ExchangeRecorder, Service {
         var queue: [Waiting] = []
         var writing = false
         var failure: String?
-        var deferred: [ExchangeRecord] = []
+        var deferred: [AuditEntry] = []
         /// Rows of the transaction that failed: perhaps committed, perhaps not.
         var indeterminate: [AuditEntry] = []
         var droppedDeferred = 0
@@ -70,13 +70,29 @@ public final class AuditWriter: ExchangeRecorder, Service {
     }
 
     public func deferUntilRecovered(_ record: ExchangeRecord) {
+        deferUntilRecovered(AuditEntry(kind: .complete, record: record))
+    }
+
+    private func deferUntilRecovered(_ entry: AuditEntry) {
         state.withLock { state in
             if state.deferred.count < settings.maximumDeferred {
-                state.deferred.append(record)
+                state.deferred.append(entry)
             } else {
                 state.droppedDeferred += 1
             }
         }
+    }
+
+    // MARK: ManagementActionRecorder
+
+    public var isAcceptingRecords: Bool { state.withLock { $0.failure == nil && !$0.stopped } }
+
+    public func recordManagementAction(_ record: ExchangeRecord) async throws {
+        try await submit(AuditEntry(kind: .management, record: record))
+    }
+
+    public func deferManagementAction(_ record: ExchangeRecord) {
+        deferUntilRecovered(AuditEntry(kind: .management, record: record))
     }
 
     /// Whether the store is currently refusing records.
@@ -187,7 +203,7 @@ public final class AuditWriter: ExchangeRecorder, Service {
                 let (indeterminate, deferred, dropped) = state.withLock { ($0.indeterminate, $0.deferred, $0.droppedDeferred) }
                 let stored = try await store.storedEntries(indeterminate, node: settings.node)
                 let committed = stored.filter { $0 }.count
-                try await store.append(deferred.map { AuditEntry(kind: .complete, record: $0) }, node: settings.node)
+                try await store.append(deferred, node: settings.node)
                 state.withLock { state in
                     state.indeterminate.removeFirst(min(indeterminate.count, state.indeterminate.count))
                     state.deferred.removeFirst(min(deferred.count, state.deferred.count))

@@ -610,13 +610,6 @@ extension SHA256 {
     }
 }
 
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-}
-
 /// What routing needs from a client certificate (its subject and FQDN), read once per distinct
 /// certificate: consumers present the same certificate on every connection, and parsing it was a
 /// noticeable part of each new connection's cost.

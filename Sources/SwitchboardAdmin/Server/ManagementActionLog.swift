@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+public import Hummingbird
+public import Logging
+public import SwitchboardAudit
+import SwitchboardCore
+
+/// Records every call to the admin and audit APIs in the audit chain — allowed or refused, reads
+/// included — with who made it, from where, what it asked and how it ended. Wraps
+/// authentication, so calls it refuses are recorded too.
+///
+/// A change (anything but `GET`/`HEAD`) is refused with `503` while the audit store cannot take
+/// records, so no change goes unrecorded; a read is answered and its record kept for later.
+public struct ManagementActionLog: RouterMiddleware {
+    public typealias Context = ManagementContext
+
+    let recorder: any ManagementActionRecorder
+    let node: String
+    let maximumBody: Int
+    let logger: Logger
+
+    public init(recorder: any ManagementActionRecorder, node: String, maximumBody: Int = 16 * 1024 * 1024, logger: Logger) {
+        self.recorder = recorder
+        self.node = node
+        self.maximumBody = maximumBody
+        self.logger = logger
+    }
+
+    /// Only the APIs are logged; health, readiness and metrics are not calls anyone answers for.
+    static func isLogged(_ path: String) -> Bool {
+        path == "/admin" || path.hasPrefix("/admin/") || path == "/audit" || path.hasPrefix("/audit/")
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Self.isLogged(request.uri.path) else { return try await next(request, context) }
+        let started = ContinuousClock.now
+        var record = ExchangeRecord(id: .timeOrdered(), node: node, receivedAt: Date(),
+                                    clientAddress: context.channel.remoteAddress?.ipAddress ?? "unknown",
+                                    method: request.method.rawValue, targetURL: String(request.uri.description.prefix(2048)))
+        let changes = request.method != .get && request.method != .head
+        var request = request
+        if changes {
+            guard recorder.isAcceptingRecords else {
+                let refusal = ManagementError(status: .serviceUnavailable, code: "audit-unavailable",
+                                              message: "changes are refused while the audit log cannot record them; try again shortly")
+                finish(&record, context: context, status: 503, code: refusal.code, started: started)
+                recorder.deferManagementAction(record)
+                return refusal.response()
+            }
+            // Collected once here (and kept in the request) so the record can name what was sent.
+            if let body = try? await request.collectBody(upTo: maximumBody), body.readableBytes > 0 {
+                record.bytesIn = Int64(body.readableBytes)
+                record.requestBodySHA256 = body.withUnsafeReadableBytes { SHA256.hash(data: $0) }.map { String(format: "%02x", $0) }.joined()
+            }
+        }
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            finish(&record, context: context, status: status, code: (error as? ManagementError)?.code ?? "internal-error", started: started)
+            await write(record)
+            throw error
+        }
+        record.responseETag = response.headers[.eTag]
+        record.responseLocation = response.headers[.location]
+        finish(&record, context: context, status: response.status.code, code: context.call.refusal, started: started)
+        await write(record)
+        return response
+    }
+
+    /// Fills in who called and how the call ended.
+    func finish(_ record: inout ExchangeRecord, context: Context, status: Int, code: String?, started: ContinuousClock.Instant) {
+        let principal = context.call.principal
+        record.certificateSubject = principal?.name
+        record.requestingParty.userID = principal?.name
+        record.requestingParty.userRoleProfileID = principal?.role.rawValue
+        record.status = status
+        record.completedAt = Date()
+        record.durationMicroseconds = started.duration(to: .now).microseconds
+        if status < 400 {
+            record.outcome = .answered
+        } else {
+            record.outcome = .refused
+            record.refusalPhase = switch context.call.refusal {
+            case "unauthenticated", "too-many-failures": "authenticate"
+            case "wrong-role": "authorise"
+            default: status == 503 ? "audit" : "management"
+            }
+            record.refusalRule = code ?? "HTTP_\(status)"
+        }
+    }
+
+    func write(_ record: ExchangeRecord) async {
+        do {
+            try await recorder.recordManagementAction(record)
+        } catch {
+            logger.error("management call could not be recorded yet; kept for when the audit store recovers",
+                         metadata: ["sb.error": "\(error)", "sb.management.path": "\(record.targetURL)"])
+            recorder.deferManagementAction(record)
+        }
+    }
+}
