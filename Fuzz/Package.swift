@@ -3,7 +3,7 @@ import PackageDescription
 
 // libFuzzer targets over the validation of untrusted input (the SSP target URL, the SSP headers,
 // the GP Connect JWT, the JSON reader). Kept out of the main package: it only builds with
-// `-sanitize=fuzzer`, which provides `main`. Run with `Fuzz/run.sh`.
+// `-sanitize=fuzzer`, which provides libFuzzer's driver. Run with `Fuzz/run.sh`.
 let package = Package(
     name: "SwitchboardFuzz",
     platforms: [.macOS(.v15)],
@@ -12,15 +12,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
+        .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "SwitchboardFuzz",
             dependencies: [
+                "CFuzzerDriver",
                 .product(name: "SwitchboardCore", package: "switchboard"),
                 .product(name: "SwitchboardDirectory", package: "switchboard"),
                 .product(name: "SwitchboardProxy", package: "switchboard"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            ]
         ),
     ]
 )

@@ -25,6 +25,8 @@ public struct TestPKI: Sendable {
     public let managementCA: String
     public let adminCertificate: Files
     public let auditorCertificate: Files
+    private let consumers: DevelopmentPKI
+    private let consumerFQDN: String
     private let providers: DevelopmentPKI
     private let stranger: DevelopmentPKI
     public static let adminFQDN = "admin.switchboard.test"
@@ -36,6 +38,8 @@ public struct TestPKI: Sendable {
         let providers = try DevelopmentPKI(commonName: "Test provider CA")
         let stranger = try DevelopmentPKI(commonName: "Untrusted CA")
         self.providers = providers
+        self.consumers = consumers
+        self.consumerFQDN = consumerFQDN
         self.stranger = stranger
         consumerCA = try consumers.authority.write(to: folder, name: "consumer-ca").certificate
         providerCA = try providers.authority.write(to: folder, name: "provider-ca").certificate
@@ -83,6 +87,31 @@ public struct TestPKI: Sendable {
             try stranger.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
         }
         let files = try issued.write(to: folder, name: "provider-\(fault.rawValue)")
+        return Files(certificate: files.certificate, privateKey: files.privateKey)
+    }
+
+    /// What is wrong with a consumer's client certificate (issued for the sample consumer's FQDN).
+    public enum ConsumerCertificateFault: String, Sendable, CaseIterable {
+        /// Issued by the consumer CA, expired yesterday.
+        case expired
+        /// Issued by the consumer CA, valid from tomorrow.
+        case notYetValid
+        /// Issued by the consumer CA for server authentication only.
+        case serverUsageOnly
+    }
+
+    /// A consumer client certificate with `fault`, written beside the others.
+    public func consumerCertificate(_ fault: ConsumerCertificateFault) throws -> Files {
+        let issued = switch fault {
+        case .expired:
+            try consumers.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .client,
+                                validFrom: Date().addingTimeInterval(-30 * 86_400), validFor: 29)
+        case .notYetValid:
+            try consumers.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .client, validFrom: Date().addingTimeInterval(86_400))
+        case .serverUsageOnly:
+            try consumers.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .server)
+        }
+        let files = try issued.write(to: folder, name: "consumer-\(fault.rawValue)")
         return Files(certificate: files.certificate, privateKey: files.privateKey)
     }
 }

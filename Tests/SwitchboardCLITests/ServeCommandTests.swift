@@ -7,6 +7,7 @@ import NIOSSL
 import SwitchboardCore
 import SwitchboardDirectory
 import SwitchboardTesting
+import Synchronization
 import Testing
 
 /// Runs the real `switchboard serve` process.
@@ -87,13 +88,22 @@ struct CLIError: Error { var message: String; init(_ message: String) { self.mes
 
 /// A loopback port nothing listens on now.
 func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+    // Below the kernel's ephemeral range (32768–60999), so no client socket or port-0 listener of a
+    // concurrent test can take it between this check and the server binding it.
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<32_000)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if bound == 0 { return port }
+    }
+    throw CLIError("no free loopback port between 20000 and 32000")
 }
+
+/// Ports this test process has given out already.
+let handedOutPorts = Mutex<Set<Int>>([])

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import SwitchboardApp
 import SwitchboardAudit
@@ -84,6 +85,7 @@ import Testing
             let trace = UUID().uuidString
             let response = try await harness.send(headers: harness.sspHeaders(traceID: trace))
             #expect(response.status == 502)
+            #expect(response.headers["Strict-Transport-Security"] == ["max-age=31536000"], "on Switchboard's own answers")
             #expect(try await Self.records(harness, trace: trace).map(\.outcome) == [.upstreamFailed])
             let discovery = try await harness.send(.GET, "Endpoint?organization=https://fhir.nhs.uk/Id/ods-organization-code%7CA81001"
                                                   + "&identifier=https://fhir.nhs.uk/Id/nhsServiceInteractionId%7C\(SampleDirectory.slotSearch.rawValue)", headers: [], base: "")
@@ -159,6 +161,55 @@ import Testing
             for _ in 0..<200 where harness.provider.closedConnections == 0 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(harness.provider.closedConnections >= 1, "the upstream download was abandoned")
             try await Self.stillServes(harness)
+        }
+    }
+
+    /// A booking whose answer never arrives whole (connection closed, reset mid-answer, no answer
+    /// in time) is answered 502/504 and never sent again: one POST in, one POST delivered.
+    @Test func aBookingIsDeliveredOnceWhateverTheProviderDoes() async throws {
+        let faults: [TestProvider.Action] = [.raw(Data()), .resetAfter(status: 201, contentLength: 5000, sent: 100), .hang,
+                                             .raw(Data("HTTP/1.1 201 Created\r\nContent-Length: 9\r\n\r\n{".utf8))]
+        let next = NIOLockedValueBox(0)
+        try await ProxyHarness.with(behaviour: { request in
+            guard request.method == "POST" else { return ProxyHarness.slotBundle(request) }
+            return next.withLockedValue { index in
+                defer { index += 1 }
+                return faults[index % faults.count]
+            }
+        }, audited: true, configure: {
+            $0.proxy.upstream.responseTimeoutMilliseconds = 500
+            $0.proxy.upstream.readTimeoutMilliseconds = 500
+        }) { harness in
+            var headers = harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write")
+            headers.append(("Content-Type", "application/fhir+json"))
+            var statuses: [Int] = []
+            for _ in faults {
+                statuses.append(try await harness.send(.POST, "/Appointment", headers: headers, body: Data(#"{"resourceType":"Appointment"}"#.utf8)).status)
+            }
+            #expect(statuses == [502, 502, 504, 502])
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(harness.provider.requests.filter { $0.method == "POST" }.count == faults.count, "each booking delivered exactly once")
+            try await Self.stillServes(harness)
+        }
+    }
+
+    /// Connections beyond the cap are closed on accept; those within it are served, and once the
+    /// crowd goes the proxy takes new connections again.
+    @Test func connectionsBeyondTheCapAreClosedAndServiceRecovers() async throws {
+        try await ProxyHarness.with(audited: true, configure: { $0.proxy.limits.maxConnections = 20 }) { harness in
+            let crowd = try (0..<20).map { _ in try PlainSocket(port: harness.port) }
+            for _ in 0..<100 where harness.server.connectionCount < 20 { try await Task.sleep(for: .milliseconds(10)) }
+            let refused = try await RawClient.send(Array(harness.rawRequest().utf8), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(3))
+            #expect(refused.status == nil && (refused.closedByServer || refused.error != nil), "the 21st connection is closed on accept")
+            crowd.forEach { $0.close() }
+            let start = ContinuousClock.now
+            var status = 0
+            while start.duration(to: .now) < .seconds(5) {
+                status = (try? await harness.send().status) ?? 0
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(status == 200, "served again within 5 s of the crowd leaving")
         }
     }
 

@@ -84,6 +84,13 @@ extension ProxyHarness.Response {
             #expect(refused.object["error"] as? String == "wrong-role")
             let unauthenticated = try await harness.manage(.GET, adminPath, as: .nobody)
             #expect(unauthenticated.headers["WWW-Authenticate"].first?.hasPrefix("Bearer") == true)
+            // Browser-facing security headers on every answer, errors and unknown paths included.
+            for response in [unauthenticated, health, try await harness.manage(.GET, "/nowhere", as: .adminToken)] {
+                #expect(response.headers["Strict-Transport-Security"] == ["max-age=31536000"])
+                #expect(response.headers["X-Content-Type-Options"] == ["nosniff"])
+                #expect(response.headers["X-Frame-Options"] == ["DENY"])
+                #expect(response.headers["Content-Security-Policy"].first?.hasPrefix("default-src 'none'") == true)
+            }
         }
     }
 

@@ -36,7 +36,7 @@ final class ProxyHarness: Sendable {
     let directory: Directory
     let port: Int
     let practiceAddress: String
-    private let server: ProxyServer
+    let server: ProxyServer
     private let upstream: UpstreamClient
     private let serverTask: Task<Void, any Error>
     let client: HTTPClient

@@ -137,6 +137,18 @@ import Testing
         }
     }
 
+    @Test(arguments: TestPKI.ConsumerCertificateFault.allCases)
+    func aClientCertificateThatIsNotValidForClientsIsRefusedInTheHandshake(fault: TestPKI.ConsumerCertificateFault) async throws {
+        try await ProxyHarness.with { harness in
+            let files = try harness.pki.consumerCertificate(fault)
+            let tls = RawClient.TLS(trustedCA: harness.pki.consumerCA, certificate: files.certificate, privateKey: files.privateKey)
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(2))
+            #expect(reply.status == nil, "\(fault): answered \(reply.status ?? 0)")
+            #expect(reply.closedByServer || reply.error != nil)
+            #expect(harness.provider.requests.isEmpty)
+        }
+    }
+
     @Test func untrustedClientCertificateIsRefusedInTheHandshake() async throws {
         try await ProxyHarness.with { harness in
             let tls = RawClient.TLS(trustedCA: harness.pki.consumerCA, certificate: harness.pki.untrusted.certificate, privateKey: harness.pki.untrusted.privateKey)

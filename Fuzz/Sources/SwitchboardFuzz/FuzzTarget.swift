@@ -4,15 +4,18 @@ import SwitchboardCore
 import SwitchboardDirectory
 import SwitchboardProxy
 
-/// The slot-search interaction the JWT is checked against.
-let slotSearch = Interaction(id: InteractionID("urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1")!, name: "Search for free slots",
-                             method: .GET, path: try! PathPattern(validating: "/Slot"), scope: "organization/*.read")
-let validator = JWTValidator(clockSkewSeconds: 60)
+enum Fixtures {
+    /// The slot-search interaction the JWT is checked against.
+    static let slotSearch = Interaction(id: InteractionID("urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1")!, name: "Search for free slots",
+                                        method: .GET, path: try! PathPattern(validating: "/Slot"), scope: "organization/*.read")
+    static let validator = JWTValidator(clockSkewSeconds: 60)
+}
 
 /// One input: its first byte chooses what is fuzzed, the rest is the untrusted text. Beyond not
 /// crashing, each check asserts what acceptance promises.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data else { return 0 }
     guard size > 0 else { return 0 }
     let bytes = UnsafeBufferPointer(start: data + 1, count: size - 1)
     let text = String(decoding: bytes, as: UTF8.self)
@@ -24,14 +27,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             precondition(!target.authority.contains("@"), "accepted userinfo")
         }
     case 1:
-        if let claims = try? validator.validate(authorization: "Bearer " + text, interaction: slotSearch, now: 1_790_000_000) {
+        if let claims = try? Fixtures.validator.validate(authorization: "Bearer " + text, interaction: Fixtures.slotSearch, now: 1_790_000_000) {
             precondition(!claims.audience.isEmpty, "accepted an empty aud")
         }
     case 2:
         var headers = HTTPHeaders()
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2 { headers.add(name: String(parts[0]), value: String(parts[1].drop { $0 == " " })) }
+            // The HTTP decoder only ever hands over token names (ASCII), as NIO requires.
+            guard parts.count == 2, parts[0].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else { continue }
+            headers.add(name: String(parts[0]), value: String(parts[1].drop { $0 == " " }))
         }
         if (try? SSPHeaders.checkNames(headers)) != nil, let from = try? SSPHeaders.sender(headers), let ssp = try? SSPHeaders(headers, from: from) {
             precondition(ssp.from.rawValue.count == 12 && ssp.to.rawValue.count == 12, "accepted an ASID that is not 12 digits")

@@ -36,6 +36,7 @@ public final class ManagementServer: Service, Sendable {
     public init(settings: Settings, actionLog: ManagementActionLog?, authentication: AuthenticationMiddleware,
                 register: [(Router<ManagementContext>) -> Void], eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         let router = Router(context: ManagementContext.self)
+        router.middlewares.add(SecurityHeaders<ManagementContext>())
         if let actionLog { router.middlewares.add(actionLog) }
         router.middlewares.add(authentication)
         for registration in register { registration(router) }

@@ -403,6 +403,7 @@ public final class ExchangeHandler: Sendable {
         headers.add(name: "Content-Type", value: xml ? OperationOutcome.xmlContentType : OperationOutcome.jsonContentType)
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(contentsOf: Self.ownAnswerHeaders)
         headers.add(name: "X-Request-ID", value: id.uuidString.lowercased())
         if let traceID { headers.add(name: "Ssp-TraceID", value: traceID) }
         for (name, value) in refusal.headers { headers.add(name: name, value: value) }
@@ -415,6 +416,10 @@ public final class ExchangeHandler: Sendable {
             .end(nil),
         ])
     }
+
+    /// Headers on every answer Switchboard makes itself (not on a provider's, which pass as sent):
+    /// HTTPS only from now on, and no content sniffing.
+    static let ownAnswerHeaders = [("Strict-Transport-Security", "max-age=31536000"), ("X-Content-Type-Options", "nosniff")]
 
     /// A request the HTTP decoder could not read: answered, recorded, and the connection closed.
     private func refuseUnparsable(_ refusal: ProxyRefusal, outbound: Outbound, client: ClientIdentity) async {
@@ -458,7 +463,8 @@ public final class ExchangeHandler: Sendable {
         if head.uri == "/_status" && (head.method == .GET || head.method == .HEAD) {
             _ = try? await requests.next()
             let body = #"{"status":"ok"}"#
-            var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)"), ("Cache-Control", "no-store")])
+            var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)"), ("Cache-Control", "no-store")]
+                                      + Self.ownAnswerHeaders)
             if !keepAlive { headers.add(name: "Connection", value: "close") }
             try? await outbound.write(contentsOf: [
                 .head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)),
@@ -524,7 +530,7 @@ public final class ExchangeHandler: Sendable {
             return false
         }
         var headers = HTTPHeaders([("Content-Type", "application/fhir+json;charset=utf-8"), ("Content-Length", "\(body.count)"),
-                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.record.id.uuidString.lowercased())])
+                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.record.id.uuidString.lowercased())] + Self.ownAnswerHeaders)
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         try? await outbound.write(contentsOf: [.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)),
                                                .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])

@@ -1,0 +1,9 @@
+#ifndef C_FUZZER_DRIVER_H
+#define C_FUZZER_DRIVER_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's driver (linked by -sanitize=fuzzer): parses the usual flags and runs `callback`.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif
