@@ -80,6 +80,13 @@ import Testing
         #expect(store == ConfigurationError(setting: "directory.store", message: "'mysql://x' must be 'sqlite:<path>'", source: "SWITCHBOARD_DIRECTORY_STORE"))
     }
 
+    @Test(arguments: ["ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256:DES-CBC3-SHA", "DHE-RSA-AES128-GCM-SHA256", ""])
+    func weakCipherSuitesAreRefused(_ suites: String) async {
+        let error = await error("proxy:\n  tls:\n    cipherSuites: '\(suites)'\n")
+        #expect(error?.setting == "proxy.tls.cipherSuites")
+        #expect(await self.error("proxy:\n  tls:\n    cipherSuites: 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384'\n") == nil)
+    }
+
     @Test func unknownEnvironmentVariableIsRefused() async {
         let error = await error(nil, environment: ["SWITCHBOARD_DIRECTORY_STOR": "x"])
         #expect(error?.setting == "SWITCHBOARD_DIRECTORY_STOR")

@@ -30,6 +30,13 @@ extension ProxyConfiguration {
         guard (0...3600).contains(checks.jwtClockSkewSeconds) else {
             throw ConfigurationError(setting: "proxy.checks.jwtClockSkewSeconds", message: "\(checks.jwtClockSkewSeconds) must be between 0 and 3600")
         }
+        // GP Connect and NCSC: forward secrecy and AEAD only; no CBC, RSA key exchange or DHE.
+        let suites = tls.cipherSuites.split(separator: ":")
+        guard !suites.isEmpty else { throw ConfigurationError(setting: "proxy.tls.cipherSuites", message: "name at least one cipher suite") }
+        for suite in suites where !(suite.hasPrefix("ECDHE-") && (suite.contains("-GCM-") || suite.hasSuffix("-CHACHA20-POLY1305"))) {
+            throw ConfigurationError(setting: "proxy.tls.cipherSuites",
+                                     message: "'\(suite)' is not an ECDHE suite with AES-GCM or ChaCha20-Poly1305; weaker suites are not allowed")
+        }
         if upstream.clientCertificate.isEmpty != upstream.clientPrivateKey.isEmpty {
             throw ConfigurationError(setting: "proxy.upstream.clientPrivateKey", message: "set both clientCertificate and clientPrivateKey, or neither")
         }
