@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SwitchboardAudit", targets: ["SwitchboardAudit"]),
         .library(name: "SwitchboardStorage", targets: ["SwitchboardStorage"]),
         .library(name: "SwitchboardProxy", targets: ["SwitchboardProxy"]),
+        .library(name: "SwitchboardPostgres", targets: ["SwitchboardPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -38,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -174,8 +176,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardDirectory",
+                "SwitchboardAudit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchboardApp",
             dependencies: [
+                "SwitchboardPostgres",
                 "SwitchboardCore",
                 "SwitchboardDirectory",
                 "SwitchboardStorage",
@@ -223,7 +238,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardDirectoryTests",
-            dependencies: ["SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore"],
+            dependencies: ["SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore", "SwitchboardPostgres",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -246,7 +262,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardAuditTests",
-            dependencies: ["SwitchboardAudit", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchboardAudit", "SwitchboardTesting", "SwitchboardPostgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -264,14 +280,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardAppTests",
-            dependencies: ["SwitchboardApp", "SwitchboardDirectory", "SwitchboardStorage", "SwitchboardTesting", "SwitchboardCore",
+            dependencies: ["SwitchboardApp", "SwitchboardDirectory", "SwitchboardStorage", "SwitchboardTesting", "SwitchboardCore", "SwitchboardPostgres",
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardCLITests",
             dependencies: [
-                "switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit",
+                "switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit", "SwitchboardPostgres",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

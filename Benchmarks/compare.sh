@@ -125,9 +125,7 @@ HAPROXY
         "$BASELINE" serve --config "$WORK/baseline.yaml" 2>> "$WORK/baseline.log" &
         echo $! > "$WORK/baseline.pid" ;;
     esac
-    for port in $PROVIDER_PORT $NGINX_PORT $HAPROXY_PORT $SWITCHBOARD_PORT ${BASELINE:+$BASELINE_PORT}; do
-        for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-    done
+    for port in $PROVIDER_PORT $NGINX_PORT $HAPROXY_PORT $SWITCHBOARD_PORT ${BASELINE:+$BASELINE_PORT}; do wait_for_port "$port"; done
 }
 
 stop_proxies() {
@@ -141,7 +139,6 @@ stop_proxies() {
     rm -f "$WORK"/*audit.sqlite*
 }
 
-QUERY="/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule"
 url_of() {
     case $1 in
         direct) echo "$BASE$QUERY" ;;
@@ -154,22 +151,8 @@ url_of() {
 # Every process of a target (for CPU time): the provider for direct, else the proxy's processes.
 pids_of() {
     local name=$1; [ "$name" = direct ] && name=provider
-    local pid; pid=$(cat "$WORK/$name.pid")
-    echo "$pid" $(pgrep -P "$pid" || true)
+    process_tree "$(cat "$WORK/$name.pid")"
 }
-cpu_ticks() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $total; }
-load() { # run target seconds output
-    local run=$1 url; url=$(url_of "$2")
-    local args=()
-    while IFS= read -r header; do args+=(-H "$header"); done < <(headers)
-    export CLIENT_CERT="$WORK/client.pem" CLIENT_KEY="$WORK/client.key"
-    case $run in
-        keepalive-*) LD_PRELOAD="$WORK/client-cert-preload.so" wrk -t1 -c"${run#keepalive-}" -d"$3s" --latency "${args[@]}" "$url" > "$4" ;;
-        new-connection) LD_PRELOAD="$WORK/client-cert-preload.so" wrk -t1 -c16 -d"$3s" --latency "${args[@]}" -H "Connection: close" "$url" > "$4" ;;
-        fixed-rate) LD_PRELOAD="$WORK/client-cert-preload.so" h2load --h1 -t1 -c16 --rps=$((RATE / 16)) -D "$3" --log-file="$4.log" "${args[@]}" "$url" > "$4" ;;
-    esac
-}
-
 : > "$WORK/results.tsv"
 for workers in $WORKERS; do
     start_proxies "$workers"

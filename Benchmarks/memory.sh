@@ -31,7 +31,7 @@ write_switchboard_config 0
 "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>> "$WORK/switchboard.log" &
 echo $! > "$WORK/switchboard.pid"
 PID=$(cat "$WORK/switchboard.pid")
-for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$SWITCHBOARD_PORT) 2>/dev/null && break; sleep 0.1; done
+wait_for_port "$SWITCHBOARD_PORT"
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
 
 URL="https://localhost:$SWITCHBOARD_PORT/$BASE/Slot?status=free&start=ge2026-11-27&end=le2026-12-04"

@@ -96,12 +96,13 @@ printf "agreements:\n- {id: bench, consumer: any, provider: any, interactions: a
 
 
 # switchboard.yaml for the release build under test: audit durable (the default), errors logged.
-write_switchboard_config() { # event-loop threads (0: one per core) [binary name port management-port]
+write_switchboard_config() { # event-loop threads (0: one per core) [binary name port management-port store-url]
     local binary=${2:-$SWITCHBOARD} name=${3:-switchboard} port=${4:-$SWITCHBOARD_PORT} management=${5:-$MANAGEMENT_PORT}
+    local directory_store=${6:-sqlite:$WORK/$name-directory.sqlite} audit_store=${6:-sqlite:$WORK/$name-audit.sqlite}
     cat > "$WORK/$name.yaml" <<YAML
 node: {id: bench-$name}
 directory:
-  store: sqlite:$WORK/$name-directory.sqlite
+  store: '$directory_store'
   routingTables: $WORK/tables
   endpointPolicy: {allowLoopback: true}
 proxy:
@@ -109,7 +110,7 @@ $(if "$binary" config 2>/dev/null | grep -q eventLoopThreads; then echo "  event
   listen: {host: 127.0.0.1, port: $port}
   tls: {certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, clientCA: $WORK/consumer-ca.pem}
   upstream: {caBundle: $WORK/provider-ca.pem}
-audit: {store: 'sqlite:$WORK/$name-audit.sqlite'}
+audit: {store: '$audit_store'}
 management: {port: $management, certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, tokensFile: $WORK/$name-tokens.json}
 logging: {level: error}
 YAML
@@ -121,4 +122,29 @@ headers() {
     local jwt; jwt=$(python3 Benchmarks/tools/jwt.py "$BASE")
     printf '%s\n' "Ssp-TraceID: 9ad8bd02-1b6b-4b7c-9a51-3c1a5a3b1c8e" "Ssp-From: 200000000359" "Ssp-To: 918999198001" \
         "Ssp-InteractionID: $SLOT" "Authorization: Bearer $jwt" "Accept: application/fhir+json"
+}
+
+# Waits until something accepts connections on a loopback port.
+wait_for_port() {
+    for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done
+    echo "nothing listening on $1" >&2; return 1
+}
+
+# The given processes and their children (a target's CPU time is theirs).
+process_tree() { for pid in "$@"; do echo "$pid" $(pgrep -P "$pid" || true); done; }
+cpu_ticks() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo $total; }
+
+QUERY="/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule"
+
+# Drives a target: load RUN TARGET SECONDS OUTPUT (url_of TARGET gives its URL).
+load() {
+    local run=$1 url; url=$(url_of "$2")
+    local args=()
+    while IFS= read -r header; do args+=(-H "$header"); done < <(headers)
+    export CLIENT_CERT="$WORK/client.pem" CLIENT_KEY="$WORK/client.key"
+    case $run in
+        keepalive-*) LD_PRELOAD="$WORK/client-cert-preload.so" wrk -t1 -c"${run#keepalive-}" -d"$3s" --latency "${args[@]}" "$url" > "$4" ;;
+        new-connection) LD_PRELOAD="$WORK/client-cert-preload.so" wrk -t1 -c16 -d"$3s" --latency "${args[@]}" -H "Connection: close" "$url" > "$4" ;;
+        fixed-rate) LD_PRELOAD="$WORK/client-cert-preload.so" h2load --h1 -t1 -c16 --rps=$((RATE / 16)) -D "$3" --log-file="$4.log" "${args[@]}" "$url" > "$4" ;;
+    esac
 }

@@ -11,7 +11,7 @@ import sys
 from collections import defaultdict
 
 results_path, clock_ticks, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-TARGETS = ["direct", "nginx", "haproxy", "baseline", "switchboard"]
+TARGETS = ["direct", "nginx", "haproxy", "baseline", "switchboard", "sqlite", "postgres", "postgres-2"]
 
 
 def milliseconds(text):
@@ -69,7 +69,7 @@ print()
 print("Medians over rounds (targets alternated in each round). CPU: utime + stime of the target's processes per request")
 print("(for direct, the provider's). Added: over direct, same run.")
 for workers in sorted({key[0] for key in rows}):
-    label = "one worker each (nginx worker_processes 1, HAProxy nbthread 1, Switchboard 1 event-loop thread)" if workers == "1" \
+    label = "one worker each (nginx worker_processes 1, HAProxy nbthread 1, Switchboard 1 event-loop thread per node)" if workers == "1" \
         else f"{workers} workers each"
     print(f"\n## {label}\n")
     for run in ["keepalive-16", "keepalive-64", "new-connection", "fixed-rate"]:
@@ -100,6 +100,11 @@ for workers in sorted({key[0] for key in rows}):
                 h = median["haproxy"]
                 print(f"; Switchboard / HAProxy: throughput ×{s['rps'] / h['rps']:.2f}, CPU per request ×{s['cpu_us'] / h['cpu_us']:.2f}", end="")
             print()
+        for target in ["postgres", "postgres-2"]:
+            if target in median and "sqlite" in median:
+                p, q = median[target], median["sqlite"]
+                print(f"{target} / sqlite: throughput ×{p['rps'] / q['rps']:.2f}, CPU per request ×{p['cpu_us'] / q['cpu_us']:.2f}, "
+                      f"p50 {p['p50'] - q['p50']:+.2f} ms")
         if "switchboard" in median and "baseline" in median:
             s, b = median["switchboard"], median["baseline"]
             print(f"Switchboard / baseline build: throughput ×{s['rps'] / b['rps']:.2f}, CPU per request ×{s['cpu_us'] / b['cpu_us']:.2f}")

@@ -51,10 +51,10 @@ struct AuditFilterOptions: ParsableArguments {
 }
 
 /// Opens the configured audit store for reading.
-func openAuditStore(_ global: GlobalOptions) throws -> any AuditStore {
+func openAuditStore(_ global: GlobalOptions) async throws -> any AuditStore {
     let configuration = try global.loadConfiguration()
     do {
-        return try AuditOperations(configuration: configuration.audit).openStore()
+        return try await AuditOperations(configuration: configuration.audit).openStore()
     } catch {
         throw CLIError("cannot open the audit store: \(error)")
     }
@@ -84,7 +84,7 @@ struct AuditQueryCommand: AsyncParsableCommand {
         var extra = [("limit", "\(limit)")]
         if let cursor { extra.append(("cursor", cursor)) }
         let query = try filters.query(extra: extra)
-        let store = try openAuditStore(global)
+        let store = try await openAuditStore(global)
         let page = try await store.exchanges(query)
         switch format {
         case .json: print(String(decoding: try AuditExport.json(page.records, nextCursor: page.nextCursor), as: UTF8.self))
@@ -124,7 +124,7 @@ struct AuditReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard format == "json" || format == "csv" else { throw CLIError("--format must be json or csv") }
-        let report = try await AuditReport.build(from: try openAuditStore(global), query: try filters.query())
+        let report = try await AuditReport.build(from: try await openAuditStore(global), query: try filters.query())
         if format == "csv" { print(report.csv(), terminator: "") } else { print(String(decoding: try report.json(), as: UTF8.self)) }
     }
 }
@@ -170,7 +170,7 @@ struct AuditPrune: AsyncParsableCommand {
         guard let days = olderThanDays ?? (configuration.audit.retentionDays > 0 ? configuration.audit.retentionDays : nil), days > 0 else {
             throw CLIError("no retention period: set audit.retentionDays or give --older-than-days")
         }
-        let store = try openAuditStore(global)
+        let store = try await openAuditStore(global)
         let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
         let result = try await store.prune(before: cutoff, actor: RoutesContext.author(reason: nil).actor)
         print("removed \(result.removed) records received before \(cutoff.formatted(.iso8601))")

@@ -3,6 +3,7 @@ import SwitchboardApp
 import SwitchboardDirectory
 import SwitchboardStorage
 import SwitchboardTesting
+import SwitchboardPostgres
 import Testing
 
 @Suite struct ConfigurationLoaderTests {
@@ -77,7 +78,31 @@ import Testing
         let range = await self.error("directory:\n  refreshIntervalMilliseconds: 5\n")
         #expect(range?.description.hasSuffix("setting directory.refreshIntervalMilliseconds: 5 must be between 50 and 60000") == true)
         let store = await self.error(nil, environment: ["SWITCHBOARD_DIRECTORY_STORE": "mysql://x"])
-        #expect(store == ConfigurationError(setting: "directory.store", message: "'mysql://x' must be 'sqlite:<path>'", source: "SWITCHBOARD_DIRECTORY_STORE"))
+        #expect(store == ConfigurationError(setting: "directory.store", message: "'mysql://x' must be 'sqlite:<path>' or 'postgres://…'",
+                                            source: "SWITCHBOARD_DIRECTORY_STORE"))
+    }
+
+    @Test(arguments: [
+        ("postgres://u@db.internal/switchboard?sslmode=prefer", "the PostgreSQL URL sslmode 'prefer' must be one of disable, require, verify-full"),
+        ("postgres://switchboard@db.internal", "the PostgreSQL URL names no database (…/database)"),
+        ("postgres://db.internal/switchboard", "the PostgreSQL URL names no user"),
+        ("postgres://switchboard@db.internal/switchboard?pool=0", "the PostgreSQL URL pool '0' must be 1 to 1000"),
+        ("postgres://switchboard@db.internal/switchboard?application_name=x", "the PostgreSQL URL unknown option 'application_name' (known: sslmode, sslrootcert, pool, connect_timeout)"),
+    ])
+    func postgresURLsAreCheckedBeforeStartUp(_ url: String, _ message: String) async {
+        for setting in ["directory", "audit"] {
+            let error = await error("\(setting):\n  store: '\(url)'\n")
+            #expect(error?.setting == "\(setting).store")
+            #expect(error?.message == message)
+        }
+    }
+
+    @Test func aPostgresURLIsReadWithItsOptionsAndNeverEchoesThePassword() throws {
+        let location = try PostgresLocation(url: "postgres://switchboard:s3cret@db.internal:6432/routing?sslmode=require&sslrootcert=/etc/ca.pem&pool=8")
+        #expect(location.host == "db.internal" && location.port == 6432 && location.database == "routing" && location.username == "switchboard")
+        #expect(location.password == "s3cret" && location.tls == .require && location.rootCertificate == "/etc/ca.pem" && location.maximumConnections == 8)
+        #expect(!location.description.contains("s3cret"))
+        #expect(try PostgresLocation(url: "postgresql://u@h/d").tls == .verifyFull, "verified TLS unless told otherwise")
     }
 
     @Test(arguments: ["ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256:DES-CBC3-SHA", "DHE-RSA-AES128-GCM-SHA256", ""])

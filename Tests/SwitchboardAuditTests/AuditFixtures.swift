@@ -1,5 +1,7 @@
 import Foundation
 import SwitchboardAudit
+import Logging
+import SwitchboardPostgres
 import SwitchboardTesting
 
 /// Builds plausible exchange records for store tests.
@@ -32,6 +34,33 @@ enum AuditFixtures {
     /// Opens a store in `folder` with a short busy timeout.
     static func store(_ folder: URL) throws -> SQLiteAuditStore {
         try SQLiteAuditStore(path: folder.appendingPathComponent("audit.sqlite").path, busyTimeoutSeconds: 0.2)
+    }
+
+    /// A fresh store of `backend` and a way to run raw SQL against its database (as someone with
+    /// direct access to it would).
+    static func withStore(_ backend: StoreBackend,
+                          _ body: (any AuditStore, _ sql: (String) throws -> (status: Int32, output: String)) async throws -> Void) async throws {
+        switch backend {
+        case .sqlite:
+            try await withTemporaryDirectory { folder in
+                let store = try Self.store(folder)
+                try await body(store) { try sqlite(store.path, $0) }
+            }
+        case .postgres:
+            try await ScratchPostgres.withDatabase { url in
+                let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
+                defer { store.close() }
+                try await body(store) { try ScratchPostgres.psql(url, $0) }
+            }
+        }
+    }
+
+    /// SQL that removes the append-only triggers (what someone tampering would do first).
+    static func dropTriggers(_ backend: StoreBackend) -> String {
+        switch backend {
+        case .sqlite: "DROP TRIGGER audit_record_no_update; DROP TRIGGER audit_record_no_delete;"
+        case .postgres: "DROP TRIGGER audit_record_append_only ON audit_record;"
+        }
     }
 }
 

@@ -45,7 +45,51 @@ struct ServeWorkspace {
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 
-    static func with(behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action,
+    /// Where both stores are: SQLite files in the folder, or one shared PostgreSQL database.
+    var databaseURL: String?
+    var tables: URL
+
+    /// Writes a configuration for node `node` listening on `port` (and a management port).
+    static func writeConfig(folder: URL, pki: TestPKI, tables: URL, databaseURL: String?, node: String, port: Int, managementPort: Int,
+                            name: String) throws -> URL {
+        let config = folder.appendingPathComponent(name)
+        let directoryStore = databaseURL ?? "sqlite:\(folder.path)/directory.sqlite"
+        let auditStore = databaseURL ?? "sqlite:\(folder.path)/audit.sqlite"
+        try """
+            node: {id: \(node)}
+            directory:
+              store: '\(directoryStore)'
+              routingTables: \(tables.path)
+              endpointPolicy: {allowLoopback: true}
+            proxy:
+              listen: {host: 127.0.0.1, port: \(port)}
+              tls: {certificate: \(pki.proxy.certificate), privateKey: \(pki.proxy.privateKey), clientCA: \(pki.consumerCA)}
+              upstream: {caBundle: \(pki.providerCA)}
+            audit:
+              store: '\(auditStore)'
+            management:
+              port: \(managementPort)
+              certificate: \(pki.proxy.certificate)
+              privateKey: \(pki.proxy.privateKey)
+              tokensFile: \(folder.path)/tokens.json
+            logging: {level: warning}
+            """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// Another node on the same stores (a PostgreSQL workspace), with its own ports and config.
+    func addNode(_ node: String) throws -> ServeWorkspace {
+        var other = self
+        other.port = try freeLoopbackPort()
+        other.managementPort = try freeLoopbackPort()
+        other.config = try Self.writeConfig(folder: folder, pki: pki, tables: tables, databaseURL: databaseURL, node: node, port: other.port,
+                                            managementPort: other.managementPort, name: "\(node).yaml")
+        return other
+    }
+
+    var managementPort: Int
+
+    static func with(behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, databaseURL: String? = nil,
                      _ body: (ServeWorkspace, TestProvider) async throws -> Void) async throws {
         try await withTemporaryDirectory { folder in
             let pki = try TestPKI(folder: folder)
@@ -55,30 +99,13 @@ struct ServeWorkspace {
             try RoutingTableFiles.write(SampleDirectory.tables(practiceAddress: practiceAddress), to: tables)
             let port = try freeLoopbackPort()
             let managementPort = try freeLoopbackPort()
-            let config = folder.appendingPathComponent("switchboard.yaml")
-            try """
-                node: {id: serve-test}
-                directory:
-                  store: sqlite:\(folder.path)/directory.sqlite
-                  routingTables: \(tables.path)
-                  endpointPolicy: {allowLoopback: true}
-                proxy:
-                  listen: {host: 127.0.0.1, port: \(port)}
-                  tls: {certificate: \(pki.proxy.certificate), privateKey: \(pki.proxy.privateKey), clientCA: \(pki.consumerCA)}
-                  upstream: {caBundle: \(pki.providerCA)}
-                audit:
-                  store: sqlite:\(folder.path)/audit.sqlite
-                management:
-                  port: \(managementPort)
-                  certificate: \(pki.proxy.certificate)
-                  privateKey: \(pki.proxy.privateKey)
-                  tokensFile: \(folder.path)/tokens.json
-                logging: {level: warning}
-                """.write(to: config, atomically: true, encoding: .utf8)
+            let config = try writeConfig(folder: folder, pki: pki, tables: tables, databaseURL: databaseURL, node: "serve-test", port: port,
+                                         managementPort: managementPort, name: "switchboard.yaml")
             let cli = CommandRunner(workingDirectory: folder)
             let imported = try cli.run("routes", "import", "--config", config.path)
             #expect(imported.status == 0, "\(imported.error)")
-            let workspace = ServeWorkspace(folder: folder, pki: pki, config: config, port: port, practiceAddress: practiceAddress, cli: cli)
+            let workspace = ServeWorkspace(folder: folder, pki: pki, config: config, port: port, practiceAddress: practiceAddress, cli: cli,
+                                           databaseURL: databaseURL, tables: tables, managementPort: managementPort)
             do {
                 try await body(workspace, provider)
             } catch {

@@ -1,8 +1,10 @@
+public import SwitchboardPostgres
 public import SwitchboardStorage
 
 /// Where exchange records are kept and for how long.
 public struct AuditConfiguration: Codable, Sendable, Equatable {
-    /// The audit store: `sqlite:<path>` (embedded; the default), or `off` — for benchmarks and
+    /// The audit store: `sqlite:<path>` (embedded; the default), a `postgres://` URL (shared by
+    /// several nodes, one hash chain each), or `off` — for benchmarks and
     /// development only: exchanges are then logged but not recorded, and nothing is tamper-evident.
     public var store: String = "sqlite:var/audit.sqlite"
     /// `full` (the default) survives power loss: a record is on disk before the response it
@@ -25,7 +27,12 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
             if store.hasPrefix("sqlite:"), store.count > "sqlite:".count {
                 return .sqlite(path: String(store.dropFirst("sqlite:".count)))
             }
-            throw ConfigurationError(setting: "audit.store", message: "'\(store)' must be 'sqlite:<path>' or 'off'")
+            if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
+                do { return .postgres(try PostgresLocation(url: store)) } catch {
+                    throw ConfigurationError(setting: "audit.store", message: "the PostgreSQL URL \(error.message)")
+                }
+            }
+            throw ConfigurationError(setting: "audit.store", message: "'\(store.prefix(60))' must be 'sqlite:<path>', 'postgres://…' or 'off'")
         }
     }
 
@@ -44,6 +51,7 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
 /// Where an audit store is.
 public enum AuditStoreLocation: Hashable, Sendable {
     case sqlite(path: String)
+    case postgres(PostgresLocation)
     /// No audit store (benchmarks and development only).
     case off
 }

@@ -1,3 +1,4 @@
+public import SwitchboardPostgres
 public import SwitchboardDirectory
 public import SwitchboardProxy
 public import SwitchboardStorage
@@ -43,7 +44,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
 /// Where the routing directory lives and what it accepts.
 public struct DirectoryConfiguration: Codable, Sendable, Equatable {
-    /// The directory store: `sqlite:<path>` (embedded; the default).
+    /// The directory store: `sqlite:<path>` (embedded; the default) or a `postgres://` URL (shared
+    /// by several nodes; see `Docs/scaling.md`).
     public var store: String = "sqlite:var/directory.sqlite"
     /// `full` (survives power loss) or `normal` (survives a process crash only).
     public var synchronous: SQLiteSynchronous = .full
@@ -60,7 +62,12 @@ public struct DirectoryConfiguration: Codable, Sendable, Equatable {
             if store.hasPrefix("sqlite:"), store.count > "sqlite:".count {
                 return .sqlite(path: String(store.dropFirst("sqlite:".count)))
             }
-            throw ConfigurationError(setting: "directory.store", message: "'\(store)' must be 'sqlite:<path>'")
+            if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
+                do { return .postgres(try PostgresLocation(url: store)) } catch {
+                    throw ConfigurationError(setting: "directory.store", message: "the PostgreSQL URL \(error.message)")
+                }
+            }
+            throw ConfigurationError(setting: "directory.store", message: "'\(store.prefix(60))' must be 'sqlite:<path>' or 'postgres://…'")
         }
     }
 
@@ -78,6 +85,7 @@ public struct DirectoryConfiguration: Codable, Sendable, Equatable {
 /// Where a directory store is.
 public enum DirectoryStoreLocation: Hashable, Sendable {
     case sqlite(path: String)
+    case postgres(PostgresLocation)
 }
 
 /// What the process logs.

@@ -1,5 +1,7 @@
 public import Foundation
 public import SwitchboardDirectory
+import Logging
+import SwitchboardPostgres
 
 /// The directory operations the CLI and the management API share: open the configured store,
 /// import and export RoutingTables/, import SDS LDIF.
@@ -14,13 +16,15 @@ public struct DirectoryOperations: Sendable {
 
     /// Opens the configured store and loads the directory from it.
     public func openDirectory() async throws -> Directory {
-        try await Directory(store: try openStore(), validator: validator)
+        try await Directory(store: try await openStore(), validator: validator)
     }
 
-    public func openStore() throws -> any DirectoryStore {
+    public func openStore() async throws -> any DirectoryStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
             return try SQLiteDirectoryStore(path: path, synchronous: configuration.synchronous)
+        case .postgres(let location):
+            return try await PostgresDirectoryStore(location: location, logger: Logger(label: "switchboard.directory.postgres"))
         }
     }
 

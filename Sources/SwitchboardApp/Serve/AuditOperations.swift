@@ -1,4 +1,6 @@
 public import SwitchboardAudit
+import Logging
+import SwitchboardPostgres
 
 /// Opens the configured audit store (the CLI and the server share this).
 public struct AuditOperations: Sendable {
@@ -8,10 +10,12 @@ public struct AuditOperations: Sendable {
         self.configuration = configuration
     }
 
-    public func openStore() throws -> any AuditStore {
+    public func openStore() async throws -> any AuditStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
             return try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
+        case .postgres(let location):
+            return try await PostgresAuditStore(location: location, logger: Logger(label: "switchboard.audit.postgres"))
         case .off:
             throw ConfigurationError(setting: "audit.store", message: "the audit store is off in this configuration")
         }

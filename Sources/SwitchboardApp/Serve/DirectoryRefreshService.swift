@@ -2,8 +2,10 @@ public import Logging
 public import ServiceLifecycle
 public import SwitchboardDirectory
 
-/// Keeps this process's directory snapshot current: checks the store's generation every
-/// `interval` and reloads when another process (the CLI, an admin on another node) changed it.
+/// Keeps this process's directory snapshot current. Where the store announces commits
+/// (PostgreSQL's `LISTEN`/`NOTIFY`), it reloads as soon as one is announced; it also checks the
+/// store's generation every `interval`, which catches what a lost connection missed and changes
+/// made to a store that announces nothing (SQLite, written by the CLI).
 public struct DirectoryRefreshService: Service {
     public let directory: Directory
     public let interval: Duration
@@ -16,19 +18,48 @@ public struct DirectoryRefreshService: Service {
     }
 
     public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            if let feed = directory.store as? any DirectoryChangeFeed {
+                group.addTask { await listen(feed) }
+            }
+            group.addTask { await poll() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func poll() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await Task.sleep(for: interval)
             } catch {
                 return
             }
+            await refresh(reason: "poll")
+        }
+    }
+
+    private func listen(_ feed: any DirectoryChangeFeed) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                if try await directory.refresh() {
-                    logger.info("directory reloaded", metadata: ["sb.directory.generation": "\(directory.snapshot.generation)"])
+                try await feed.listenForCommits { generation in
+                    guard generation != directory.snapshot.generation else { return }
+                    await refresh(reason: "notified")
                 }
             } catch {
-                logger.warning("directory refresh failed; serving the last snapshot", metadata: ["sb.error": "\(error)"])
+                logger.warning("directory change notifications lost; polling until they are back", metadata: ["sb.error": "\(error)"])
             }
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+        }
+    }
+
+    private func refresh(reason: String) async {
+        do {
+            if try await directory.refresh() {
+                logger.info("directory reloaded", metadata: ["sb.directory.generation": "\(directory.snapshot.generation)", "sb.directory.reason": "\(reason)"])
+            }
+        } catch {
+            logger.warning("directory refresh failed; serving the last snapshot", metadata: ["sb.error": "\(error)"])
         }
     }
 }

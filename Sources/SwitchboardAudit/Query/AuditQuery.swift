@@ -144,4 +144,9 @@ public struct AuditPage: Sendable {
     public var records: [ExchangeRecord]
     /// Pass as `cursor` for the next page; `nil` when this is the last.
     public var nextCursor: Int64?
+
+    public init(records: [ExchangeRecord], nextCursor: Int64?) {
+        self.records = records
+        self.nextCursor = nextCursor
+    }
 }

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// How an audit row is laid out, hashed and read back; shared by every SQL store.
 ///
@@ -66,8 +66,8 @@ public enum AuditRowCoding {
     /// Every column of `audit_record` but `seq`, in insert order.
     public static let insertColumns = ["node", "node_seq", "prev_hash"] + contentColumns + ["hash"]
 
-    static func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
-    static func date(_ microseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
+    public static func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+    public static func date(_ microseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
 
     /// The content column values of an entry, in ``contentColumns`` order.
     public static func content(_ entry: AuditEntry) -> [Value] {

@@ -63,10 +63,20 @@ public struct PruneResult: Sendable, Hashable, Codable {
     public var removed: Int
     /// Per node: the sequence number the chain now starts after, and the hash it continues from.
     public var anchors: [String: ChainAnchor]
+
+    public init(removed: Int, anchors: [String: ChainAnchor]) {
+        self.removed = removed
+        self.anchors = anchors
+    }
 }
 
 /// Where a node's chain starts after a prune.
 public struct ChainAnchor: Sendable, Hashable, Codable {
     public var afterSequence: Int64
     public var hash: String
+
+    public init(afterSequence: Int64, hash: String) {
+        self.afterSequence = afterSequence
+        self.hash = hash
+    }
 }

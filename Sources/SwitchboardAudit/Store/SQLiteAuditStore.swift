@@ -96,20 +96,12 @@ public final class SQLiteAuditStore: AuditStore {
             // An exchange's open row is superseded within milliseconds; indexing it for every
             // filter doubled the index writes of each exchange. Filters find exchanges by their
             // complete (or interrupted) row; the time and exchange indexes still hold every row.
-            for (name, columns) in Self.filterIndexes {
+            for (name, columns) in AuditSQL.filterIndexes {
                 try db.execute(sql: "DROP INDEX IF EXISTS \(name); CREATE INDEX \(name) ON audit_record(\(columns)) WHERE kind <> 'open'")
             }
         }
         return migrator
     }
-
-    /// Indexes of the query filters (partial: rows of kind `open` are not in them).
-    static let filterIndexes: KeyValuePairs<String, String> = [
-        "audit_trace": "trace_id", "audit_correlation": "correlation_id", "audit_from_asid": "from_asid, received_us",
-        "audit_to_asid": "to_asid, received_us", "audit_from_ods": "from_ods, received_us", "audit_to_ods": "to_ods, received_us",
-        "audit_interaction": "interaction, received_us", "audit_status": "status, received_us", "audit_outcome": "outcome, received_us",
-        "audit_user": "user_id, received_us", "audit_resource": "resource_type, resource_id",
-    ]
 
     // MARK: Writing
 
@@ -210,32 +202,8 @@ public final class SQLiteAuditStore: AuditStore {
 
     /// `WHERE` conditions and arguments for a query; rows are the latest of their exchange.
     static func conditions(_ query: AuditQuery) -> (String, [any DatabaseValueConvertible]) {
-        var conditions = ["NOT EXISTS (SELECT 1 FROM audit_record later WHERE later.exchange_id = r.exchange_id AND later.seq > r.seq)"]
-        var arguments: [any DatabaseValueConvertible] = []
-        func add(_ condition: String, _ values: any DatabaseValueConvertible...) {
-            conditions.append(condition)
-            arguments += values
-        }
-        if let since = query.since { add("r.received_us >= ?", AuditRowCoding.microseconds(since)) }
-        if let until = query.until { add("r.received_us < ?", AuditRowCoding.microseconds(until)) }
-        if let value = query.traceID { add("r.trace_id = ?", value) }
-        if let value = query.correlationID { add("r.correlation_id = ?", value) }
-        if let value = query.fromASID { add("r.from_asid = ?", value) }
-        if let value = query.toASID { add("r.to_asid = ?", value) }
-        if let value = query.asid { add("(r.from_asid = ? OR r.to_asid = ?)", value, value) }
-        if let value = query.ods { add("(r.from_ods = ? OR r.to_ods = ?)", value, value) }
-        if let value = query.interaction { add("r.interaction = ?", value) }
-        if let value = query.status { add("r.status = ?", value) }
-        if let value = query.outcome { add("r.outcome = ?", value.rawValue) }
-        if let value = query.userID { add("r.user_id = ?", value) }
-        if let value = query.resourceType { add("r.resource_type = ?", value) }
-        if let value = query.resourceID { add("r.resource_id = ?", value) }
-        if let value = query.node { add("r.node = ?", value) }
-        if let value = query.cursor { add("r.seq < ?", value) }
-        conditions.append(query.scope == .management ? "r.kind = 'management'" : "r.kind <> 'management'")
-        // Filters read the partial indexes, which hold finished exchanges only.
-        if query.hasFieldFilter { conditions.append("r.kind <> 'open'") }
-        return (conditions.joined(separator: " AND "), arguments)
+        let (conditions, values) = AuditSQL.conditions(query) { _ in "?" }
+        return (conditions, values.map(\.databaseValue))
     }
 
     static let selectColumns = "r.seq, r.node, " + AuditRowCoding.contentColumns.map { "r.\($0)" }.joined(separator: ", ")
@@ -290,25 +258,10 @@ public final class SQLiteAuditStore: AuditStore {
             let columns = ["node_seq", "prev_hash", "hash"] + AuditRowCoding.contentColumns
             for node in nodes {
                 let anchor = try Row.fetchOne(db, sql: "SELECT after_node_seq, hash FROM audit_chain_anchor WHERE node = ?", arguments: [node])
-                var expectedSequence: Int64 = (anchor?[0] as Int64?) ?? 0
-                var previous: String = (anchor?[1] as String?) ?? AuditRowCoding.genesis
-                var chain = ChainVerification.NodeChain(node: node, records: 0, anchoredAfter: anchor?[0])
+                var walk = ChainWalk(node: node, anchor: anchor.map { ChainAnchor(afterSequence: $0[0], hash: $0[1]) })
                 let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM audit_record WHERE node = ? ORDER BY node_seq",
                                                  arguments: [node])
                 while let row = try cursor.next() {
-                    let sequence: Int64 = row[0]
-                    let storedPrevious: String = row[1]
-                    let storedHash: String = row[2]
-                    let exchangeID: String = row[4] ?? ""
-                    chain.records += 1
-                    if chain.firstSequence == nil { chain.firstSequence = sequence }
-                    chain.lastSequence = sequence
-                    guard chain.firstBad == nil else { continue }
-                    if sequence != expectedSequence + 1 {
-                        chain.firstBad = .init(node: node, sequence: sequence, exchangeID: exchangeID, reason: .missingRecords,
-                                               detail: "expected sequence \(expectedSequence + 1), found \(sequence): \(sequence - expectedSequence - 1) record(s) removed")
-                        continue
-                    }
                     let content: [AuditRowCoding.Value] = AuditRowCoding.contentColumns.indices.map { index in
                         let value = row[index + 3] as DatabaseValue
                         switch value.storage {
@@ -319,17 +272,9 @@ public final class SQLiteAuditStore: AuditStore {
                         case .blob(let data): return .text(String(decoding: data, as: UTF8.self))
                         }
                     }
-                    let computed = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: storedPrevious, content: content)
-                    if computed != storedHash {
-                        chain.firstBad = .init(node: node, sequence: sequence, exchangeID: exchangeID, reason: .contentAltered,
-                                               detail: "the record's content does not match its hash")
-                    } else if storedPrevious != previous {
-                        chain.firstBad = .init(node: node, sequence: sequence, exchangeID: exchangeID, reason: .brokenLink,
-                                               detail: "the record does not continue from the previous record's hash")
-                    }
-                    previous = storedHash
-                    expectedSequence = sequence
+                    walk.visit(sequence: row[0], storedPrevious: row[1], storedHash: row[2], content: content)
                 }
+                let chain = walk.chain
                 chains.append(chain)
             }
             return ChainVerification(chains: chains)

@@ -32,6 +32,10 @@ public struct ChainVerification: Sendable, Hashable, Codable {
 
     public var chains: [NodeChain]
 
+    public init(chains: [NodeChain]) {
+        self.chains = chains
+    }
+
     public var isIntact: Bool { chains.allSatisfy { $0.firstBad == nil } }
     public var totalRecords: Int { chains.reduce(0) { $0 + $1.records } }
 }

@@ -105,3 +105,10 @@ public struct HistoryQuery: Hashable, Sendable {
         self.limit = limit
     }
 }
+
+/// A store that tells listeners when anyone commits, sooner than polling the generation would.
+public protocol DirectoryChangeFeed: Sendable {
+    /// Calls `changed` with each generation committed (by any process) until the connection
+    /// behind the feed fails, which throws; the caller listens again and polls meanwhile.
+    func listenForCommits(_ changed: @escaping @Sendable (Int64) async -> Void) async throws
+}

@@ -3,7 +3,9 @@ import Foundation
 import SwitchboardTesting
 import Testing
 
-@Suite struct SQLiteAuditStoreTests {
+/// The audit store's behaviour, run against every store implementation available (SQLite always,
+/// PostgreSQL when the test server is there), plus what is particular to each.
+@Suite struct AuditStoreTests {
     @Test func durabilityIsWALWithSynchronousFull() async throws {
         try await withTemporaryDirectory { folder in
             let store = try AuditFixtures.store(folder)
@@ -18,9 +20,24 @@ import Testing
         }
     }
 
-    @Test func anExchangesRecordIsItsLatestRow() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (SWITCHBOARD_TEST_POSTGRES)"))
+    func postgresCommitsAreFlushedBeforeTheyReturn() async throws {
+        try await AuditFixtures.withStore(.postgres) { store, sql in
+            #expect(try sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
+            #expect(try sql("SHOW fsync").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
+            // An open-only batch is committed without waiting for the flush, and only that transaction.
+            try await store.append([AuditEntry(kind: .open, record: AuditFixtures.record(outcome: .inProgress))], node: "node-a")
+            #expect(try sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
+        }
+    }
+
+    @Test func theTestPostgresServerIsThereWhenTheRunNeedsIt() {
+        #expect(!ScratchPostgres.isRequired || ScratchPostgres.serverURL != nil, "scripts/test started PostgreSQL but SWITCHBOARD_TEST_POSTGRES is not set")
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func anExchangesRecordIsItsLatestRow(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             var record = AuditFixtures.record(outcome: .inProgress)
             record.status = nil
             try await store.append([AuditEntry(kind: .open, record: record)], node: "node-a")
@@ -38,9 +55,9 @@ import Testing
         }
     }
 
-    @Test func reconcilingFindsWhichRowsOfATransactionLandedAndReopeningKeepsTheChain() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func reconcilingFindsWhichRowsOfATransactionLandedAndReopeningKeepsTheChain(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             let record = AuditFixtures.record(outcome: .inProgress)
             try await store.append([AuditEntry(kind: .open, record: record)], node: "node-a")
             let asked = [AuditEntry(kind: .open, record: record), AuditEntry(kind: .complete, record: record),
@@ -56,21 +73,21 @@ import Testing
         }
     }
 
-    @Test func rowsAreAppendOnly() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func rowsAreAppendOnly(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             try await store.append([AuditEntry(kind: .complete, record: AuditFixtures.record())], node: "node-a")
             for statement in ["UPDATE audit_record SET status = 500", "DELETE FROM audit_record"] {
-                let result = try sqlite(store.path, statement)
+                let result = try sql(statement)
                 #expect(result.status != 0)
                 #expect(result.output.contains("append-only"))
             }
         }
     }
 
-    @Test func verifyConfirmsAnIntactChainPerNode() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func verifyConfirmsAnIntactChainPerNode(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             try await store.append((0..<20).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
             try await store.append((0..<5).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record(node: "node-b")) }, node: "node-b")
             let result = try await store.verify(node: nil)
@@ -89,21 +106,27 @@ import Testing
         ("re-hashed after altering", "UPDATE audit_record SET status = 404, hash = '00' || substr(hash, 3) WHERE node_seq = 7", Int64(7), .contentAltered),
     ])
     func verifyNamesTheFirstRecordThatDoesNotFit(_ name: String, _ tamper: String, _ sequence: Int64, _ reason: ChainVerification.BadRecord.Reason) async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+        for backend in StoreBackend.available {
+            try await verifyNamesTheFirstRecordThatDoesNotFit(backend, name, tamper, sequence, reason)
+        }
+    }
+
+    func verifyNamesTheFirstRecordThatDoesNotFit(_ backend: StoreBackend, _ name: String, _ tamper: String, _ sequence: Int64,
+                                                 _ reason: ChainVerification.BadRecord.Reason) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             try await store.append((0..<12).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
-            let result = try sqlite(store.path, "DROP TRIGGER audit_record_no_update; DROP TRIGGER audit_record_no_delete; \(tamper)")
+            let result = try sql("\(AuditFixtures.dropTriggers(backend)) \(tamper)")
             #expect(result.status == 0, "\(result.output)")
             let verification = try await store.verify(node: "node-a")
-            #expect(!verification.isIntact, "\(name)")
+            #expect(!verification.isIntact, "\(backend) \(name)")
             #expect(verification.chains.first?.firstBad?.sequence == sequence, "\(name)")
             #expect(verification.chains.first?.firstBad?.reason == reason, "\(name)")
         }
     }
 
-    @Test func pagingReturnsEachRecordOnce() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func pagingReturnsEachRecordOnce(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             let records = (0..<250).map { _ in AuditFixtures.record() }
             try await store.append(records.prefix(120).map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
             try await store.append(records.dropFirst(120).map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
@@ -121,9 +144,9 @@ import Testing
         }
     }
 
-    @Test func filtersFindOneBookingAndOneDay() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func filtersFindOneBookingAndOneDay(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             let day = try Date("2026-11-20T10:00:00Z", strategy: .iso8601)
             let booking = AuditFixtures.record(receivedAt: day, trace: "booking-trace", status: 201, resource: ("Appointment", nil))
             var created = booking
@@ -159,9 +182,9 @@ import Testing
         do { _ = try AuditQuery(parameters: parameters) } catch { #expect(error.description == message) }
     }
 
-    @Test func openExchangesAreMarkedInterrupted() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func openExchangesAreMarkedInterrupted(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             let open = AuditFixtures.record(outcome: .inProgress)
             let done = AuditFixtures.record()
             try await store.append([AuditEntry(kind: .open, record: open), AuditEntry(kind: .open, record: done), AuditEntry(kind: .complete, record: done)], node: "node-a")
@@ -173,9 +196,9 @@ import Testing
         }
     }
 
-    @Test func pruneKeepsTheRestVerifiable() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func pruneKeepsTheRestVerifiable(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             let old = Date().addingTimeInterval(-40 * 86_400)
             try await store.append((0..<30).map { AuditEntry(kind: .complete, record: AuditFixtures.record(receivedAt: old.addingTimeInterval(Double($0)))) }, node: "node-a")
             try await store.append((0..<10).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
@@ -188,7 +211,7 @@ import Testing
             #expect(verification.chains.first?.records == 10)
             try await store.append([AuditEntry(kind: .complete, record: AuditFixtures.record())], node: "node-a")
             #expect(try await store.verify(node: nil).isIntact)
-            #expect(try sqlite(store.path, "DELETE FROM audit_record").output.contains("append-only"))
+            #expect(try sql("DELETE FROM audit_record").output.contains("append-only"))
         }
     }
 
@@ -217,9 +240,9 @@ import Testing
         #expect(entities.contains { ($0["reference"] as? [String: Any])?["reference"] as? String == "Appointment/148" })
     }
 
-    @Test func csvQuotesAndReportFigures() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try AuditFixtures.store(folder)
+    @Test(arguments: StoreBackend.available)
+    func csvQuotesAndReportFigures(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, sql in
             var records = (1...100).map { AuditFixtures.record(duration: Int64($0) * 1000) }
             records.append(AuditFixtures.record(status: 403, outcome: .refused, rule: "ASID_CHECK_FAILED", duration: 100))
             records.append(AuditFixtures.record(status: 502, outcome: .upstreamFailed, duration: 100))

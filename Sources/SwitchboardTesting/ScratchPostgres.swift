@@ -1,0 +1,62 @@
+import Foundation
+
+/// The test PostgreSQL server, when there is one: `SWITCHBOARD_TEST_POSTGRES` holds a URL of a
+/// role that may create databases (`scripts/test` starts a throwaway cluster and sets it). Each
+/// test gets a database of its own, dropped afterwards.
+public enum ScratchPostgres {
+    /// The server's URL (its maintenance database), or `nil` when no server was provided.
+    public static var serverURL: String? {
+        ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Whether the run was told a server must be there (`scripts/test` sets this when it started one).
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_POSTGRES_REQUIRED"] == "1" }
+
+    /// A new, empty database for the body, dropped when it returns; `url` is its URL.
+    public static func withDatabase<T>(_ body: (_ url: String) async throws -> T) async throws -> T {
+        guard let server = serverURL, var components = URLComponents(string: server) else {
+            throw ScratchPostgresError("SWITCHBOARD_TEST_POSTGRES is not set")
+        }
+        let name = "sbtest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let created = try psql(server, "CREATE DATABASE \(name)")
+        guard created.status == 0 else { throw ScratchPostgresError("cannot create a test database: \(created.output)") }
+        defer { _ = try? psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        components.path = "/\(name)"
+        // Tests run side by side: a few connections each.
+        components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "pool", value: "4")]
+        return try await body(components.string!)
+    }
+
+    /// Runs `sql` with the psql command-line tool against `url`; stops at the first error.
+    @discardableResult
+    public static func psql(_ url: String, _ sql: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        // psql does not know Switchboard's own URL options.
+        var components = URLComponents(string: url)
+        let kept = components?.queryItems?.filter { $0.name == "sslmode" }
+        components?.queryItems = kept
+        process.arguments = [components?.string ?? url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
+
+public struct ScratchPostgresError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The store implementations a shared store suite runs against: SQLite always, PostgreSQL when
+/// a test server is provided.
+public enum StoreBackend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public static var available: [StoreBackend] { ScratchPostgres.serverURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    public var description: String { rawValue }
+}
