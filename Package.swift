@@ -246,7 +246,7 @@ let package = Package(
             name: "SwitchboardProxyTests",
             dependencies: [
                 "SwitchboardApp", "SwitchboardProxy", "SwitchboardAudit", "SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore",
-                "SwitchboardAdmin",
+                "SwitchboardAdmin", "SwitchboardPostgres",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

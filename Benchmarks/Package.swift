@@ -31,6 +31,7 @@ let package = Package(
                 .product(name: "SwitchboardAudit", package: "switchboard"),
                 .product(name: "SwitchboardCore", package: "switchboard"),
                 .product(name: "SwitchboardStorage", package: "switchboard"),
+                .product(name: "SwitchboardPostgres", package: "switchboard"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "AuditBenchmarks",

@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import Logging
 import SwitchboardAudit
+import SwitchboardPostgres
 import SwitchboardCore
 
 /// Exchange records as the proxy writes them.
@@ -73,9 +74,12 @@ final class RunningWriter: Sendable {
     let writer: AuditWriter
     let task: Task<Void, any Error>
 
-    init(synchronous: SwitchboardStorageLevel, maximumBatch: Int) throws {
+    convenience init(synchronous: SwitchboardStorageLevel, maximumBatch: Int) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-audit-writer-\(UUID()).sqlite").path
-        let store = try SQLiteAuditStore(path: path, synchronous: synchronous.level)
+        self.init(store: try SQLiteAuditStore(path: path, synchronous: synchronous.level), maximumBatch: maximumBatch)
+    }
+
+    init(store: any AuditStore, maximumBatch: Int) {
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
         let writer = AuditWriter(store: store, settings: .init(node: "bench", maximumBatch: maximumBatch), logger: logger)
@@ -116,6 +120,18 @@ let benchmarks: @Sendable () -> Void = {
             try await thousandRecords(running.writer, benchmark)
         } setup: {
             try RunningWriter(synchronous: level, maximumBatch: batch)
+        }
+    }
+
+    // With POSTGRES_URL (e.g. from `source scripts/postgres-scratch`: POSTGRES_URL=$TEST_POSTGRES_URL):
+    // the same load into PostgreSQL, synchronous_commit on; each node's writer is one of these.
+    if let url = ProcessInfo.processInfo.environment["POSTGRES_URL"] {
+        Benchmark("Audit: 1,000 records from 64 concurrent exchanges, PostgreSQL, group commit", configuration: writes) { benchmark, running in
+            try await thousandRecords(running.writer, benchmark)
+        } setup: {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .critical
+            return RunningWriter(store: try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: logger), maximumBatch: 512)
         }
     }
 

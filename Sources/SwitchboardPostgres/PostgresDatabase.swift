@@ -82,6 +82,9 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(connectTimeoutSeconds)
         configuration.options.minimumConnections = 1
+        // A write that waits this long for a lock fails, so a store locked by someone else counts
+        // as failing (the proxy answers 503) instead of holding every exchange.
+        configuration.options.additionalStartupParameters = [("lock_timeout", "2s")]
         return configuration
     }
 }
@@ -104,7 +107,11 @@ final class PostgresDatabase: Sendable {
     init(location: PostgresLocation, logger: Logger) throws {
         self.location = location
         self.logger = logger
-        let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: logger)
+        // The pool's own chatter (including a warning when a lease races the pool's start) stays
+        // below errors; failures reach the stores' callers as errors and are logged there.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: background)
         self.client = client
         // Detached: the pool outlives graceful shutdown of the services, so the audit writer can
         // drain into it; it stops when the store is closed.

@@ -20,7 +20,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (SWITCHBOARD_TEST_POSTGRES)"))
+    @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
     func postgresCommitsAreFlushedBeforeTheyReturn() async throws {
         try await AuditFixtures.withStore(.postgres) { store, sql in
             #expect(try sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func theTestPostgresServerIsThereWhenTheRunNeedsIt() {
-        #expect(!ScratchPostgres.isRequired || ScratchPostgres.serverURL != nil, "scripts/test started PostgreSQL but SWITCHBOARD_TEST_POSTGRES is not set")
+        #expect(!ScratchPostgres.isRequired || ScratchPostgres.serverURL != nil, "scripts/test started PostgreSQL but TEST_POSTGRES_URL is not set")
     }
 
     @Test(arguments: StoreBackend.available)

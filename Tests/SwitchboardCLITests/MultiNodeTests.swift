@@ -13,7 +13,7 @@ import Testing
 
 /// Two real `switchboard serve` processes on one PostgreSQL database, as a national deployment
 /// runs them behind a load balancer.
-@Suite(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (SWITCHBOARD_TEST_POSTGRES)"))
+@Suite(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
 struct MultiNodeTests {
     /// Sends slot searches through `workspace` until `stop` holds; the trace ids answered 200.
     static func load(_ workspace: ServeWorkspace, client: HTTPClient, stop: NIOLockedValueBox<Bool>, answered: NIOLockedValueBox<[String]>) async {

@@ -105,7 +105,7 @@ import Testing
     }
 
     /// Two processes on one PostgreSQL database: a commit through one is announced to the other.
-    @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (SWITCHBOARD_TEST_POSTGRES)"))
+    @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
     func postgresAnnouncesEveryCommit() async throws {
         try await Self.withStore(.postgres) { open, _ in
             let listener = try await open() as! PostgresDirectoryStore

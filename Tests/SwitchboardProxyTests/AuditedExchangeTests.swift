@@ -103,8 +103,25 @@ import Testing
     @Test func lockedStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
         try await ProxyHarness.with(audited: true) { harness in
             var lock: SQLiteLockHolder?
-            try await failsClosedThenRecovers(harness, fault: { lock = try SQLiteLockHolder(harness.auditStore!.path) },
+            try await failsClosedThenRecovers(harness, fault: { lock = try SQLiteLockHolder(harness.auditPath!) },
                                               repair: { lock?.release() })
+        }
+    }
+
+    /// The same on PostgreSQL: another session holds an exclusive lock on the audit table; writes
+    /// time out (`lock_timeout`), the proxy refuses, and recovers once the session is ended.
+    @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
+    func lockedPostgresStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
+        try await ScratchPostgres.withDatabase { url in
+            try await ProxyHarness.with(auditDatabaseURL: url) { harness in
+                var holder: Process?
+                try await failsClosedThenRecovers(harness, fault: {
+                    holder = try ScratchPostgres.holdLock(url, "LOCK TABLE audit_record IN ACCESS EXCLUSIVE MODE")
+                }, repair: {
+                    holder?.terminate()
+                    try ScratchPostgres.endLockHolders(url)
+                })
+            }
         }
     }
 
@@ -115,7 +132,7 @@ import Testing
             defer { disk.unmount() }
             try await ProxyHarness.with(audited: true, auditFolder: disk.mountPoint) { harness in
                 try await failsClosedThenRecovers(harness, fault: {
-                    let database = harness.auditStore!.path
+                    let database = harness.auditPath!
                     try disk.makeReadOnly([database, database + "-wal"])
                 }, repair: disk.makeWritable)
             }

@@ -474,7 +474,7 @@ final class ManagedFlag: Sendable {
 
     @Test func changesAreRefusedWhileTheAuditStoreCannotRecordThem() async throws {
         try await ProxyHarness.with(management: true) { harness in
-            let lock = try SQLiteLockHolder(harness.auditStore!.path)
+            let lock = try SQLiteLockHolder(harness.auditPath!)
             // A read goes through; its record cannot be written, which puts the store in failure.
             #expect(try await harness.manage(.GET, "/admin/systems", as: .adminToken).status == 200)
             for _ in 0..<300 where harness.auditWriter!.isAcceptingRecords { try await Task.sleep(for: .milliseconds(10)) }

@@ -11,6 +11,7 @@ import Prometheus
 import SwitchboardAudit
 import SwitchboardCore
 import SwitchboardDirectory
+import SwitchboardPostgres
 import SwitchboardProxy
 import SwitchboardTesting
 
@@ -22,7 +23,9 @@ final class ProxyHarness: Sendable {
     let provider: TestProvider
     let recorder: InMemoryExchangeRecorder
     /// The real audit store and writer, when the harness was asked for them.
-    let auditStore: SQLiteAuditStore?
+    let auditStore: (any AuditStore)?
+    /// The SQLite file of the audit store (when it is SQLite).
+    let auditPath: String?
     let auditWriter: AuditWriter?
     private let writerTask: Task<Void, any Error>?
     /// The management listener, when the harness was asked for it.
@@ -46,13 +49,15 @@ final class ProxyHarness: Sendable {
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
         audited: Bool = false,
         auditFolder: URL? = nil,
+        auditDatabaseURL: String? = nil,
         providerCertificate: TestPKI.ProviderCertificateFault? = nil,
         management: Bool = false,
         configure: (inout SwitchboardConfiguration) -> Void = { _ in },
         _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { folder in
-            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management, auditFolder: auditFolder,
+            let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management || auditDatabaseURL != nil, auditFolder: auditFolder,
+                                                 auditDatabaseURL: auditDatabaseURL,
                                                  providerCertificate: providerCertificate, management: management, configure: configure)
             do {
                 try await body(harness)
@@ -65,7 +70,7 @@ final class ProxyHarness: Sendable {
     }
 
     private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,
-                 auditFolder: URL?, providerCertificate: TestPKI.ProviderCertificateFault?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
+                 auditFolder: URL?, auditDatabaseURL: String?, providerCertificate: TestPKI.ProviderCertificateFault?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
         self.folder = folder
         pki = try TestPKI(folder: folder)
         let providerFiles = try providerCertificate.map(pki.providerCertificate) ?? pki.provider
@@ -98,13 +103,22 @@ final class ProxyHarness: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         if audited {
-            let store = try SQLiteAuditStore(path: (auditFolder ?? folder).appendingPathComponent("audit.sqlite").path, busyTimeoutSeconds: 0.2)
+            let store: any AuditStore
+            if let auditDatabaseURL {
+                store = try await PostgresAuditStore(location: try PostgresLocation(url: auditDatabaseURL), logger: logger)
+                auditPath = nil
+            } else {
+                let path = (auditFolder ?? folder).appendingPathComponent("audit.sqlite").path
+                store = try SQLiteAuditStore(path: path, busyTimeoutSeconds: 0.2)
+                auditPath = path
+            }
             let writer = AuditWriter(store: store, settings: .init(node: "test-node", recoveryInterval: .milliseconds(50)), logger: logger)
             auditStore = store
             auditWriter = writer
             writerTask = Task { try await writer.run() }
         } else {
             auditStore = nil
+            auditPath = nil
             auditWriter = nil
             writerTask = nil
         }
