@@ -26,9 +26,11 @@ public struct ManagementActionLog: RouterMiddleware {
         self.logger = logger
     }
 
-    /// Only the APIs are logged; health, readiness and metrics are not calls anyone answers for.
+    /// The APIs and the console's pages are logged; health, readiness, metrics and the console's
+    /// stylesheet are not calls anyone answers for.
     static func isLogged(_ path: String) -> Bool {
         path == "/admin" || path.hasPrefix("/admin/") || path == "/audit" || path.hasPrefix("/audit/")
+            || ((path == "/console" || path.hasPrefix("/console/")) && !path.hasPrefix("/console/static/"))
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -78,7 +80,7 @@ public struct ManagementActionLog: RouterMiddleware {
         record.status = status
         record.completedAt = Date()
         record.durationMicroseconds = started.duration(to: .now).microseconds
-        if status < 400 {
+        if status < 400 && context.call.refusal == nil {
             record.outcome = .answered
         } else {
             record.outcome = .refused

@@ -136,6 +136,11 @@ public struct AuditQueryError: Error, Hashable, Sendable, CustomStringConvertibl
     public var parameter: String
     public var message: String
 
+    public init(parameter: String, message: String) {
+        self.parameter = parameter
+        self.message = message
+    }
+
     public var description: String { "\(parameter): \(message)" }
 }
 
