@@ -6,6 +6,8 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import SwitchboardAudit
+import SwitchboardCore
+import SwitchboardDirectory
 import SwitchboardTesting
 import Testing
 
@@ -76,6 +78,8 @@ final class ConsoleBrowser: Sendable {
             let browser = try ConsoleBrowser(harness)
             defer { Task { await browser.shutdown() } }
             #expect(try await browser.get("/console/audit").headers["Location"] == ["/console/sign-in"], "signed out: sent to sign in")
+            let form = try await browser.get("/console/sign-in")
+            #expect(form.body.contains("<label for=\"token\">") && !form.body.contains("nil"), "a labelled field and no absent values printed")
             let refused = try await browser.signIn("sbt_wrong")
             #expect(refused.status == 401)
             #expect(refused.body.contains("That token is not valid."))
@@ -157,6 +161,111 @@ final class ConsoleBrowser: Sendable {
             let page = try await browser.get("/console/audit?trace-id=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
             #expect(!page.body.contains("<script>alert(1)</script>"))
             #expect(page.body.contains("&lt;script&gt;"))
+        }
+    }
+}
+
+/// The administrator's pages, driven as a browser would: forms, previews, history.
+@Suite struct ConsoleAdminTests {
+    /// The value of the hidden `name` field in the page.
+    static func hidden(_ page: ConsoleBrowser.Page, _ name: String) -> String? {
+        guard let range = page.body.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(page.body[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// Every field of a form, as a browser would post it (inputs, selects, textareas; hidden too).
+    static func fields(_ page: ConsoleBrowser.Page, form action: String) -> [(String, String)] {
+        guard let start = page.body.range(of: "action=\"\(action)\"") else { return [] }
+        let form = page.body[start.upperBound...].prefix { _ in true }
+        let end = form.range(of: "</form>")?.lowerBound ?? form.endIndex
+        let html = String(form[..<end])
+        var result: [(String, String)] = []
+        let unescape = { (text: String) in
+            text.replacingOccurrences(of: "&#10;", with: "\n").replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        }
+        for match in html.matches(of: /<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/) { result.append((String(match.1), unescape(String(match.2)))) }
+        for match in html.matches(of: /<input id="[^"]+" name="([^"]+)">/) { result.append((String(match.1), "")) }
+        for match in html.matches(of: /<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)<\/textarea>/) { result.append((String(match.1), unescape(String(match.2)))) }
+        for match in html.matches(of: /<select[^>]*name="([^"]+)">(.*?)<\/select>/) {
+            let selected = String(match.2).firstMatch(of: /<option value="([^"]*)" selected>/).map { String($0.1) } ?? ""
+            result.append((String(match.1), selected))
+        }
+        return result
+    }
+
+    static func replacing(_ fields: [(String, String)], _ name: String, with value: String) -> [(String, String)] {
+        fields.map { $0.0 == name ? ($0.0, value) : $0 }
+    }
+
+    @Test func anAdministratorEditsAnEndpointSeesTheDiffAndTheProxyUsesIt() async throws {
+        try await ProxyHarness.with(management: true) { harness in
+            #expect(try await harness.send().status == 200)
+            let browser = try ConsoleBrowser(harness)
+            defer { Task { await browser.shutdown() } }
+            _ = try await browser.signIn(harness.adminToken!)
+            #expect(try await browser.get("/console").headers["Location"] == ["/console/admin"])
+            #expect(try await browser.get("/console/audit").status == 403, "an administrator sees no audit page")
+            let list = try await browser.get("/console/admin?kind=endpoints&q=A81001")
+            #expect(list.body.contains("S20001A100001"))
+            let path = "/console/admin/endpoints/S20001A100001"
+            let page = try await browser.get(path)
+            #expect(page.status == 200)
+            let original = Self.fields(page, form: path)
+            #expect(original.contains { $0.0 == "address" && $0.1 == harness.practiceAddress }, "\(original)")
+
+            // A bad address is refused with the message next to the field; nothing changes.
+            let invalid = try await browser.post(path, Self.replacing(original, "address", with: "http://insecure.example/A81001"))
+            #expect(invalid.status == 422)
+            #expect(invalid.body.contains("field-address-error"), "the error stands next to the address field")
+            #expect(invalid.body.contains("aria-invalid=\"true\""))
+
+            // A change the directory's rules refuse (the practice receives slot searches, so some
+            // endpoint must serve them): the rule is shown and nothing changes.
+            let interactions = original.first { $0.0 == "interactions" }!.1.split(separator: "\n").filter { $0 != SampleDirectory.slotSearch.rawValue }
+            let unserved = try await browser.post(path, Self.replacing(original, "interactions", with: interactions.joined(separator: "\n")))
+            #expect(unserved.status == 422)
+            #expect(unserved.body.contains("but no active endpoint with party key A81001-0000801 serves it"))
+
+            // Moving the endpoint to another address: a preview first, then the change.
+            let moved = "https://gpconnect-new.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect"
+            let edited = Self.replacing(original, "address", with: moved).filter { $0.0 != "reason" } + [("reason", "practice moved hosting")]
+            let preview = try await browser.post(path, edited)
+            #expect(preview.status == 200, "\(preview.body.split(separator: "<main").last ?? "")")
+            #expect(preview.body.contains("<del>\(harness.practiceAddress)</del>") && preview.body.contains("<ins>\(moved)</ins>"), "the diff shows the change")
+            #expect(try await harness.send().status == 200, "nothing changes before the change is confirmed")
+            let applied = try await browser.post(path, Self.fields(preview, form: path))
+            #expect(applied.status == 303)
+            #expect(applied.headers["Location"].first?.hasPrefix("\(path)?saved=") == true)
+            #expect(try await harness.send().status == 400, "requests for the old address are refused at once")
+
+            let history = try await browser.get("/console/admin/history?kind=endpoint&key=S20001A100001")
+            #expect(history.body.contains("token:ops-admin") && history.body.contains("console") && history.body.contains("practice moved hosting"))
+        }
+    }
+
+    @Test func anAdministratorCreatesAndRetiresAnOrganisation() async throws {
+        try await ProxyHarness.with(management: true) { harness in
+            let browser = try ConsoleBrowser(harness)
+            defer { Task { await browser.shutdown() } }
+            _ = try await browser.signIn(harness.adminToken!)
+            let blank = try await browser.get("/console/admin/organisations/new")
+            let form = Self.replacing(Self.replacing(Self.fields(blank, form: "/console/admin/organisations"), "ods", with: "Y01234"), "name", with: "Walk-in Centre")
+            let preview = try await browser.post("/console/admin/organisations", Self.replacing(form, "kind", with: "urgent-care"))
+            #expect(preview.body.contains("created"), "\(preview.body)")
+            let created = try await browser.post("/console/admin/organisations", Self.fields(preview, form: "/console/admin/organisations"))
+            #expect(created.status == 303)
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01234")] != nil)
+            let page = try await browser.get("/console/admin/organisations/Y01234")
+            let retirePath = "/console/admin/organisations/Y01234/retire"
+            let check = try await browser.post(retirePath, Self.fields(page, form: retirePath))
+            #expect(check.body.contains("retired"))
+            #expect(try await browser.post(retirePath, Self.fields(check, form: retirePath)).status == 303)
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01234")]?.status == .retired)
+            // A forged form changes nothing.
+            #expect(try await browser.post("/console/admin/organisations/Y01234", [("csrf", "forged"), ("ods", "Y01234"), ("name", "X"), ("kind", "other"),
+                                                                                 ("status", "active"), ("confirm", "1")]).status == 403)
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01234")]?.status == .retired)
         }
     }
 }

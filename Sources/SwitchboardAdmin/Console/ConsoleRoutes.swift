@@ -336,7 +336,7 @@ public struct ConsoleRoutes: Sendable {
         if let session {
             context["signedIn"] = [
                 "name": session.principal.name, "role": session.principal.role.rawValue, "csrf": session.csrf,
-                "auditor": session.principal.role == .auditor,
+                "auditor": session.principal.role == .auditor, "admin": session.principal.role == .admin,
             ]
         }
         let html = ConsoleTemplates.render("layout", context)
@@ -344,6 +344,14 @@ public struct ConsoleRoutes: Sendable {
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             .contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A form whose CSRF token is not the session's: nothing is done.
+    func csrfRefusal(_ session: ConsoleSessions.Session, _ context: ManagementContext) -> Response {
+        context.call.refusal = "csrf-failed"
+        return page(title: "The form had expired", session: session, status: .forbidden,
+                    body: ConsoleTemplates.render("message", ["kind": "error", "message": "The form had expired or came from elsewhere; nothing was changed. Reload the page and try again.",
+                                                              "link": ["href": "/console", "text": "Back to your pages"]]))
     }
 
     static func redirect(_ location: String) -> Response {

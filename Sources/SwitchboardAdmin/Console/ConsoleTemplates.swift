@@ -13,7 +13,20 @@ enum ConsoleTemplates {
     }()
 
     static func render(_ name: String, _ context: [String: Any]) -> String {
-        library.render(context, withTemplate: name) ?? ""
+        library.render(unwrapped(context) ?? [:], withTemplate: name) ?? ""
+    }
+
+    /// The context with every absent optional removed and present ones unwrapped, so that a
+    /// missing value is a missing key (Mustache would otherwise print "nil").
+    static func unwrapped(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return unwrapped(wrapped)
+        }
+        if let dictionary = value as? [String: Any] { return dictionary.compactMapValues(unwrapped) }
+        if let array = value as? [Any] { return array.compactMap(unwrapped) }
+        return value
     }
 
     static let sources: [(String, String)] = [
@@ -33,6 +46,7 @@ enum ConsoleTemplates {
         {{#signedIn}}
         <nav aria-label="Sections">
         {{#auditor}}<a href="/console/audit">Exchanges</a><a href="/console/audit/report">Report</a><a href="/console/audit/verify">Verify the log</a>{{/auditor}}
+        {{#admin}}<a href="/console/admin">Routing tables</a><a href="/console/admin/history">Change history</a>{{/admin}}
         </nav>
         <form method="post" action="/console/sign-out" class="who"><input type="hidden" name="csrf" value="{{csrf}}"><span>{{name}} ({{role}})</span> <button type="submit">Sign out</button></form>
         {{/signedIn}}
@@ -111,6 +125,75 @@ enum ConsoleTemplates {
         {{{latencyChart}}}
         {{/report}}
         """),
+        ("admin-list", """
+        <nav aria-label="Kinds" class="tabs">{{#tabs}}<a href="/console/admin?kind={{name}}"{{#current}} aria-current="page"{{/current}}>{{name}}</a> {{/tabs}}</nav>
+        <form method="get" action="/console/admin" class="filters" aria-label="Search the routing tables">
+        <input type="hidden" name="kind" value="{{collection}}">
+        <label>Search <input name="q" type="search" value="{{q}}"></label>
+        <label>Status <select name="status"><option value="">any</option>{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/statuses}}</select></label>
+        <button type="submit">Search</button>
+        </form>
+        <p class="actions"><a class="button" href="/console/admin/{{collection}}/new">New {{kindName}}</a></p>
+        <table>
+        <caption>{{count}} {{collection}}{{#more}} (the first 500 shown; narrow the search){{/more}}</caption>
+        <thead><tr><th scope="col">Key</th><th scope="col">Summary</th><th scope="col">Status</th><th scope="col">Version</th></tr></thead>
+        <tbody>
+        {{#entries}}<tr><td><a href="{{href}}">{{key}}</a></td><td>{{summary}}</td><td>{{status}}</td><td class="number">{{version}}</td></tr>{{/entries}}
+        {{^entries}}<tr><td colspan="4">Nothing matches.</td></tr>{{/entries}}
+        </tbody>
+        </table>
+        """),
+        ("admin-entry", """
+        {{#notice}}<p class="ok" role="status">{{notice}}</p>{{/notice}}
+        {{#hasErrors}}<p class="error" role="alert">Nothing was changed: see the messages below.</p>{{/hasErrors}}
+        {{#general}}<p class="error">{{message}}</p>{{/general}}
+        <form method="post" action="{{action}}" class="entry" novalidate>
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="version" value="{{version}}">
+        {{#fields}}
+        <div class="field{{#errors}} invalid{{/errors}}">
+        <label for="{{id}}">{{label}}{{#required}} <span aria-hidden="true">*</span>{{/required}}</label>
+        {{#text}}<input id="{{id}}" name="{{name}}" value="{{value}}"{{#errors}} aria-invalid="true" aria-describedby="{{id}}-error"{{/errors}}>{{/text}}
+        {{#list}}<textarea id="{{id}}" name="{{name}}" rows="4"{{#errors}} aria-invalid="true" aria-describedby="{{id}}-error"{{/errors}}>{{value}}</textarea>{{/list}}
+        {{#choice}}<select id="{{id}}" name="{{name}}">{{#choices}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/choices}}</select>{{/choice}}
+        {{#errors}}<p class="field-error" id="{{id}}-error">{{message}}</p>{{/errors}}
+        </div>
+        {{/fields}}
+        <div class="field"><label for="reason">Reason for the change (kept in the history)</label><input id="reason" name="reason"></div>
+        <button type="submit">Check the change</button>
+        </form>
+        {{#retire}}
+        <form method="post" action="{{retire}}" class="retire">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}">
+        <button type="submit">Retire…</button>
+        </form>
+        {{/retire}}
+        {{#history}}<p><a href="{{history}}">This entry's history</a></p>{{/history}}
+        """),
+        ("admin-preview", """
+        {{#none}}<p>Nothing would change.</p>{{/none}}
+        {{#changes}}
+        <h2>{{action}} {{ref}}</h2>
+        <table><thead><tr><th scope="col">Field</th><th scope="col">Now</th><th scope="col">After</th></tr></thead>
+        <tbody>{{#rows}}<tr><td>{{field}}</td><td><del>{{before}}</del></td><td><ins>{{after}}</ins></td></tr>{{/rows}}</tbody></table>
+        {{/changes}}
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}
+        <button type="submit">Apply this change</button> <a href="{{back}}">Cancel</a>
+        </form>
+        """),
+        ("admin-history", """
+        {{#empty}}<p>No changes recorded.</p>{{/empty}}
+        <table>
+        <caption>Newest first</caption>
+        <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Through</th><th scope="col">What</th><th scope="col">Changes</th><th scope="col">Reason</th></tr></thead>
+        <tbody>
+        {{#records}}<tr><td>{{at}}</td><td>{{actor}}</td><td>{{source}}</td><td>{{action}} {{ref}} (generation {{generation}})</td>
+        <td>{{#changes}}<div>{{field}}: <del>{{before}}</del> → <ins>{{after}}</ins></div>{{/changes}}</td><td>{{reason}}</td></tr>{{/records}}
+        </tbody>
+        </table>
+        """),
         ("message", """
         <p class="{{kind}}" role="alert">{{message}}</p>
         {{#link}}<p><a href="{{href}}">{{text}}</a></p>{{/link}}
@@ -136,5 +219,10 @@ enum ConsoleTemplates {
     .sign-in { display: flex; flex-direction: column; max-width: 28rem; gap: .5rem; } .hint { color: #555; font-size: .85rem; }
     svg text { font-size: 11px; fill: #1d1d1f; } svg rect { fill: #005eb8; }
     :focus-visible { outline: 3px solid #ffb81c; }
+    form.entry { display: flex; flex-direction: column; gap: .75rem; max-width: 40rem; }
+    .field { display: flex; flex-direction: column; } .field.invalid input, .field.invalid textarea { border: 2px solid #a00; }
+    .field-error { color: #a00; margin: .2rem 0 0; } .retire { margin-top: 1rem; } .retire button { background: #a00; }
+    .tabs a { margin-right: .75rem; } .tabs a[aria-current] { font-weight: 700; }
+    del { color: #a00; } ins { color: #070; text-decoration: none; }
     """
 }

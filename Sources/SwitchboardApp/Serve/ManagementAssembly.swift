@@ -85,8 +85,10 @@ public struct ManagementAssembly: Sendable {
             AdminRoutes(directory: observed.directory).register(on:),
         ]
         if let auditStore { register.append(AuditRoutes(store: auditStore).register(on:)) }
-        register.append(ConsoleRoutes(tokens: TokenFile(path: management.tokensFile), maximumFailuresPerMinute: management.maximumFailuresPerMinute,
-                                      auditStore: auditStore).register(on:))
+        let console = ConsoleRoutes(tokens: TokenFile(path: management.tokensFile), maximumFailuresPerMinute: management.maximumFailuresPerMinute,
+                                    auditStore: auditStore)
+        register.append(console.register(on:))
+        register.append(ConsoleAdminRoutes(console: console, directory: observed.directory).register(on:))
         return try ManagementServer(
             settings: .init(host: management.host, port: management.port, certificate: management.certificate, privateKey: management.privateKey,
                             clientCA: management.clientCA),
