@@ -196,7 +196,7 @@ public struct ConsoleAdminRoutes: Sendable {
                 if kind == .agreement && text == "any" {
                     pairs.append((Node(field.name), Node("any")))
                 } else {
-                    let items = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == " " }).map { Node(String($0)) }
+                    let items = text.split(whereSeparator: \.isWhitespace).map { Node(String($0)) }
                     pairs.append((Node(field.name), .sequence(Node.Sequence(items))))
                 }
             default:

@@ -314,8 +314,8 @@ public struct ConsoleRoutes: Sendable {
             body["report"] = [
                 "exchanges": report.total.exchanges, "forwarded": report.total.forwarded, "refused": report.total.refused,
                 "errors": report.total.errors, "errorRate": String(format: "%.1f %%", report.total.errorRate * 100),
-                "dayChart": ConsoleCharts.bars(report.byDay.map { ($0.key, Double($0.exchanges)) }, unit: "exchanges",
-                                               title: "Exchanges per day", breakdown: report.byProvider.map { "\($0.key): \($0.exchanges)" }),
+                "dayChart": ConsoleCharts.stacked(try await Self.perDayByProvider(store, query: try AuditQuery(parameters: given)),
+                                                  title: "Exchanges per day by provider ASID"),
                 "ruleChart": ConsoleCharts.bars(report.refusalsByRule.sorted { $0.value > $1.value }.map { ($0.key, Double($0.value)) },
                                                 unit: "refusals", title: "Refusals by rule", breakdown: []),
                 "latencyChart": ConsoleCharts.bars([("p50", report.total.p50Milliseconds ?? 0), ("p95", report.total.p95Milliseconds ?? 0),
@@ -325,6 +325,15 @@ public struct ConsoleRoutes: Sendable {
             body["error"] = error.description
         }
         return page(title: "Report", session: session, body: ConsoleTemplates.render("report", body))
+    }
+
+    /// Exchanges per day (UTC), split by provider ASID, oldest day first.
+    static func perDayByProvider(_ store: any AuditStore, query: AuditQuery) async throws -> [(String, [(String, Int)])] {
+        let counts = try await store.reduceExchanges(query, into: [String: [String: Int]]()) { counts, record in
+            let day = String(record.receivedAt.formatted(.iso8601).prefix(10))
+            counts[day, default: [:]][record.toASID ?? "none", default: 0] += 1
+        }
+        return counts.keys.sorted().map { day in (day, counts[day]!.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
     }
 
     // MARK: Pages

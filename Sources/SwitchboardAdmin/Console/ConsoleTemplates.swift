@@ -217,7 +217,7 @@ enum ConsoleTemplates {
     .error { color: #a00; font-weight: 600; } .ok { color: #070; font-weight: 600; }
     dl.record { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { font-weight: 600; }
     .sign-in { display: flex; flex-direction: column; max-width: 28rem; gap: .5rem; } .hint { color: #555; font-size: .85rem; }
-    svg text { font-size: 11px; fill: #1d1d1f; } svg rect { fill: #005eb8; }
+    svg text { font-size: 11px; fill: #1d1d1f; } svg rect:not([fill]) { fill: #005eb8; }
     :focus-visible { outline: 3px solid #ffb81c; }
     form.entry { display: flex; flex-direction: column; gap: .75rem; max-width: 40rem; }
     .field { display: flex; flex-direction: column; } .field.invalid input, .field.invalid textarea { border: 2px solid #a00; }
