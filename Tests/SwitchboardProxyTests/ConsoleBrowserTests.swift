@@ -12,6 +12,11 @@ import Testing
             && FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/websocket/__init__.py")
     }
 
+    @Test func theBrowserIsThereWhenTheRunNeedsIt() {
+        let required = ProcessInfo.processInfo.environment["BROWSER_TEST_REQUIRED"] == "1"
+        #expect(!required || Self.available, "scripts/test needs chromium and python3-websocket (scripts/install-dependencies installs them)")
+    }
+
     @Test(.enabled(if: available, "needs Debian's chromium and python3-websocket (scripts/install-dependencies installs them)"))
     func signInSearchOpenExportAndEditInChromium() async throws {
         try await ProxyHarness.with(management: true) { harness in
