@@ -244,6 +244,29 @@ final class ConsoleBrowser: Sendable {
         }
     }
 
+    @Test func aBatchIsPreviewedAsAWholeThenAppliedAllOrNothing() async throws {
+        try await ProxyHarness.with(management: true) { harness in
+            let browser = try ConsoleBrowser(harness)
+            defer { Task { await browser.shutdown() } }
+            _ = try await browser.signIn(harness.adminToken!)
+            let form = try await browser.get("/console/admin/batch")
+            let csrf = try #require(form.csrf)
+            let batch = #"{"changes": [{"op": "create", "kind": "organisation", "entry": {"ods": "Y01240", "name": "Hub One", "kind": "urgent-care"}},"#
+                + #" {"op": "create", "kind": "organisation", "entry": {"ods": "Y01241", "name": "Hub Two", "kind": "urgent-care"}}], "reason": "new hubs"}"#
+            let preview = try await browser.post("/console/admin/batch", [("csrf", csrf), ("changes", batch)])
+            #expect(preview.body.contains("created organisation Y01240") && preview.body.contains("created organisation Y01241"), "\(preview.body)")
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01240")] == nil, "nothing before confirming")
+            let applied = try await browser.post("/console/admin/batch", [("csrf", csrf), ("changes", batch), ("confirm", "1")])
+            #expect(applied.body.contains("2 change(s) applied"))
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01241")] != nil)
+            let broken = #"{"changes": [{"op": "create", "kind": "organisation", "entry": {"ods": "Y01242", "name": "Hub Three", "kind": "urgent-care"}},"#
+                + #" {"op": "create", "kind": "organisation", "entry": {"ods": "bad ods", "name": "X", "kind": "other"}}]}"#
+            let refused = try await browser.post("/console/admin/batch", [("csrf", csrf), ("changes", broken), ("confirm", "1")])
+            #expect(refused.status == 422)
+            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01242")] == nil, "all or nothing")
+        }
+    }
+
     @Test func anAdministratorCreatesAndRetiresAnOrganisation() async throws {
         try await ProxyHarness.with(management: true) { harness in
             let browser = try ConsoleBrowser(harness)

@@ -63,6 +63,8 @@ public struct ConsoleAdminRoutes: Sendable {
         let admin = router.group("console/admin")
         admin.get { request, context in try list(request, context) }
         admin.get("history") { request, context in try await history(request, context) }
+        admin.get("batch") { request, context in try batchForm(request, context, text: "", errors: [], status: .ok) }
+        admin.post("batch") { request, context in try await batch(request, context) }
         admin.get(":collection/new") { request, context in try form(request, context, key: nil) }
         admin.get(":collection/:key") { request, context in try form(request, context, key: context.parameters.get("key")) }
         admin.post(":collection") { request, context in try await submit(request, context, key: nil) }
@@ -304,6 +306,70 @@ public struct ConsoleAdminRoutes: Sendable {
             return old == new ? nil : ["field": name, "before": old.isEmpty ? "—" : old, "after": new.isEmpty ? "—" : new]
         }
         return ["action": change.action.rawValue, "ref": change.ref.description, "rows": rows]
+    }
+
+    // MARK: Batches
+
+    func batchForm(_ request: Request, _ context: ManagementContext, text: String, errors: [String], status: HTTPResponse.Status) throws -> Response {
+        let session: ConsoleSessions.Session
+        switch signedIn(request, context) {
+        case .success(let found): session = found
+        case .failure(let error): return console.refusal(error)
+        }
+        return console.page(title: "Apply a batch", session: session, status: status, body: ConsoleTemplates.render("admin-batch", [
+            "csrf": session.csrf, "text": text, "errors": errors.map { ["message": $0] }, "hasErrors": !errors.isEmpty,
+        ]))
+    }
+
+    /// A batch as the API takes it (`{"changes": [...], "reason": "..."}`): previewed as a whole,
+    /// then applied all-or-nothing once confirmed.
+    func batch(_ request: Request, _ context: ManagementContext) async throws -> Response {
+        let session: ConsoleSessions.Session
+        switch signedIn(request, context) {
+        case .success(let found): session = found
+        case .failure(let error): return console.refusal(error)
+        }
+        let form = try await ConsoleRoutes.form(request, context)
+        guard let sent = form["csrf"], ConsoleSessions.same(session.csrf, sent) else { return console.csrfRefusal(session, context) }
+        let text = form["changes"] ?? ""
+        var changes: [DirectoryChange] = []
+        var reason: String?
+        do {
+            guard let node = try Yams.compose(yaml: text), case .mapping(let top) = node, let list = top["changes"], case .sequence(let items) = list else {
+                return try batchForm(request, context, text: text, errors: ["The batch must be {\"changes\": [ … ]}, as the API takes it."], status: .badRequest)
+            }
+            reason = top["reason"]?.string
+            var problems: [String] = []
+            for (index, item) in items.enumerated() {
+                do { changes.append(try AdminRoutes.change(item)) } catch let error as ManagementError {
+                    problems += error.issues.isEmpty ? ["changes[\(index)]: \(error.message)"]
+                        : error.issues.map { "changes[\(index)]\($0.field.map { " \($0)" } ?? ""): \($0.message)" }
+                }
+            }
+            if !problems.isEmpty { return try batchForm(request, context, text: text, errors: problems, status: .unprocessableContent) }
+        } catch {
+            return try batchForm(request, context, text: text, errors: ["The batch is not valid JSON: \(error)"], status: .badRequest)
+        }
+        do {
+            if form["confirm"] != "1" {
+                let preview = try directory.preview(changes)
+                return console.page(title: "Check the batch", session: session, body: ConsoleTemplates.render("admin-preview", [
+                    "changes": preview.map(Self.diff), "csrf": session.csrf, "none": preview.isEmpty, "action": "/console/admin/batch",
+                    "back": "/console/admin/batch", "hidden": [["name": "changes", "value": text], ["name": "confirm", "value": "1"]],
+                ]))
+            }
+            let applied = try await directory.apply(changes, author: ChangeAuthor(actor: session.principal.name, source: .console, reason: reason))
+            return console.page(title: "Batch applied", session: session, body: ConsoleTemplates.render("message", [
+                "kind": "ok", "message": "\(applied.changes.count) change(s) applied; the directory is now at generation \(applied.generation).",
+                "link": ["href": "/console/admin/history", "text": "See the history"],
+            ]))
+        } catch let error as DirectoryChangeError {
+            context.call.refusal = "validation-failed"
+            let messages: [String] = if case .invalid(let validation) = error {
+                validation.issues.map { "\($0.entry.map { "\($0): " } ?? "")\($0.field.map { "\($0): " } ?? "")\($0.message)" }
+            } else { [error.description] }
+            return try batchForm(request, context, text: text, errors: messages, status: .unprocessableContent)
+        }
     }
 
     // MARK: History

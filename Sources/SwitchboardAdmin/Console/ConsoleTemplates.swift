@@ -46,7 +46,7 @@ enum ConsoleTemplates {
         {{#signedIn}}
         <nav aria-label="Sections">
         {{#auditor}}<a href="/console/audit">Exchanges</a><a href="/console/audit/report">Report</a><a href="/console/audit/verify">Verify the log</a>{{/auditor}}
-        {{#admin}}<a href="/console/admin">Routing tables</a><a href="/console/admin/history">Change history</a>{{/admin}}
+        {{#admin}}<a href="/console/admin">Routing tables</a><a href="/console/admin/batch">Batch</a><a href="/console/admin/history">Change history</a>{{/admin}}
         </nav>
         <form method="post" action="/console/sign-out" class="who"><input type="hidden" name="csrf" value="{{csrf}}"><span>{{name}} ({{role}})</span> <button type="submit">Sign out</button></form>
         {{/signedIn}}
@@ -181,6 +181,15 @@ enum ConsoleTemplates {
         <input type="hidden" name="csrf" value="{{csrf}}">
         {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}
         <button type="submit">Apply this change</button> <a href="{{back}}">Cancel</a>
+        </form>
+        """),
+        ("admin-batch", """
+        {{#hasErrors}}<div class="error" role="alert"><p>Nothing was changed:</p><ul>{{#errors}}<li>{{message}}</li>{{/errors}}</ul></div>{{/hasErrors}}
+        <form method="post" action="/console/admin/batch" class="entry">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="changes">Changes, as the API's batch takes them: {"changes": [{"op": "update", "kind": "endpoint", "entry": {…}, "expectedVersion": 2}, …], "reason": "…"}</label>
+        <textarea id="changes" name="changes" rows="16" spellcheck="false">{{text}}</textarea>
+        <button type="submit">Check the batch</button>
         </form>
         """),
         ("admin-history", """
