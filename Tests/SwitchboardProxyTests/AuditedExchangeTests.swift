@@ -18,7 +18,8 @@ import Testing
         try await ProxyHarness.with(behaviour: { request in
             if request.uri.contains("hang") { return .hang }
             return ProxyHarness.slotBundle(request)
-        }, audited: true, configure: { $0.proxy.upstream.responseTimeoutMilliseconds = 300 }) { harness in
+        }, audited: true, configure: { $0.proxy.upstream.responseTimeoutMilliseconds = 2_000 }) { harness in
+            // (Long enough that the consumer in the last case has surely gone before the provider is given up on.)
             // Forwarded.
             let forwardedTrace = UUID().uuidString
             #expect(try await harness.send(headers: harness.sspHeaders(traceID: forwardedTrace)).status == 200)
