@@ -44,7 +44,7 @@ enum AuditFixtures {
         case .sqlite:
             try await withTemporaryDirectory { folder in
                 let store = try Self.store(folder)
-                try await body(store) { try sqlite(store.path, $0) }
+                try await body(store) { try sqliteShell(store.path, $0) }
             }
         case .postgres:
             try await ScratchPostgres.withDatabase { url in
@@ -62,18 +62,4 @@ enum AuditFixtures {
         case .postgres: "DROP TRIGGER audit_record_append_only ON audit_record;"
         }
     }
-}
-
-/// Runs the sqlite3 command-line tool.
-@discardableResult
-func sqlite(_ path: String, _ sql: String) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
 }

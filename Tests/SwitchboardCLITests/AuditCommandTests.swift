@@ -43,7 +43,7 @@ import Testing
 
             let intact = try cli.run(["audit", "verify"] + config)
             #expect(intact.status == 0)
-            _ = try runSQLite(workspace.auditPath, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET status = 201 WHERE node_seq = 3")
+            try sqliteShell(workspace.auditPath, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET status = 201 WHERE node_seq = 3")
             let broken = try cli.run(["audit", "verify"] + config)
             #expect(broken.status == 1)
             #expect(broken.output.contains("BROKEN at record 3"))
@@ -57,16 +57,4 @@ import Testing
             #expect(prune.error.contains("no retention period"))
         }
     }
-}
-
-func runSQLite(_ path: String, _ sql: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
 }

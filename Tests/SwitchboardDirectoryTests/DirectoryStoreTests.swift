@@ -20,7 +20,7 @@ import Testing
         case .sqlite:
             try await withTemporaryDirectory { folder in
                 let path = folder.appendingPathComponent("directory.sqlite").path
-                try await body({ try SQLiteDirectoryStore(path: path) }, { try runSQLite(path, $0) })
+                try await body({ try SQLiteDirectoryStore(path: path) }, { try sqliteShell(path, $0) })
             }
         case .postgres:
             try await ScratchPostgres.withDatabase { url in
@@ -126,17 +126,4 @@ import Testing
 /// Generations a listener heard announced.
 final class Heard: Sendable {
     let values = Mutex<[Int64]>([])
-}
-
-/// Runs the sqlite3 command-line tool, as an administrator with file access would.
-func runSQLite(_ path: String, _ sql: String) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
 }

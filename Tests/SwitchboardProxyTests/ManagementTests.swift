@@ -427,7 +427,7 @@ final class ManagedFlag: Sendable {
             }
             #expect(records[0].certificateSubject == "token:ops-admin")
             #expect(records[0].requestingParty.userRoleProfileID == "admin")
-            #expect(records[0].requestBodySHA256 == SHA256Hex.of(Data(organisation.utf8)))
+            #expect(records[0].requestBodySHA256 == Hex.encode(SHA256.hash(data: Data(organisation.utf8))))
             #expect(records[0].responseETag == "W/\"1\"")
             #expect(records[1].certificateSubject == "cert:\(TestPKI.adminFQDN)")
             #expect(records[2].refusalPhase == "authorise" && records[2].refusalRule == "wrong-role")
@@ -468,7 +468,7 @@ final class ManagedFlag: Sendable {
             }
             #expect(scanned >= 3, "the token file and the databases were read")
             let stored = try String(contentsOf: harness.folder.appendingPathComponent("tokens.json"), encoding: .utf8)
-            #expect(stored.contains(SHA256Hex.of(Data(harness.adminToken!.utf8))), "the token file holds the hash")
+            #expect(stored.contains(Hex.encode(SHA256.hash(data: Data(harness.adminToken!.utf8)))), "the token file holds the hash")
         }
     }
 
@@ -498,12 +498,5 @@ final class ManagedFlag: Sendable {
             #expect(records.last?.status == 201)
             #expect(try await harness.auditStore!.verify(node: nil).isIntact)
         }
-    }
-}
-
-/// Lower-case hex SHA-256, as records hold body hashes.
-enum SHA256Hex {
-    static func of(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

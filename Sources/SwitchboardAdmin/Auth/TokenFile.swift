@@ -1,5 +1,6 @@
 public import Foundation
 import Crypto
+import SwitchboardCore
 import Synchronization
 
 /// Management bearer tokens, kept in a file as SHA-256 hashes only. A token is shown once, when
@@ -103,7 +104,7 @@ public final class TokenFile: Sendable {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(token.utf8)))
     }
 }
 

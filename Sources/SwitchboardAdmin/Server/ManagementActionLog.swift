@@ -52,7 +52,7 @@ public struct ManagementActionLog: RouterMiddleware {
             // Collected once here (and kept in the request) so the record can name what was sent.
             if let body = try? await request.collectBody(upTo: maximumBody), body.readableBytes > 0 {
                 record.bytesIn = Int64(body.readableBytes)
-                record.requestBodySHA256 = body.withUnsafeReadableBytes { SHA256.hash(data: $0) }.map { String(format: "%02x", $0) }.joined()
+                record.requestBodySHA256 = Hex.encode(body.withUnsafeReadableBytes { SHA256.hash(data: $0) })
             }
         }
         let response: Response

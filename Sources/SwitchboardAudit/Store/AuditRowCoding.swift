@@ -1,4 +1,5 @@
 import Crypto
+import SwitchboardCore
 public import Foundation
 
 /// How an audit row is laid out, hashed and read back; shared by every SQL store.
@@ -99,21 +100,7 @@ public enum AuditRowCoding {
             canonical.append(UInt8(ascii: "|"))
             value.appendCanonical(to: &canonical)
         }
-        return hex(SHA256.hash(data: canonical))
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
-            var index = 0
-            for byte in digest {
-                buffer[index] = hexDigits[Int(byte >> 4)]
-                buffer[index + 1] = hexDigits[Int(byte & 0x0F)]
-                index += 2
-            }
-            return index
-        }
+        return Hex.encode(SHA256.hash(data: canonical))
     }
 
     /// Reads a record back from its content columns (`text(i)` / `integer(i)` read content column `i`).

@@ -611,9 +611,7 @@ struct RequestReader: @unchecked Sendable {
 }
 
 extension SHA256 {
-    var hex: String {
-        finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-    }
+    var hex: String { Hex.encode(finalize()) }
 }
 
 /// What routing needs from a client certificate (its subject and FQDN), read once per distinct
