@@ -19,10 +19,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     let failures: FailureLimiter
     let logger: Logger
 
-    public init(tokens: TokenFile, certificateRoles: [String: Role], maximumFailuresPerMinute: Int, logger: Logger) {
+    /// `failures` is shared with the console's sign-in, so an address gets one allowance of
+    /// failures a minute whichever door it tries.
+    public init(tokens: TokenFile, certificateRoles: [String: Role], failures: FailureLimiter, logger: Logger) {
         self.tokens = tokens
         self.certificateRoles = certificateRoles
-        self.failures = FailureLimiter(perMinute: maximumFailuresPerMinute)
+        self.failures = failures
         self.logger = logger
     }
 
@@ -82,11 +84,11 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 }
 
 /// Counts authentication failures per client address over a sliding minute.
-final class FailureLimiter: Sendable {
+public final class FailureLimiter: Sendable {
     let perMinute: Int
     private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
 
-    init(perMinute: Int) { self.perMinute = perMinute }
+    public init(perMinute: Int) { self.perMinute = perMinute }
 
     func record(_ client: String) {
         let now = ContinuousClock.now

@@ -85,23 +85,13 @@ public final class TokenFile: Sendable {
 
     /// The live entry whose hash matches `token`, compared in constant time.
     public func principal(for token: String) throws -> Principal? {
-        let presented = Array(Self.hash(token).utf8)
+        let presented = Self.hash(token)
         var found: Entry?
-        for entry in try entries() where entry.revokedAt == nil {
-            let stored = Array(entry.sha256.utf8)
-            guard stored.count == presented.count else { continue }
-            var difference: UInt8 = 0
-            for index in stored.indices { difference |= stored[index] ^ presented[index] }
-            if difference == 0 { found = entry }
-        }
+        for entry in try entries() where entry.revokedAt == nil && Secrets.equal(entry.sha256, presented) { found = entry }
         return found.map { Principal(name: "token:\($0.name)", role: $0.role) }
     }
 
-    static func makeToken() -> String {
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        return "sbt_" + bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func makeToken() -> String { "sbt_" + Secrets.random() }
 
     static func hash(_ token: String) -> String {
         Hex.encode(SHA256.hash(data: Data(token.utf8)))

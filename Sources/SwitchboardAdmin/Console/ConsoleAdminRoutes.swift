@@ -72,8 +72,8 @@ public struct ConsoleAdminRoutes: Sendable {
         admin.post(":collection/:key/retire") { request, context in try await retire(request, context) }
     }
 
-    func signedIn(_ request: Request, _ context: ManagementContext) -> Result<ConsoleSessions.Session, ConsoleRoutes.ConsoleError> {
-        console.require(.admin, request, context)
+    func signedIn(_ request: Request, _ context: ManagementContext) throws(ConsoleRoutes.ConsoleError) -> ConsoleSessions.Session {
+        try console.require(.admin, request, context)
     }
 
     func kind(_ context: ManagementContext) -> EntityKind? {
@@ -87,11 +87,7 @@ public struct ConsoleAdminRoutes: Sendable {
     // MARK: Listing
 
     func list(_ request: Request, _ context: ManagementContext) throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
+        let session = try signedIn(request, context)
         let parameters = request.uri.queryParameters
         let collection = parameters["kind"].map(String.init) ?? "systems"
         let kind = AdminRoutes.collections[collection] ?? .system
@@ -112,7 +108,7 @@ public struct ConsoleAdminRoutes: Sendable {
                  "href": "/console/admin/\(Self.collection(kind))/\(Self.pathComponent(entry.ref.key))"] as [String: Any]
             },
         ]
-        return console.page(title: "Routing tables", session: session, body: ConsoleTemplates.render("admin-list", body))
+        return ConsoleRoutes.page(title: "Routing tables", session: session, body: ConsoleTemplates.render("admin-list", body))
     }
 
     static func pathComponent(_ key: String) -> String {
@@ -142,11 +138,7 @@ public struct ConsoleAdminRoutes: Sendable {
     }
 
     func form(_ request: Request, _ context: ManagementContext, key: String?) throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
+        let session = try signedIn(request, context)
         guard let kind = kind(context) else { return notFound(session) }
         guard let key else { return entryPage(session, kind: kind, key: nil, values: ["status": "active"], version: nil, errors: [:], notice: nil) }
         guard let entry = directory.snapshot.tables[EntityRef(kind, key)] else { return notFound(session) }
@@ -178,11 +170,11 @@ public struct ConsoleAdminRoutes: Sendable {
             "general": general.map { ["message": $0] }, "hasErrors": !errors.isEmpty || !general.isEmpty,
         ]
         let title = key.map { "\(kind.displayName.capitalized) \($0)" } ?? "New \(kind.displayName)"
-        return console.page(title: title, session: session, status: status, body: ConsoleTemplates.render("admin-entry", body))
+        return ConsoleRoutes.page(title: title, session: session, status: status, body: ConsoleTemplates.render("admin-entry", body))
     }
 
     func notFound(_ session: ConsoleSessions.Session) -> Response {
-        console.page(title: "Not found", session: session, status: .notFound,
+        ConsoleRoutes.page(title: "Not found", session: session, status: .notFound,
                      body: ConsoleTemplates.render("message", ["kind": "error", "message": "There is no such entry.",
                                                                "link": ["href": "/console/admin", "text": "Back to the routing tables"]]))
     }
@@ -215,14 +207,10 @@ public struct ConsoleAdminRoutes: Sendable {
     }
 
     func submit(_ request: Request, _ context: ManagementContext, key: String?) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
+        let session = try signedIn(request, context)
         guard let kind = kind(context) else { return notFound(session) }
         let form = try await ConsoleRoutes.form(request, context)
-        guard let sent = form["csrf"], ConsoleSessions.same(session.csrf, sent) else { return console.csrfRefusal(session, context) }
+        guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else { return console.csrfRefusal(session, context) }
         let version = form["version"].flatMap { Int($0) }
         let (read, errors, general) = Self.entry(kind, from: form)
         guard var entry = read else {
@@ -239,16 +227,12 @@ public struct ConsoleAdminRoutes: Sendable {
     }
 
     func retire(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
+        let session = try signedIn(request, context)
         guard let kind = kind(context), let key = context.parameters.get("key"), let entry = directory.snapshot.tables[EntityRef(kind, key)] else {
             return notFound(session)
         }
         let form = try await ConsoleRoutes.form(request, context)
-        guard let sent = form["csrf"], ConsoleSessions.same(session.csrf, sent) else { return console.csrfRefusal(session, context) }
+        guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else { return console.csrfRefusal(session, context) }
         let version = form["version"].flatMap { Int($0) }
         return try await previewOrApply(.retire(entry.ref, expectedVersion: version), form: form, session: session, context: context, kind: kind,
                                         key: key, values: Self.values(of: entry))
@@ -268,7 +252,7 @@ public struct ConsoleAdminRoutes: Sendable {
                     "changes": changes.map(Self.diff), "csrf": session.csrf, "hidden": hidden, "none": changes.isEmpty, "action": action,
                     "back": entryPath ?? "/console/admin?kind=\(Self.collection(kind))",
                 ]
-                return console.page(title: "Check the change", session: session, body: ConsoleTemplates.render("admin-preview", body))
+                return ConsoleRoutes.page(title: "Check the change", session: session, body: ConsoleTemplates.render("admin-preview", body))
             }
             let author = ChangeAuthor(actor: session.principal.name, source: .console, reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 })
             let applied = try await directory.apply([change], author: author)
@@ -311,12 +295,8 @@ public struct ConsoleAdminRoutes: Sendable {
     // MARK: Batches
 
     func batchForm(_ request: Request, _ context: ManagementContext, text: String, errors: [String], status: HTTPResponse.Status) throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
-        return console.page(title: "Apply a batch", session: session, status: status, body: ConsoleTemplates.render("admin-batch", [
+        let session = try signedIn(request, context)
+        return ConsoleRoutes.page(title: "Apply a batch", session: session, status: status, body: ConsoleTemplates.render("admin-batch", [
             "csrf": session.csrf, "text": text, "errors": errors.map { ["message": $0] }, "hasErrors": !errors.isEmpty,
         ]))
     }
@@ -324,42 +304,31 @@ public struct ConsoleAdminRoutes: Sendable {
     /// A batch as the API takes it (`{"changes": [...], "reason": "..."}`): previewed as a whole,
     /// then applied all-or-nothing once confirmed.
     func batch(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
+        let session = try signedIn(request, context)
         let form = try await ConsoleRoutes.form(request, context)
-        guard let sent = form["csrf"], ConsoleSessions.same(session.csrf, sent) else { return console.csrfRefusal(session, context) }
+        guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else { return console.csrfRefusal(session, context) }
         let text = form["changes"] ?? ""
-        var changes: [DirectoryChange] = []
-        var reason: String?
+        let changes: [DirectoryChange]
+        let reason: String?
         do {
-            guard let node = try Yams.compose(yaml: text), case .mapping(let top) = node, let list = top["changes"], case .sequence(let items) = list else {
-                return try batchForm(request, context, text: text, errors: ["The batch must be {\"changes\": [ … ]}, as the API takes it."], status: .badRequest)
-            }
-            reason = top["reason"]?.string
-            var problems: [String] = []
-            for (index, item) in items.enumerated() {
-                do { changes.append(try AdminRoutes.change(item)) } catch let error as ManagementError {
-                    problems += error.issues.isEmpty ? ["changes[\(index)]: \(error.message)"]
-                        : error.issues.map { "changes[\(index)]\($0.field.map { " \($0)" } ?? ""): \($0.message)" }
-                }
-            }
-            if !problems.isEmpty { return try batchForm(request, context, text: text, errors: problems, status: .unprocessableContent) }
+            guard let node = try Yams.compose(yaml: text) else { throw ManagementError(status: .badRequest, code: "invalid-batch", message: "the batch is empty") }
+            (changes, reason) = try AdminRoutes.batch(node)
+        } catch let error as ManagementError {
+            let problems = error.issues.isEmpty ? [error.message] : error.issues.map { "\($0.entry.map { "\($0) " } ?? "")\($0.field.map { "\($0): " } ?? "")\($0.message)" }
+            return try batchForm(request, context, text: text, errors: problems, status: error.issues.isEmpty ? .badRequest : .unprocessableContent)
         } catch {
             return try batchForm(request, context, text: text, errors: ["The batch is not valid JSON: \(error)"], status: .badRequest)
         }
         do {
             if form["confirm"] != "1" {
                 let preview = try directory.preview(changes)
-                return console.page(title: "Check the batch", session: session, body: ConsoleTemplates.render("admin-preview", [
+                return ConsoleRoutes.page(title: "Check the batch", session: session, body: ConsoleTemplates.render("admin-preview", [
                     "changes": preview.map(Self.diff), "csrf": session.csrf, "none": preview.isEmpty, "action": "/console/admin/batch",
                     "back": "/console/admin/batch", "hidden": [["name": "changes", "value": text], ["name": "confirm", "value": "1"]],
                 ]))
             }
             let applied = try await directory.apply(changes, author: ChangeAuthor(actor: session.principal.name, source: .console, reason: reason))
-            return console.page(title: "Batch applied", session: session, body: ConsoleTemplates.render("message", [
+            return ConsoleRoutes.page(title: "Batch applied", session: session, body: ConsoleTemplates.render("message", [
                 "kind": "ok", "message": "\(applied.changes.count) change(s) applied; the directory is now at generation \(applied.generation).",
                 "link": ["href": "/console/admin/history", "text": "See the history"],
             ]))
@@ -375,11 +344,7 @@ public struct ConsoleAdminRoutes: Sendable {
     // MARK: History
 
     func history(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch signedIn(request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return console.refusal(error)
-        }
+        let session = try signedIn(request, context)
         var query = HistoryQuery(limit: 100)
         let parameters = request.uri.queryParameters
         if let kind = parameters["kind"].flatMap({ EntityKind(rawValue: String($0)) }) {
@@ -395,7 +360,7 @@ public struct ConsoleAdminRoutes: Sendable {
                 "changes": (Self.diff(EntryChange(action: record.action, before: record.before, after: record.after))["rows"] as? [[String: String]]) ?? [],
             ]
         }
-        return console.page(title: "Change history", session: session,
+        return ConsoleRoutes.page(title: "Change history", session: session,
                             body: ConsoleTemplates.render("admin-history", ["records": rows, "empty": rows.isEmpty]))
     }
 }

@@ -18,10 +18,10 @@ public struct ConsoleRoutes: Sendable {
     static let sessionCookie = "sb_session"
     static let signInCookie = "sb_sign_in"
 
-    public init(tokens: TokenFile, sessions: ConsoleSessions = ConsoleSessions(), maximumFailuresPerMinute: Int, auditStore: (any AuditStore)?) {
+    public init(tokens: TokenFile, sessions: ConsoleSessions = ConsoleSessions(), failures: FailureLimiter, auditStore: (any AuditStore)?) {
         self.tokens = tokens
         self.sessions = sessions
-        self.failures = FailureLimiter(perMinute: maximumFailuresPerMinute)
+        self.failures = failures
         self.auditStore = auditStore
     }
 
@@ -52,39 +52,48 @@ public struct ConsoleRoutes: Sendable {
         return (id, session)
     }
 
-    /// The session, if its principal has `role`; else the response to send instead.
-    func require(_ role: Role, _ request: Request, _ context: ManagementContext) -> Result<ConsoleSessions.Session, ConsoleError> {
+    /// The session, if its principal has `role`; else the refusal to answer with (sign in, or
+    /// a page saying whose page this is).
+    func require(_ role: Role, _ request: Request, _ context: ManagementContext) throws(ConsoleError) -> ConsoleSessions.Session {
         guard let (_, session) = session(request, context) else {
             context.call.refusal = "unauthenticated"
-            return .failure(.signIn)
+            throw .signIn
         }
         guard session.principal.role == role else {
             context.call.refusal = "wrong-role"
-            return .failure(.wrongRole(session, needed: role))
+            throw .wrongRole(session, needed: role)
         }
-        return .success(session)
+        return session
     }
 
-    enum ConsoleError: Error {
+    /// Why a console page is not shown: answered as a redirect to sign in, or a `403` page.
+    enum ConsoleError: Error, HTTPResponseError {
         case signIn
         case wrongRole(ConsoleSessions.Session, needed: Role)
-    }
 
-    func refusal(_ error: ConsoleError) -> Response {
-        switch error {
-        case .signIn:
-            return Self.redirect("/console/sign-in")
-        case .wrongRole(let session, let needed):
-            return page(title: "Not for your role", session: session, status: .forbidden, body: ConsoleTemplates.render("message", [
-                "kind": "error", "message": "This page is for the \(needed.rawValue) role; you are signed in as \(session.principal.role.rawValue).",
-                "link": ["href": "/console", "text": "Go to your pages"],
-            ]))
+        var status: HTTPResponse.Status {
+            switch self {
+            case .signIn: .seeOther
+            case .wrongRole: .forbidden
+            }
+        }
+
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            switch self {
+            case .signIn:
+                return ConsoleRoutes.redirect("/console/sign-in")
+            case .wrongRole(let session, let needed):
+                return ConsoleRoutes.page(title: "Not for your role", session: session, status: .forbidden, body: ConsoleTemplates.render("message", [
+                    "kind": "error", "message": "This page is for the \(needed.rawValue) role; you are signed in as \(session.principal.role.rawValue).",
+                    "link": ["href": "/console", "text": "Go to your pages"],
+                ]))
+            }
         }
     }
 
     func signInPage(_ request: Request, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let nonce = ConsoleSessions.randomToken()
-        var response = page(title: "Sign in", session: nil, status: status,
+        let nonce = Secrets.random()
+        var response = Self.page(title: "Sign in", session: nil, status: status,
                             body: ConsoleTemplates.render("sign-in", ["csrf": nonce, "error": error as Any]))
         response.setCookie(Cookie(name: Self.signInCookie, value: nonce, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
         return response
@@ -97,7 +106,7 @@ public struct ConsoleRoutes: Sendable {
             return signInPage(request, error: "Too many failed sign-ins from this address; try again in a minute.", status: .tooManyRequests)
         }
         let form = try await Self.form(request, context)
-        guard let nonce = request.cookies[Self.signInCookie]?.value, let sent = form["csrf"], ConsoleSessions.same(nonce, sent) else {
+        guard let nonce = request.cookies[Self.signInCookie]?.value, let sent = form["csrf"], Secrets.equal(nonce, sent) else {
             context.call.refusal = "csrf-failed"
             return signInPage(request, error: "The sign-in form had expired; please sign in again.", status: .forbidden)
         }
@@ -117,9 +126,9 @@ public struct ConsoleRoutes: Sendable {
     func signOut(_ request: Request, _ context: ManagementContext) async throws -> Response {
         guard let (id, session) = session(request, context) else { return Self.redirect("/console/sign-in") }
         let form = try await Self.form(request, context)
-        guard let sent = form["csrf"], ConsoleSessions.same(session.csrf, sent) else {
+        guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else {
             context.call.refusal = "csrf-failed"
-            return page(title: "Sign out", session: session, status: .forbidden,
+            return Self.page(title: "Sign out", session: session, status: .forbidden,
                         body: ConsoleTemplates.render("message", ["kind": "error", "message": "The form had expired; please try again."]))
         }
         sessions.end(id)
@@ -149,13 +158,10 @@ public struct ConsoleRoutes: Sendable {
         ("method", "Method"), ("status", "Status"), ("outcome", "Outcome"), ("duration", "ms"),
     ]
 
-    /// The request's filters (not paging, sorting or format), as given.
+    /// The request's filters (not sorting or format) as the API reads them, less the fields the
+    /// form left empty.
     static func filters(_ request: Request) -> [(String, String)] {
-        request.uri.queryParameters.compactMap { name, value -> (String, String)? in
-            let name = String(name), value = String(value).removingPercentEncoding ?? String(value)
-            guard !value.isEmpty, !["sort", "format"].contains(name) else { return nil }
-            return (name, value)
-        }
+        AuditRoutes.filters(request, excluding: ["format", "sort"]).filter { !$0.1.isEmpty }
     }
 
     static func queryString(_ parameters: [(String, String)]) -> String {
@@ -165,11 +171,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func search(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch require(.auditor, request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return refusal(error)
-        }
+        let session = try require(.auditor, request, context)
         let given = Self.filters(request)
         let values = Dictionary(given, uniquingKeysWith: { first, _ in first })
         var fields: [[String: Any]] = Self.filterFields.map { field in
@@ -199,7 +201,7 @@ public struct ConsoleRoutes: Sendable {
         } catch let error as AuditQueryError {
             body["error"] = error.description
         }
-        return page(title: "Exchanges", session: session, body: ConsoleTemplates.render("search", body))
+        return Self.page(title: "Exchanges", session: session, body: ConsoleTemplates.render("search", body))
     }
 
     static func time(_ date: Date?) -> String {
@@ -217,18 +219,14 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func record(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch require(.auditor, request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return refusal(error)
-        }
+        let session = try require(.auditor, request, context)
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text), let store = auditStore,
               let record = try await store.exchange(id: id) else {
-            return page(title: "No such exchange", session: session, status: .notFound,
+            return Self.page(title: "No such exchange", session: session, status: .notFound,
                         body: ConsoleTemplates.render("message", ["kind": "error", "message": "No exchange has that id.",
                                                                   "link": ["href": "/console/audit", "text": "Back to the search"]]))
         }
-        return page(title: "Exchange \(record.id.uuidString.lowercased())", session: session, body: ConsoleTemplates.render("record", [
+        return Self.page(title: "Exchange \(record.id.uuidString.lowercased())", session: session, body: ConsoleTemplates.render("record", [
             "trace": record.traceID as Any, "correlation": record.correlationID as Any, "fields": Self.fields(of: record),
         ]))
     }
@@ -255,10 +253,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func export(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        switch require(.auditor, request, context) {
-        case .success: break
-        case .failure(let error): return refusal(error)
-        }
+        _ = try require(.auditor, request, context)
         guard let store = auditStore else { throw ManagementError(status: .serviceUnavailable, code: "audit-off", message: "the audit store is off") }
         var query: AuditQuery
         do { query = try AuditQuery(parameters: Self.filters(request)) } catch {
@@ -279,12 +274,8 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func verify(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch require(.auditor, request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return refusal(error)
-        }
-        guard let store = auditStore else { return page(title: "Verify the log", session: session, body: "<p>The audit store is off.</p>") }
+        let session = try require(.auditor, request, context)
+        guard let store = auditStore else { return Self.page(title: "Verify the log", session: session, body: "<p>The audit store is off.</p>") }
         let result = try await store.verify(node: nil)
         let chains: [[String: Any]] = result.chains.map { chain in
             [
@@ -296,16 +287,12 @@ public struct ConsoleRoutes: Sendable {
         let summary = result.isIntact
             ? "Every chain is intact: \(result.totalRecords) records on \(result.chains.count) node(s)."
             : "A chain is broken: see below. Keep this page and the database as evidence."
-        return page(title: "Verify the log", session: session,
+        return Self.page(title: "Verify the log", session: session,
                     body: ConsoleTemplates.render("verify", ["intact": result.isIntact, "summary": summary, "chains": chains]))
     }
 
     func report(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session: ConsoleSessions.Session
-        switch require(.auditor, request, context) {
-        case .success(let found): session = found
-        case .failure(let error): return refusal(error)
-        }
+        let session = try require(.auditor, request, context)
         let given = Self.filters(request).filter { $0.0 == "since" || $0.0 == "until" }
         var body: [String: Any] = ["since": given.first { $0.0 == "since" }?.1 ?? "", "until": given.first { $0.0 == "until" }?.1 ?? ""]
         do {
@@ -324,7 +311,7 @@ public struct ConsoleRoutes: Sendable {
         } catch let error as AuditQueryError {
             body["error"] = error.description
         }
-        return page(title: "Report", session: session, body: ConsoleTemplates.render("report", body))
+        return Self.page(title: "Report", session: session, body: ConsoleTemplates.render("report", body))
     }
 
     /// Exchanges per day (UTC), split by provider ASID, oldest day first.
@@ -340,7 +327,7 @@ public struct ConsoleRoutes: Sendable {
 
     /// A whole page: the layout around `body`, with the console's content policy (its own
     /// stylesheet; no scripts, frames or foreign sources).
-    func page(title: String, session: ConsoleSessions.Session?, status: HTTPResponse.Status = .ok, body: String) -> Response {
+    static func page(title: String, session: ConsoleSessions.Session?, status: HTTPResponse.Status = .ok, body: String) -> Response {
         var context: [String: Any] = ["title": title, "body": body]
         if let session {
             context["signedIn"] = [
@@ -358,7 +345,7 @@ public struct ConsoleRoutes: Sendable {
     /// A form whose CSRF token is not the session's: nothing is done.
     func csrfRefusal(_ session: ConsoleSessions.Session, _ context: ManagementContext) -> Response {
         context.call.refusal = "csrf-failed"
-        return page(title: "The form had expired", session: session, status: .forbidden,
+        return Self.page(title: "The form had expired", session: session, status: .forbidden,
                     body: ConsoleTemplates.render("message", ["kind": "error", "message": "The form had expired or came from elsewhere; nothing was changed. Reload the page and try again.",
                                                               "link": ["href": "/console", "text": "Back to your pages"]]))
     }

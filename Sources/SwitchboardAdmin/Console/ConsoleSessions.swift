@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import Synchronization
 
 /// Signed-in console users: a random session id (the `sb_session` cookie) maps to who signed in,
@@ -24,17 +22,11 @@ public final class ConsoleSessions: Sendable {
         self.lifetime = lifetime
     }
 
-    /// 256 random bits, URL-safe.
-    static func randomToken() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
     /// Starts a session for `principal`; returns its id (for the cookie) and the session.
     public func start(_ principal: Principal) -> (id: String, session: Session) {
         let now = ContinuousClock.now
-        let session = Session(principal: principal, csrf: Self.randomToken(), expires: now + idle, absoluteExpiry: now + lifetime)
-        let id = Self.randomToken()
+        let session = Session(principal: principal, csrf: Secrets.random(), expires: now + idle, absoluteExpiry: now + lifetime)
+        let id = Secrets.random()
         sessions.withLock { sessions in
             if sessions.count > 10_000 { sessions = sessions.filter { $0.value.expires > now && $0.value.absoluteExpiry > now } }
             sessions[id] = session
@@ -59,14 +51,5 @@ public final class ConsoleSessions: Sendable {
 
     public func end(_ id: String) {
         _ = sessions.withLock { $0.removeValue(forKey: id) }
-    }
-
-    /// Compares two secrets in time independent of where they differ.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
     }
 }

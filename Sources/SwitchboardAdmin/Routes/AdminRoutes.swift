@@ -99,25 +99,7 @@ public struct AdminRoutes: Sendable {
     /// `{"changes": [{"op": "create"|"update"|"retire", "kind": "system", "key": "…", "entry": {…},
     /// "expectedVersion": 3}], "reason": "…"}`; `?dryRun=true` returns what would change.
     func batch(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let node = try await Self.body(request)
-        guard case .mapping(let top) = node, let list = top["changes"], case .sequence(let items) = list else {
-            throw ManagementError(status: .badRequest, code: "invalid-batch", message: "the body must be {\"changes\": [ … ]}")
-        }
-        var changes: [DirectoryChange] = []
-        var issues: [ManagementError.Issue] = []
-        for (index, item) in items.enumerated() {
-            do {
-                changes.append(try Self.change(item))
-            } catch let error as ManagementError {
-                issues += error.issues.isEmpty
-                    ? [ManagementError.Issue(entry: "changes[\(index)]", field: nil, rule: error.code, message: error.message)]
-                    : error.issues.map { var issue = $0; issue.entry = "changes[\(index)]" + ($0.entry.map { " \($0)" } ?? ""); return issue }
-            }
-        }
-        guard issues.isEmpty else {
-            throw ManagementError(status: .badRequest, code: "invalid-batch", message: "\(issues.count) change(s) cannot be read; nothing was applied", issues: issues)
-        }
-        let reason = top["reason"]?.string
+        let (changes, reason) = try Self.batch(try await Self.body(request))
         if request.uri.queryParameters["dryRun"] == "true" {
             let preview = try directory.preview(changes)
             return try changesResponse(generation: directory.snapshot.generation, changes: preview, dryRun: true)
@@ -280,6 +262,29 @@ public struct AdminRoutes: Sendable {
                                   issues: result.issues.map { found in Self.issue(found) })
         }
         return entry
+    }
+
+    /// A batch's changes and reason, from `{"changes": [...], "reason": "..."}`; throws with every
+    /// change that cannot be read.
+    static func batch(_ node: Node) throws -> (changes: [DirectoryChange], reason: String?) {
+        guard case .mapping(let top) = node, let list = top["changes"], case .sequence(let items) = list else {
+            throw ManagementError(status: .badRequest, code: "invalid-batch", message: "the body must be {\"changes\": [ … ]}")
+        }
+        var changes: [DirectoryChange] = []
+        var issues: [ManagementError.Issue] = []
+        for (index, item) in items.enumerated() {
+            do {
+                changes.append(try Self.change(item))
+            } catch let error as ManagementError {
+                issues += error.issues.isEmpty
+                    ? [ManagementError.Issue(entry: "changes[\(index)]", field: nil, rule: error.code, message: error.message)]
+                    : error.issues.map { var issue = $0; issue.entry = "changes[\(index)]" + ($0.entry.map { " \($0)" } ?? ""); return issue }
+            }
+        }
+        guard issues.isEmpty else {
+            throw ManagementError(status: .badRequest, code: "invalid-batch", message: "\(issues.count) change(s) cannot be read; nothing was applied", issues: issues)
+        }
+        return (changes, top["reason"]?.string)
     }
 
     static func change(_ node: Node) throws -> DirectoryChange {

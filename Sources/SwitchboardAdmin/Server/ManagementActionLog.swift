@@ -60,7 +60,8 @@ public struct ManagementActionLog: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            finish(&record, context: context, status: status, code: (error as? ManagementError)?.code ?? "internal-error", started: started)
+            finish(&record, context: context, status: status, code: context.call.refusal ?? (error as? ManagementError)?.code ?? "internal-error",
+                   started: started)
             await write(record)
             throw error
         }

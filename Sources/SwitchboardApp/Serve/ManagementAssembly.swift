@@ -34,8 +34,9 @@ public struct ManagementAssembly: Sendable {
         let management = configuration.management
         try management.checkFiles()
         let roles = try management.roles().compactMapValues(Role.init(rawValue:))
-        let authentication = AuthenticationMiddleware(tokens: TokenFile(path: management.tokensFile), certificateRoles: roles,
-                                                      maximumFailuresPerMinute: management.maximumFailuresPerMinute, logger: logger)
+        let tokens = TokenFile(path: management.tokensFile)
+        let signInFailures = FailureLimiter(perMinute: management.maximumFailuresPerMinute)
+        let authentication = AuthenticationMiddleware(tokens: tokens, certificateRoles: roles, failures: signInFailures, logger: logger)
         func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
             registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: name, unitName: unit, helpText: help))
         }
@@ -85,8 +86,7 @@ public struct ManagementAssembly: Sendable {
             AdminRoutes(directory: observed.directory).register(on:),
         ]
         if let auditStore { register.append(AuditRoutes(store: auditStore).register(on:)) }
-        let console = ConsoleRoutes(tokens: TokenFile(path: management.tokensFile), maximumFailuresPerMinute: management.maximumFailuresPerMinute,
-                                    auditStore: auditStore)
+        let console = ConsoleRoutes(tokens: tokens, failures: signInFailures, auditStore: auditStore)
         register.append(console.register(on:))
         register.append(ConsoleAdminRoutes(console: console, directory: observed.directory).register(on:))
         return try ManagementServer(
