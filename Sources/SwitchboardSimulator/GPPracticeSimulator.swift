@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTLS
 public import Logging
-import NIOConcurrencyHelpers
 public import NIOCore
 import NIOSSL
 public import ServiceLifecycle
@@ -32,7 +31,7 @@ public final class GPPracticeSimulator: Service, Sendable {
     }
 
     let application: Application<RouterResponder<BasicRequestContext>>
-    private let bound = NIOLockedValueBox<(address: SocketAddress?, waiting: [CheckedContinuation<SocketAddress, Never>])>((nil, []))
+    private let bound = AwaitedValue<SocketAddress>()
 
     /// - Parameters:
     ///   - fixtures: the folder of GP Connect example payloads (`shared/fixtures/gpconnect`).
@@ -52,13 +51,7 @@ public final class GPPracticeSimulator: Service, Sendable {
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: port), serverName: "gp-practice-simulator"),
             onServerRunning: { channel in
-                let address = channel.localAddress
-                let waiting = bound.withLockedValue { state in
-                    state.address = address
-                    defer { state.waiting.removeAll() }
-                    return state.waiting
-                }
-                if let address { for continuation in waiting { continuation.resume(returning: address) } }
+                if let address = channel.localAddress { bound.set(address) }
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
@@ -66,14 +59,7 @@ public final class GPPracticeSimulator: Service, Sendable {
 
     /// The address the simulator listens on, once it does.
     public func localAddress() async -> SocketAddress {
-        await withCheckedContinuation { continuation in
-            let ready: SocketAddress? = bound.withLockedValue { state in
-                if let address = state.address { return address }
-                state.waiting.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        await bound.value()
     }
 
     public func run() async throws {

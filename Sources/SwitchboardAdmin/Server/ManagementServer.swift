@@ -1,8 +1,8 @@
 import Foundation
+import SwitchboardCore
 public import Hummingbird
 import HummingbirdTLS
 public import Logging
-import NIOConcurrencyHelpers
 public import NIOCore
 import NIOSSL
 public import ServiceLifecycle
@@ -29,7 +29,7 @@ public final class ManagementServer: Service, Sendable {
     }
 
     let application: Application<RouterResponder<ManagementContext>>
-    private let bound = NIOLockedValueBox<(address: SocketAddress?, waiting: [CheckedContinuation<SocketAddress, Never>])>((nil, []))
+    private let bound = AwaitedValue<SocketAddress>()
 
     /// `actionLog`, when given, records every admin and audit call (it wraps authentication, so
     /// refused calls are recorded too).
@@ -58,13 +58,7 @@ public final class ManagementServer: Service, Sendable {
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "switchboard"),
             onServerRunning: { channel in
-                let address = channel.localAddress
-                let waiting = bound.withLockedValue { state in
-                    state.address = address
-                    defer { state.waiting.removeAll() }
-                    return state.waiting
-                }
-                if let address { for continuation in waiting { continuation.resume(returning: address) } }
+                if let address = channel.localAddress { bound.set(address) }
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
@@ -72,14 +66,7 @@ public final class ManagementServer: Service, Sendable {
 
     /// The address the listener is bound to, once it is.
     public func localAddress() async -> SocketAddress {
-        await withCheckedContinuation { continuation in
-            let ready: SocketAddress? = bound.withLockedValue { state in
-                if let address = state.address { return address }
-                state.waiting.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        await bound.value()
     }
 
     public func run() async throws {
