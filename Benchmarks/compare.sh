@@ -125,7 +125,13 @@ HAPROXY
         "$BASELINE" serve --config "$WORK/baseline.yaml" 2>> "$WORK/baseline.log" &
         echo $! > "$WORK/baseline.pid" ;;
     esac
-    for port in $PROVIDER_PORT $NGINX_PORT $HAPROXY_PORT $SWITCHBOARD_PORT ${BASELINE:+$BASELINE_PORT}; do wait_for_port "$port"; done
+    wait_for_port "$PROVIDER_PORT"
+    for target in $TARGETS; do
+        case $target in
+            nginx) wait_for_port "$NGINX_PORT" ;; haproxy) wait_for_port "$HAPROXY_PORT" ;;
+            switchboard) wait_for_port "$SWITCHBOARD_PORT" ;; baseline) wait_for_port "$BASELINE_PORT" ;;
+        esac
+    done
 }
 
 stop_proxies() {
@@ -156,20 +162,7 @@ pids_of() {
 : > "$WORK/results.tsv"
 for workers in $WORKERS; do
     start_proxies "$workers"
-    for target in $TARGETS; do load keepalive-16 "$target" "$WARMUP" /dev/null; done
-    for run in $RUNS; do
-        for round in $(seq "$ROUNDS"); do
-            for target in $TARGETS; do
-                out="$WORK/$workers-$run-$target-$round.txt"
-                pids=$(pids_of "$target")
-                before=$(cpu_ticks $pids)
-                load "$run" "$target" "$DURATION" "$out"
-                after=$(cpu_ticks $pids)
-                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$run" "$target" "$round" "$((after - before))" "$out" >> "$WORK/results.tsv"
-                echo "  workers=$workers $run round $round $target done" >&2
-            done
-        done
-    done
+    measure_rounds "$workers"
     stop_proxies
 done
 

@@ -81,20 +81,7 @@ pids_of() {
 }
 
 : > "$WORK/results.tsv"
-for target in $TARGETS; do load keepalive-16 "$target" "$WARMUP" /dev/null; done
-for run in $RUNS; do
-    for round in $(seq "$ROUNDS"); do
-        for target in $TARGETS; do
-            out="$WORK/1-$run-$target-$round.txt"
-            pids=$(pids_of "$target")
-            before=$(cpu_ticks $pids)
-            load "$run" "$target" "$DURATION" "$out"
-            after=$(cpu_ticks $pids)
-            printf '%s\t%s\t%s\t%s\t%s\t%s\n' 1 "$run" "$target" "$round" "$((after - before))" "$out" >> "$WORK/results.tsv"
-            echo "  $run round $round $target done" >&2
-        done
-    done
-done
+measure_rounds 1
 
 python3 Benchmarks/tools/summarise.py "$WORK/results.tsv" "$(getconf CLK_TCK)" "$RATE"
 echo

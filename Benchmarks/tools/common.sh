@@ -148,3 +148,24 @@ load() {
         fixed-rate) LD_PRELOAD="$WORK/client-cert-preload.so" h2load --h1 -t1 -c16 --rps=$((RATE / 16)) -D "$3" --log-file="$4.log" "${args[@]}" "$url" > "$4" ;;
     esac
 }
+
+# The measured runs: a warm-up, then for each run in RUNS, ROUNDS rounds with the TARGETS
+# alternated in each; one line per measurement appended to $WORK/results.tsv (workers, run,
+# target, round, CPU ticks of the target's processes, load output). pids_of and url_of name a
+# target's processes and URL.
+measure_rounds() { # workers
+    for target in $TARGETS; do load keepalive-16 "$target" "$WARMUP" /dev/null; done
+    for run in $RUNS; do
+        for round in $(seq "$ROUNDS"); do
+            for target in $TARGETS; do
+                local out="$WORK/$1-$run-$target-$round.txt" pids before after
+                pids=$(pids_of "$target")
+                before=$(cpu_ticks $pids)
+                load "$run" "$target" "$DURATION" "$out"
+                after=$(cpu_ticks $pids)
+                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$run" "$target" "$round" "$((after - before))" "$out" >> "$WORK/results.tsv"
+                echo "  workers=$1 $run round $round $target done" >&2
+            done
+        done
+    done
+}
