@@ -15,20 +15,6 @@ import Testing
 /// runs them behind a load balancer.
 @Suite(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
 struct MultiNodeTests {
-    /// Sends slot searches through `workspace` until `stop` holds; the trace ids answered 200.
-    static func load(_ workspace: ServeWorkspace, client: HTTPClient, stop: NIOLockedValueBox<Bool>, answered: NIOLockedValueBox<[String]>) async {
-        while !stop.withLockedValue({ $0 }) {
-            let trace = UUID().uuidString
-            do {
-                let response = try await client.execute(workspace.request(traceID: trace), timeout: .seconds(5))
-                _ = try await response.body.collect(upTo: 1 << 20)
-                if response.status == .ok { answered.withLockedValue { $0.append(trace) } }
-            } catch {
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-        }
-    }
-
     @Test func twoNodesShareRoutesAndAuditAndSurviveAKill() async throws {
         try await ScratchPostgres.withDatabase { url in
             try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle, databaseURL: url) { nodeA, _ in
@@ -49,8 +35,8 @@ struct MultiNodeTests {
                 let nodeBProcess = serverB.processIdentifier
                 await withTaskGroup(of: Void.self) { group in
                     for _ in 0..<3 {
-                        group.addTask { await Self.load(nodeA, client: client, stop: stopA, answered: answeredA) }
-                        group.addTask { await Self.load(nodeB, client: client, stop: stopB, answered: answeredB) }
+                        group.addTask { await nodeA.sendSlotSearches(client: client, until: stopA, answered: answeredA) }
+                        group.addTask { await nodeB.sendSlotSearches(client: client, until: stopB, answered: answeredB) }
                     }
                     group.addTask {
                         let start = ContinuousClock.now

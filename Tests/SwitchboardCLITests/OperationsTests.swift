@@ -52,18 +52,7 @@ import Testing
             let stop = NIOLockedValueBox(false)
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask {
-                        while !stop.withLockedValue({ $0 }) {
-                            let trace = UUID().uuidString
-                            do {
-                                let response = try await client.execute(workspace.request(traceID: trace), timeout: .seconds(5))
-                                _ = try await response.body.collect(upTo: 1 << 20)
-                                if response.status == .ok { answered.withLockedValue { $0.append(trace) } }
-                            } catch {
-                                try? await Task.sleep(for: .milliseconds(10))
-                            }
-                        }
-                    }
+                    group.addTask { await workspace.sendSlotSearches(client: client, until: stop, answered: answered) }
                 }
                 group.addTask {
                     try? await Task.sleep(for: .milliseconds(800))

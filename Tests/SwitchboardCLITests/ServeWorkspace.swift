@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -33,6 +34,21 @@ struct ServeWorkspace {
             ("Ssp-InteractionID", interaction.rawValue), ("Authorization", TestJWT(audience: practiceAddress).authorization),
         ])
         return request
+    }
+
+    /// Sends slot searches through this node until `stop` holds, collecting the trace ids
+    /// answered 200 (the exchanges whose records must exist whatever happens to the process).
+    func sendSlotSearches(client: HTTPClient, until stop: NIOLockedValueBox<Bool>, answered: NIOLockedValueBox<[String]>) async {
+        while !stop.withLockedValue({ $0 }) {
+            let trace = UUID().uuidString
+            do {
+                let response = try await client.execute(request(traceID: trace), timeout: .seconds(5))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                if response.status == .ok { answered.withLockedValue { $0.append(trace) } }
+            } catch {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
     }
 
     func makeClient() throws -> HTTPClient {

@@ -45,7 +45,7 @@ public final class ManagementServer: Service, Sendable {
             privateKey: .privateKey(try NIOSSLPrivateKey(file: settings.privateKey, format: .pem)))
         tls.minimumTLSVersion = .tlsv12
         tls.maximumTLSVersion = .tlsv13
-        tls.cipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+        tls.cipherSuites = TLSPolicy.cipherSuites
         if settings.clientCA.isEmpty {
             tls.certificateVerification = .none
         } else {

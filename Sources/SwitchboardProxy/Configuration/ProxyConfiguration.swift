@@ -1,3 +1,4 @@
+import SwitchboardCore
 /// Settings of the proxy port. Every duration is in milliseconds, every size in bytes.
 public struct ProxyConfiguration: Codable, Sendable, Equatable {
     /// Event-loop threads serving connections (and, in `switchboard serve`, running every task
@@ -30,7 +31,7 @@ public struct ProxyConfiguration: Codable, Sendable, Equatable {
         /// PEM file: the CA (or CAs) consumer client certificates must chain to.
         public var clientCA: String = "var/pki/consumer-ca.pem"
         /// OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are all AEAD and always on).
-        public var cipherSuites: String = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+        public var cipherSuites: String = TLSPolicy.cipherSuites
         public init() {}
     }
 
