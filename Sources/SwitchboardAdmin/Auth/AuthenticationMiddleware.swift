@@ -107,13 +107,3 @@ public final class FailureLimiter: Sendable {
         }
     }
 }
-
-extension SocketAddress {
-    var ipAddress: String? {
-        switch self {
-        case .v4(let address): address.host
-        case .v6(let address): address.host
-        default: nil
-        }
-    }
-}

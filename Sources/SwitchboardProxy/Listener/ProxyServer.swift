@@ -131,14 +131,3 @@ public final class ProxyServer: Service, Sendable {
         }
     }
 }
-
-extension SocketAddress {
-    /// The IP address without the port.
-    var ipAddress: String? {
-        switch self {
-        case .v4(let address): address.host
-        case .v6(let address): address.host
-        default: nil
-        }
-    }
-}
