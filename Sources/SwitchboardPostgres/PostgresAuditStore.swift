@@ -176,8 +176,7 @@ public final class PostgresAuditStore: AuditStore {
             guard let seq = try cells[0].integer(), let node = try cells[1].text(), let (_, record) = Self.record(row, node: node, offset: 2) else { continue }
             decoded.append((seq, record))
         }
-        let page = Array(decoded.prefix(limit))
-        return AuditPage(records: page.map(\.1), nextCursor: decoded.count > limit ? page.last?.0 : nil)
+        return AuditPage(rows: decoded, limit: limit)
     }
 
     public func exchange(id: UUID) async throws -> ExchangeRecord? {

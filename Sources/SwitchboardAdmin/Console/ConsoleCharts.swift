@@ -1,14 +1,14 @@
 import Foundation
 
-/// Horizontal bar charts as inline SVG (no script, no external asset), with a text table's
-/// worth of labels so the figures read without the picture.
+/// Horizontal bar charts as inline SVG (no script, no external asset), each bar labelled with
+/// its figure so the chart reads without the picture.
 enum ConsoleCharts {
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func bars(_ values: [(String, Double)], unit: String, title: String, breakdown: [String]) -> String {
+    static func bars(_ values: [(String, Double)], unit: String, title: String) -> String {
         guard !values.isEmpty else { return "<p>Nothing in this period.</p>" }
         let rowHeight = 22, labelWidth = 220, barWidth = 420
         let maximum = max(values.map(\.1).max() ?? 1, 1)
@@ -23,11 +23,7 @@ enum ConsoleCharts {
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(max(width, 1))\" height=\"\(rowHeight - 6)\"><title>\(escape(label)): \(figure) \(escape(unit))</title></rect>"
             svg += "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + 14)\">\(figure) \(escape(unit))</text>"
         }
-        svg += "</svg>"
-        if !breakdown.isEmpty {
-            svg += "<p class=\"hint\">By provider ASID: \(breakdown.map(escape).joined(separator: ", "))</p>"
-        }
-        return svg
+        return svg + "</svg>"
     }
 
     /// Stacked horizontal bars: one bar per row, a segment per series, with a legend; each

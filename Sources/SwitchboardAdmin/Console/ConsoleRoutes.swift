@@ -304,9 +304,9 @@ public struct ConsoleRoutes: Sendable {
                 "dayChart": ConsoleCharts.stacked(try await Self.perDayByProvider(store, query: try AuditQuery(parameters: given)),
                                                   title: "Exchanges per day by provider ASID"),
                 "ruleChart": ConsoleCharts.bars(report.refusalsByRule.sorted { $0.value > $1.value }.map { ($0.key, Double($0.value)) },
-                                                unit: "refusals", title: "Refusals by rule", breakdown: []),
+                                                unit: "refusals", title: "Refusals by rule"),
                 "latencyChart": ConsoleCharts.bars([("p50", report.total.p50Milliseconds ?? 0), ("p95", report.total.p95Milliseconds ?? 0),
-                                                    ("p99", report.total.p99Milliseconds ?? 0)], unit: "ms", title: "Latency percentiles", breakdown: []),
+                                                    ("p99", report.total.p99Milliseconds ?? 0)], unit: "ms", title: "Latency percentiles"),
             ]
         } catch let error as AuditQueryError {
             body["error"] = error.description

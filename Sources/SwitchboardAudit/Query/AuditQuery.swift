@@ -154,4 +154,11 @@ public struct AuditPage: Sendable {
         self.records = records
         self.nextCursor = nextCursor
     }
+
+    /// A page from up to `limit + 1` rows read newest first (sequence, record): the extra row,
+    /// if there is one, only says that another page follows.
+    public init(rows: [(Int64, ExchangeRecord)], limit: Int) {
+        let page = rows.prefix(limit)
+        self.init(records: page.map(\.1), nextCursor: rows.count > limit ? page.last?.0 : nil)
+    }
 }

@@ -221,9 +221,7 @@ public final class SQLiteAuditStore: AuditStore {
         return try await pool.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) ORDER BY r.seq DESC LIMIT ?",
                                         arguments: statementArguments)
-            let decoded = rows.compactMap(Self.decode)
-            let page = Array(decoded.prefix(limit))
-            return AuditPage(records: page.map(\.1), nextCursor: decoded.count > limit ? page.last?.0 : nil)
+            return AuditPage(rows: rows.compactMap(Self.decode), limit: limit)
         }
     }
 
