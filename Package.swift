@@ -51,6 +51,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchboardBuildInfo",
+            swiftSettings: swiftSettings,
+            plugins: ["BuildInfoPlugin"]
+        ),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(
             name: "SwitchboardStorage",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -192,6 +198,7 @@ let package = Package(
         .target(
             name: "SwitchboardApp",
             dependencies: [
+                "SwitchboardBuildInfo",
                 "SwitchboardPostgres",
                 "SwitchboardCore",
                 "SwitchboardDirectory",
@@ -199,7 +206,9 @@ let package = Package(
                 "SwitchboardAudit",
                 "SwitchboardProxy",
                 "SwitchboardAdmin",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -248,7 +257,7 @@ let package = Package(
             name: "SwitchboardProxyTests",
             dependencies: [
                 "SwitchboardApp", "SwitchboardProxy", "SwitchboardAudit", "SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore",
-                "SwitchboardAdmin", "SwitchboardPostgres",
+                "SwitchboardAdmin", "SwitchboardPostgres", "SwitchboardSimulator",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -270,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardSimulatorTests",
             dependencies: [
-                "SwitchboardSimulator", "SwitchboardTesting",
+                "SwitchboardSimulator", "SwitchboardTesting", "SwitchboardCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -46,10 +46,12 @@ pki client consumer-ca bench-111.thirdparty.nhs.uk clientAuth
 pki provider provider-ca localhost serverAuth
 cat "$WORK/proxy.pem" "$WORK/proxy.key" > "$WORK/proxy-bundle.pem"
 
-# The provider: nginx, one worker, the slot-search Bundle for any path.
-mkdir -p "$WORK/www"
-python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")), end="")' \
-    ../shared/fixtures/gpconnect/search_for_free_slots_response_example.json > "$WORK/www/slot.json"
+# The provider: nginx, one worker, a one-day slot-search Bundle for any path (made by the GP
+# practice simulator's code, for a fixed day so every run serves the same bytes).
+mkdir -p "$WORK/www" "$WORK/samples"
+"$SWITCHBOARD" samples --folder "$WORK/samples" --slot-days 1 --from 2026-12-01 \
+    --service-root "https://localhost:$PROVIDER_PORT/A81001/STU3/1/gpconnect" >/dev/null
+cp "$WORK/samples/slot-search.json" "$WORK/www/slot.json"
 cat > "$WORK/provider.conf" <<NGINX
 worker_processes 1;
 pid $WORK/provider.pid;

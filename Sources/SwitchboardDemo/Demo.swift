@@ -26,20 +26,25 @@ public enum Demo {
     public struct Options: Sendable {
         public var folder: URL
         public var routingTables: URL
-        public var fixtures: URL
+        /// Practices made from the same seed have the same clinicians, patients and slots.
+        public var seed: UInt64
         public var proxyPort: Int
         public var managementPort: Int
         public var exitAfterJourney: Bool
 
-        public init(folder: URL, routingTables: URL, fixtures: URL, proxyPort: Int, managementPort: Int, exitAfterJourney: Bool) {
+        public init(folder: URL, routingTables: URL, seed: UInt64 = Demo.defaultSeed, proxyPort: Int, managementPort: Int,
+                    exitAfterJourney: Bool) {
             self.folder = folder
             self.routingTables = routingTables
-            self.fixtures = fixtures
+            self.seed = seed
             self.proxyPort = proxyPort
             self.managementPort = managementPort
             self.exitAfterJourney = exitAfterJourney
         }
     }
+
+    /// The seed the simulated practices are made from unless `--seed` says otherwise.
+    public static let defaultSeed: UInt64 = 111
 
     /// The demo's 111 system: NHS 111 South East's Adastra.
     static let consumerODS = "RYE"
@@ -78,15 +83,26 @@ public enum Demo {
         // The GP practice simulator, for every practice in the sample.
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let practices = sample.systems.values.filter { !$0.receives.isEmpty }.sorted { $0.ods < $1.ods }.map { system in
-            GPPracticeSimulator.Practice(ods: system.ods.rawValue, asid: system.asid.rawValue, name: sample.organisations[system.ods]?.name ?? system.name)
+            GPPracticeSimulator.Practice(ods: system.ods.rawValue, asid: system.asid.rawValue, name: sample.organisations[system.ods]?.name ?? system.name,
+                                         systemName: system.name)
         }
         var quiet = logger
         quiet.logLevel = .warning
         let simulator = try GPPracticeSimulator(practices: practices, port: 0, certificate: simulatorFiles.certificate, privateKey: simulatorFiles.privateKey,
-                                                fixtures: options.fixtures, eventLoopGroup: eventLoopGroup, logger: quiet)
+                                                seed: options.seed, eventLoopGroup: eventLoopGroup, logger: quiet)
         let simulatorGroup = ServiceGroup(configuration: .init(services: [.init(service: simulator)], logger: quiet))
         let simulatorTask = Task { try await simulatorGroup.run() }
-        let simulatorPort = await simulator.localAddress().port!
+        func stopSimulator() async {
+            await simulatorGroup.triggerGracefulShutdown()
+            _ = try? await simulatorTask.value
+        }
+        let simulatorPort: Int
+        do {
+            simulatorPort = try await simulator.localAddress().port!
+        } catch {
+            await stopSimulator()
+            throw error
+        }
         say("  started the GP practice simulator on https://localhost:\(simulatorPort) for \(practices.map(\.ods).joined(separator: ", "))")
 
         // Point every endpoint at the simulator and load the tables.
@@ -130,11 +146,27 @@ public enum Demo {
         let auditorToken = try tokens.add(name: "demo-auditor", role: .auditor, createdBy: "demo")
 
         // Switchboard itself.
-        let runtime = try await SwitchboardRuntime.build(configuration: configuration, logger: quiet)
+        let runtime: SwitchboardRuntime
+        do {
+            runtime = try await SwitchboardRuntime.build(configuration: configuration, logger: quiet)
+        } catch {
+            await stopSimulator()
+            throw error
+        }
         let group = ServiceGroup(configuration: .init(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
         let groupTask = Task { try await group.run() }
-        let proxyPort = try await runtime.proxy.localAddress().port!
-        let managementPort = await runtime.management!.localAddress().port!
+        let proxyPort: Int, managementPort: Int
+        do {
+            proxyPort = try await runtime.proxy.localAddress().port!
+            managementPort = try await runtime.management!.localAddress().port!
+        } catch var error as ListenerError {
+            await group.triggerGracefulShutdown()
+            _ = try? await groupTask.value
+            try? await runtime.upstream.shutdown()
+            await stopSimulator()
+            error.setting = error.setting == "proxy.listen.port" ? "--proxy-port (0 picks a free one)" : "--management-port (0 picks a free one)"
+            throw error
+        }
         say("  Switchboard is serving: proxy https://localhost:\(proxyPort), management https://localhost:\(managementPort)")
         say("")
 
@@ -143,11 +175,14 @@ public enum Demo {
         let practice = sample.systems.values.first { $0.ods.rawValue == practiceODS && !$0.receives.isEmpty }!
         let practiceName = sample.organisations[practice.ods]?.name ?? practiceODS
         let client = try makeClient(trusting: caPath, certificate: consumerFiles[consumerODS]!)
+        // The caller is one of the practice's registered patients (made from the same seed).
+        let simulated = SimulatedPractice(practices.first { $0.ods == practiceODS }!, seed: options.seed)
+        let caller = simulated.patients[0].nhsNumber!
         say("A 111 booking journey: \(sample.organisations[consumer.ods]?.name ?? consumerODS) (ASID \(consumer.asid)) "
             + "books at \(practiceName) (\(practiceODS), ASID \(practice.asid))")
         let journey = DemoJourney(client: client, proxy: "https://localhost:\(proxyPort)", practiceODS: practiceODS, practiceName: practiceName,
                                   practiceASID: practice.asid.rawValue, consumerASID: consumer.asid.rawValue, consumerODS: consumerODS,
-                                  fixtures: options.fixtures)
+                                  consumerName: sample.organisations[consumer.ods]?.name ?? consumerODS, nhsNumber: caller)
         var number = 0
         let steps: [DemoJourney.Step]
         do {
@@ -159,6 +194,10 @@ public enum Demo {
             }
         } catch {
             try? await client.shutdown()
+            await group.triggerGracefulShutdown()
+            _ = try? await groupTask.value
+            try? await runtime.upstream.shutdown()
+            await stopSimulator()
             throw error
         }
         try await client.shutdown()
@@ -198,11 +237,11 @@ public enum Demo {
         do {
             try await groupTask.value
         } catch {
-            await simulatorGroup.triggerGracefulShutdown()
+            await stopSimulator()
+            try? await runtime.upstream.shutdown()
             throw error
         }
-        await simulatorGroup.triggerGracefulShutdown()
-        _ = try? await simulatorTask.value
+        await stopSimulator()
         try? await runtime.upstream.shutdown()
         say("Switchboard demo stopped.")
     }
@@ -215,5 +254,32 @@ public enum Demo {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
         configuration.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+    }
+}
+
+/// Example GP Connect payloads as the demo's simulated practices make them, written to files
+/// (`switchboard samples`): for trying Switchboard by hand and for the benchmarks' providers.
+public enum Samples {
+    /// Writes the examples of the sample practice (A81001) into `folder`; returns the files.
+    /// - Parameters:
+    ///   - serviceRoot: the provider service root the slot search's `fullUrl`s are under.
+    ///   - from: the first day of slots (`YYYY-MM-DD`, Europe/London); today when nil.
+    public static func write(to folder: URL, serviceRoot: String, slotDays: Int, from: String?, seed: UInt64) throws -> [URL] {
+        let london = SimulatedPractice.londonTimeZone
+        let today: Date
+        if let from {
+            guard let day = FHIRDateTime.parse(from, in: london), from.count == 10 else { throw DemoError("--from '\(from)' must be a date, YYYY-MM-DD") }
+            today = day
+        } else {
+            today = Date()
+        }
+        guard (1...14).contains(slotDays) else { throw DemoError("--slot-days \(slotDays) must be between 1 and 14 (GP Connect's longest search)") }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let examples = GPConnectExamples(practice: GPConnectExamples.samplePractice, seed: seed, today: today)
+        return try examples.files(serviceRoot: serviceRoot, slotDays: slotDays).map { name, data in
+            let file = folder.appendingPathComponent(name)
+            try data.write(to: file)
+            return file
+        }
     }
 }

@@ -11,36 +11,47 @@ import SwitchboardDirectory
 import SwitchboardProxy
 import Synchronization
 
-/// A small GP Connect appointment-management provider over HTTPS, serving one or more practices
-/// by ODS code in the base URL (`/<ODS>/STU3/1/gpconnect`), with in-memory slots and
-/// appointments built from the published GP Connect examples. It checks what a real provider
-/// checks — the interaction header, `Ssp-To`, the JWT, `Accept`/`Content-Type` — and answers
-/// errors as GP Connect OperationOutcomes.
+/// A small GP Connect 1.6.0 appointment-management provider over HTTPS, serving one or more
+/// practices by ODS code in the base URL (`/<ODS>/STU3/1/gpconnect`). Each practice's clinicians,
+/// surgeries, patients and slots are made in code from a seed (``SimulatedPractice``), and its
+/// bookings are kept in memory. It checks what a real provider checks — the interaction header,
+/// `Ssp-To`, the JWT, `Accept`/`Content-Type` — and answers errors as GP Connect
+/// OperationOutcomes.
 public final class GPPracticeSimulator: Service, Sendable {
     /// A practice the simulator serves.
     public struct Practice: Sendable, Hashable {
         public var ods: String
         public var asid: String
         public var name: String
+        /// The supplier's product the practice runs, e.g. `EMIS Web` (its CapabilityStatement's software).
+        public var systemName: String
 
-        public init(ods: String, asid: String, name: String) {
+        public init(ods: String, asid: String, name: String, systemName: String = "GP practice simulator") {
             self.ods = ods
             self.asid = asid
             self.name = name
+            self.systemName = systemName
         }
     }
 
     let application: Application<RouterResponder<BasicRequestContext>>
+    let host: String
+    let port: Int
     private let bound = AwaitedValue<SocketAddress>()
 
+    /// The seed practices are made from unless another is given.
+    public static let defaultSeed: UInt64 = 111
+
     /// - Parameters:
-    ///   - fixtures: the folder of GP Connect example payloads (`shared/fixtures/gpconnect`).
-    public init(practices: [Practice], host: String = "127.0.0.1", port: Int, certificate: String, privateKey: String, fixtures: URL,
-                eventLoopGroup: any EventLoopGroup, logger: Logger, today: Date = Date()) throws {
-        let loaded = try Fixtures(folder: fixtures)
-        let book = PracticeBook(practices: practices, fixtures: loaded, today: today)
+    ///   - seed: practices made from the same seed have the same clinicians, patients and slots.
+    ///   - today: the first day slots are offered (in the practices' time zone).
+    public init(practices: [Practice], host: String = "127.0.0.1", port: Int, certificate: String, privateKey: String,
+                seed: UInt64 = GPPracticeSimulator.defaultSeed, eventLoopGroup: any EventLoopGroup, logger: Logger, today: Date = Date()) throws {
+        self.host = host
+        self.port = port
+        let book = PracticeBook(practices: practices.map { SimulatedPractice($0, seed: seed) }, today: today)
         let router = Router()
-        SimulatorRoutes(book: book, capabilityStatement: loaded.capabilityStatement, patient: loaded.patient).register(on: router)
+        SimulatorRoutes(book: book).register(on: router)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem)))
@@ -57,13 +68,21 @@ public final class GPPracticeSimulator: Service, Sendable {
             logger: logger)
     }
 
-    /// The address the simulator listens on, once it does.
-    public func localAddress() async -> SocketAddress {
-        await bound.value()
+    /// The address the simulator listens on, once it does; throws the ``ListenerError`` when it
+    /// cannot bind.
+    public func localAddress() async throws -> SocketAddress {
+        try await bound.value()
     }
 
     public func run() async throws {
-        try await application.run()
+        do {
+            try await application.run()
+        } catch where !bound.isSettled {
+            let failure = ListenerError(listener: "the GP practice simulator", host: host, port: port, errnoCode: (error as? IOError)?.errnoCode,
+                                        detail: "\(error)", setting: "its port setting")
+            bound.fail(failure)
+            throw failure
+        }
     }
 }
 
@@ -71,14 +90,15 @@ public final class GPPracticeSimulator: Service, Sendable {
 final class PracticeBook: Sendable {
     private let states: Mutex<[String: PracticeState]>
 
-    init(practices: [GPPracticeSimulator.Practice], fixtures: Fixtures, today: Date) {
+    init(practices: [SimulatedPractice], today: Date) {
         var states: [String: PracticeState] = [:]
-        for practice in practices { states[practice.ods] = PracticeState(practice: practice, fixtures: fixtures, from: today) }
+        for practice in practices { states[practice.practice.ods] = PracticeState(profile: practice, from: today) }
         self.states = Mutex(states)
     }
 
-    func practice(_ ods: String) -> GPPracticeSimulator.Practice? {
-        states.withLock { $0[ods]?.practice }
+    /// The practice's book as it stands.
+    func state(_ ods: String) -> PracticeState? {
+        states.withLock { $0[ods] }
     }
 
     func with<T>(_ ods: String, _ body: (inout PracticeState) throws -> T) rethrows -> T? {

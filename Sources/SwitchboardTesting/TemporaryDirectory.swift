@@ -15,8 +15,6 @@ public enum Repository {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     public static let routingTables = root.appendingPathComponent("RoutingTables")
     public static let sampleLDIF = routingTables.appendingPathComponent("sds-export-sample.ldif")
-    /// `../shared/fixtures` beside the repository.
-    public static let fixtures = root.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
 
     /// Copies a folder of the repository into `destination`.
     public static func copy(_ source: URL, to destination: URL) throws {

@@ -53,11 +53,7 @@ struct AuditFilterOptions: ParsableArguments {
 /// Opens the configured audit store for reading.
 func openAuditStore(_ global: GlobalOptions) async throws -> any AuditStore {
     let configuration = try global.loadConfiguration()
-    do {
-        return try await AuditOperations(configuration: configuration.audit).openStore()
-    } catch {
-        throw CLIError("cannot open the audit store: \(error)")
-    }
+    return try await AuditOperations(configuration: configuration.audit).openStore()
 }
 
 struct AuditQueryCommand: AsyncParsableCommand {

@@ -18,7 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "The working folder (certificates, stores, configuration).") var folder = "var/demo"
     @Option(help: "The RoutingTables folder to load.") var routingTables = "RoutingTables"
-    @Option(help: "The GP Connect example payloads the simulator serves.") var fixtures = "../shared/fixtures/gpconnect"
+    @Option(help: "The seed the simulated practices' clinicians, patients and slots are made from.") var seed: UInt64 = Demo.defaultSeed
     @Option(help: "The proxy port (0 picks a free one).") var proxyPort = 8443
     @Option(help: "The management port (0 picks a free one).") var managementPort = 9443
     @Flag(help: "Stop after the journey instead of serving (for tests and CI).") var exitAfterJourney = false
@@ -27,12 +27,11 @@ struct DemoCommand: AsyncParsableCommand {
         var logger = Logger(label: "switchboard.demo")
         logger.logLevel = .warning
         let options = Demo.Options(folder: URL(fileURLWithPath: folder), routingTables: URL(fileURLWithPath: routingTables),
-                                   fixtures: URL(fileURLWithPath: fixtures), proxyPort: proxyPort, managementPort: managementPort,
+                                   seed: seed, proxyPort: proxyPort, managementPort: managementPort,
                                    exitAfterJourney: exitAfterJourney)
-        do {
-            try await Demo.run(options, logger: logger) { line in print(line) }
-        } catch let error as ConfigurationError {
-            throw CLIError(error.description)
+        // One line at a time, also into a pipe or a file, so a watcher sees each step as it happens.
+        try await Demo.run(options, logger: logger) { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
     }
 }
@@ -49,5 +48,30 @@ struct JWTCommand: AsyncParsableCommand {
 
     func run() async throws {
         print(ConsumerJWT(audience: audience, scope: scope).token)
+    }
+}
+
+struct SamplesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "samples",
+        abstract: "Write example GP Connect payloads as the demo's GP practice simulator makes them.",
+        discussion: """
+            For The Densham Surgery (A81001): a slot search (slot-search.json), a booking and its answer \
+            (book-appointment-request.json, book-appointment-response.json), the CapabilityStatement (metadata.json) and a \
+            patient (patient.json). Made in code from the seed, like everything the simulator serves.
+            """
+    )
+
+    @Option(help: "The folder to write into (made if missing).") var folder: String
+    @Option(help: "The provider service root the slot search's fullUrls are under.")
+    var serviceRoot = "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect"
+    @Option(help: "Days of slots in the slot search (1 to 14).") var slotDays = 14
+    @Option(help: "The first day of slots, YYYY-MM-DD (Europe/London); today if not given.") var from: String?
+    @Option(help: "The seed the practice is made from.") var seed: UInt64 = Demo.defaultSeed
+
+    func run() async throws {
+        for file in try Samples.write(to: URL(fileURLWithPath: folder), serviceRoot: serviceRoot, slotDays: slotDays, from: from, seed: seed) {
+            print(file.path)
+        }
     }
 }

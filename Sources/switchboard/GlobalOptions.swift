@@ -7,11 +7,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The configuration file (YAML). Defaults to $SWITCHBOARD_CONFIG, else built-in development defaults.", valueName: "file"))
     var config: String?
 
+    @Flag(help: "Stop on any SWITCHBOARD_ environment variable that names no setting (by default it is ignored with a warning).")
+    var strictEnvironment = false
+
     func loadConfiguration() throws -> SwitchboardConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let file = config ?? environment[ConfigurationLoader.configFileVariable]
         do {
-            return try ConfigurationLoader.load(file: file, environment: environment)
+            return try ConfigurationLoader.load(file: file, environment: environment, strictEnvironment: strictEnvironment) { warning in
+                printError("warning: \(warning)")
+            }
         } catch {
             throw CLIError(error.description)
         }

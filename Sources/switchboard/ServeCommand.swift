@@ -17,11 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         let logger = bootstrapLogging(configuration.logging)
-        do {
-            try await SwitchboardRuntime.serve(configuration: configuration, logger: logger)
-        } catch let error as ConfigurationError {
-            throw CLIError(error.description)
-        }
+        try await SwitchboardRuntime.serve(configuration: configuration, logger: logger)
     }
 }
 

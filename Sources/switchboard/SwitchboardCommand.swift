@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchboardApp
 
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,8 @@ struct Switchboard: AsyncParsableCommand {
             Most commands read a configuration file (--config, or $SWITCHBOARD_CONFIG); without one they use \
             built-in development defaults. See Docs/ for each role's guide.
             """,
-        subcommands: [DemoCommand.self, ServeCommand.self, Routes.self, AuditCommand.self, TokensCommand.self, ConfigCommand.self, JWTCommand.self]
+        version: switchboardVersion,
+        subcommands: [DemoCommand.self, ServeCommand.self, Routes.self, AuditCommand.self, TokensCommand.self, ConfigCommand.self, JWTCommand.self,
+                      SamplesCommand.self]
     )
 }

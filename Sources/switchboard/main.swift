@@ -2,9 +2,23 @@ import ArgumentParser
 import Foundation
 import SwitchboardApp
 
-/// Parses the command line and runs the command (the asynchronous entry point of the parser).
+/// Parses the command line and runs the command. A failure is one line on standard error —
+/// what failed and what to do — and exit status 1; the parser's own errors (usage, help) are
+/// its to print.
 func runCommand() async {
-    await Switchboard.main(nil)
+    do {
+        var command = try await Switchboard.asyncParseAsRoot(nil)
+        if var asynchronous = command as? any AsyncParsableCommand {
+            try await asynchronous.run()
+        } else {
+            try command.run()
+        }
+    } catch let error where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        Switchboard.exit(withError: error)
+    } catch {
+        printError("Error: " + ErrorMessage.describe(error))
+        Switchboard.exit(withError: ExitCode.failure)
+    }
 }
 
 // Before any task runs: `switchboard serve` sizes its event loops from the configuration and runs

@@ -112,10 +112,41 @@ import Testing
         #expect(await self.error("proxy:\n  tls:\n    cipherSuites: 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384'\n") == nil)
     }
 
-    @Test func unknownEnvironmentVariableIsRefused() async {
-        let error = await error(nil, environment: ["SWITCHBOARD_DIRECTORY_STOR": "x"])
-        #expect(error?.setting == "SWITCHBOARD_DIRECTORY_STOR")
-        #expect(error?.message.hasPrefix("unknown environment variable") == true)
+    /// Kubernetes puts `SWITCHBOARD_PORT`, `SWITCHBOARD_SERVICE_HOST` and `SWITCHBOARD_PORT_443_TCP…`
+    /// into every pod of a namespace with a Service named `switchboard`; scripts set their own.
+    /// Those are warnings that name the nearest setting; `--strict-environment` refuses them.
+    @Test func unknownEnvironmentVariablesWarnUnlessStrict() throws {
+        let environment = ["SWITCHBOARD_PORT": "tcp://10.0.0.1:443", "SWITCHBOARD_SERVICE_HOST": "10.0.0.1", "SWITCHBOARD_PORT_443_TCP_PROTO": "tcp",
+                           "SWITCHBOARD_BIN": ".build/release/switchboard", "SWITCHBOARD_DIRECTORY_STOR": "sqlite:x", "SWITCHBOARD_NODE_ID": "k8s-1"]
+        var warnings: [String] = []
+        let configuration = try ConfigurationLoader.load(file: nil, environment: environment) { warnings.append($0) }
+        #expect(configuration.node.id == "k8s-1", "real settings still apply")
+        #expect(configuration.directory.store == SwitchboardConfiguration().directory.store, "a misspelt variable changes nothing")
+        #expect(warnings.count == 5)
+        #expect(warnings.contains { $0.hasPrefix("SWITCHBOARD_DIRECTORY_STOR is not a setting and is ignored (the nearest setting is SWITCHBOARD_DIRECTORY_STORE)") })
+        #expect(warnings.contains { $0.hasPrefix("SWITCHBOARD_PORT is not a setting and is ignored (the nearest setting is SWITCHBOARD_") })
+
+        do {
+            _ = try ConfigurationLoader.load(file: nil, environment: ["SWITCHBOARD_DIRECTORY_STOR": "x"], strictEnvironment: true)
+            Issue.record("strict refuses an unknown variable")
+        } catch {
+            #expect(error.setting == "SWITCHBOARD_DIRECTORY_STOR")
+            #expect(error.message == "no setting has this name (the nearest setting is SWITCHBOARD_DIRECTORY_STORE); unset it, or drop --strict-environment to ignore it")
+        }
+    }
+
+    @Test func misspeltFileKeyStillStopsStartUp() async {
+        let error = await error("directory:\n  stor: sqlite:x\n")
+        #expect(error?.setting == "directory.stor")
+        #expect(error?.message.hasPrefix("unknown setting") == true)
+    }
+
+    @Test(arguments: [(["proxy", "tls", "clientCA"], "SWITCHBOARD_PROXY_TLS_CLIENT_CA"),
+                      (["directory", "endpointPolicy", "allowIPLiterals"], "SWITCHBOARD_DIRECTORY_ENDPOINT_POLICY_ALLOW_IP_LITERALS"),
+                      (["proxy", "checks", "jwtClockSkewSeconds"], "SWITCHBOARD_PROXY_CHECKS_JWT_CLOCK_SKEW_SECONDS"),
+                      (["proxy", "upstream", "caBundle"], "SWITCHBOARD_PROXY_UPSTREAM_CA_BUNDLE")])
+    func environmentNamesKeepAcronymsWhole(path: [String], name: String) {
+        #expect(ConfigurationLoader.environmentName(for: path) == name)
     }
 
     @Test func sectionGivenAsValue() async {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SwitchboardTesting
 
 /// Runs the built `switchboard` executable, as an administrator would.
@@ -7,6 +8,8 @@ struct CommandRunner {
         var status: Int32
         var output: String
         var error: String
+        /// The command had to be killed at its deadline.
+        var timedOut = false
     }
 
     /// The folder the command runs in (relative paths in the default configuration resolve here).
@@ -45,7 +48,9 @@ struct CommandRunner {
         return process
     }
 
-    func run(_ arguments: [String]) throws -> Result {
+    /// Runs the command to its end, or kills it at `deadline` (the result says so): a command
+    /// that hangs fails its test instead of hanging the suite.
+    func run(_ arguments: [String], deadline: Duration = .seconds(180)) throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -57,10 +62,27 @@ struct CommandRunner {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        let killed = Mutex(false)
+        let watchdog = DispatchWorkItem {
+            guard process.isRunning else { return }
+            killed.withLock { $0 = true }
+            kill(process.processIdentifier, SIGKILL)
+        }
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
+        // Standard error is read on its own thread, so a command filling either pipe never blocks.
+        let errorData = Mutex(Data())
+        let errorRead = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = error.fileHandleForReading.readDataToEndOfFile()
+            errorData.withLock { $0 = data }
+            errorRead.signal()
+        }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        errorRead.wait()
         process.waitUntilExit()
+        watchdog.cancel()
         return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                      error: String(decoding: errorData, as: UTF8.self))
+                      error: String(decoding: errorData.withLock { $0 }, as: UTF8.self), timedOut: killed.withLock { $0 })
     }
 }

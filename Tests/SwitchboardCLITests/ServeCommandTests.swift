@@ -47,6 +47,43 @@ import Testing
         }
     }
 
+    /// `switchboard --version`, the proxy's `/_status` and `/metrics` all name the same build.
+    @Test func buildInformationIsReportedEverywhere() async throws {
+        try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
+            let version = try workspace.cli.run("--version")
+            #expect(version.status == 0)
+            let line = version.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let pattern = /switchboard (\d+\.\d+\.\d+) \(commit ([0-9a-f]{12}(-modified)?|unknown), built (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ), Swift (\d+\.\d+(\.\d+)?)\)/
+            let match = try #require(line.wholeMatch(of: pattern), "\(line)")
+
+            let server = try workspace.startServer()
+            defer { server.terminate() }
+            let client = try workspace.makeClient()
+            do {
+                try await waitUntilListening(workspace.port)
+                try await waitUntilListening(workspace.managementPort)
+                let status = try await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.port)/_status"), timeout: .seconds(10))
+                let body = try await status.body.collect(upTo: 1 << 16)
+                let fields = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: String])
+                #expect(fields["status"] == "ok")
+                #expect(fields["node"] == "serve-test")
+                #expect(fields["version"] == String(match.1))
+                #expect(fields["commit"] == String(match.2))
+                #expect(fields["builtAt"] == String(match.4))
+                #expect(fields["swiftVersion"] == String(match.5))
+
+                let metrics = try await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.managementPort)/metrics"), timeout: .seconds(10))
+                let text = String(buffer: try await metrics.body.collect(upTo: 4 << 20))
+                #expect(text.contains("switchboard_build_info{version=\"\(match.1)\",commit=\"\(match.2)\",built_at=\"\(match.4)\",swift_version=\"\(match.5)\"} 1"),
+                        "\(text.split(separator: "\n").filter { $0.contains("build_info") })")
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
+        }
+    }
+
     @Test func unreadableCertificateStopsStartUpNamingTheSetting() async throws {
         try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
             let result = try workspace.cli.run("serve", "--config", workspace.config.path, "--help")

@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import SwitchboardAudit
 import SwitchboardCore
+import SwitchboardSimulator
 import SwitchboardTesting
 import Testing
 
@@ -64,11 +65,12 @@ import Testing
     }
 
     @Test func bookingIsForwardedWithItsBody() async throws {
-        let bookResponse = try Data(contentsOf: Repository.fixtures.appendingPathComponent("gpconnect/book_appt_response_example.json"))
+        let examples = GPConnectExamples(practice: GPConnectExamples.samplePractice)
+        let bookResponse = try examples.bookingResponse()
         try await ProxyHarness.with(behaviour: { request in
             .respond(status: 201, headers: [("Content-Type", "application/fhir+json"), ("Location", "Appointment/148"), ("ETag", "W/\"1\"")], body: bookResponse)
         }) { harness in
-            let book = try Data(contentsOf: Repository.fixtures.appendingPathComponent("gpconnect/book_appt_request_example.json"))
+            let book = try examples.bookingRequest()
             let traceID = UUID().uuidString
             var headers = harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write", traceID: traceID)
             headers.append(("Content-Type", "application/fhir+json"))

@@ -13,6 +13,7 @@ import SwitchboardCore
 import SwitchboardDirectory
 import SwitchboardPostgres
 import SwitchboardProxy
+import SwitchboardSimulator
 import SwitchboardTesting
 
 /// A real proxy over real TLS on loopback, in front of a scriptable provider, with the sample
@@ -139,7 +140,7 @@ final class ProxyHarness: Sendable {
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
             management = managementServer
             managementTask = Task { try await managementServer.run() }
-            managementPort = await managementServer.localAddress().port!
+            managementPort = try await managementServer.localAddress().port!
         } else {
             management = nil
             managementTask = nil
@@ -169,9 +170,14 @@ final class ProxyHarness: Sendable {
         await provider.shutdown()
     }
 
-    /// A slot-search Bundle from the published GP Connect example.
+    /// A one-day slot-search Bundle as the GP practice simulator makes it (a few KB).
+    static let slotSearchBody = try! GPConnectExamples(practice: GPConnectExamples.samplePractice,
+                                                       today: FHIRDateTime.parse("2026-12-01", in: SimulatedPractice.londonTimeZone)!)
+        .slotSearch(serviceRoot: "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect", days: 1)
+
+    /// Answers with ``slotSearchBody``, and hop-by-hop headers the proxy must drop.
     @Sendable static func slotBundle(_ request: TestProvider.ReceivedRequest) -> TestProvider.Action {
-        let body = (try? Data(contentsOf: Repository.fixtures.appendingPathComponent("gpconnect/search_for_free_slots_response_example.json"))) ?? Data("{}".utf8)
+        let body = slotSearchBody
         return .respond(status: 200, headers: [("Content-Type", "application/fhir+json;charset=utf-8"), ("Cache-Control", "no-store"),
                                                ("Connection", "X-Provider-Hop"), ("X-Provider-Hop", "drop me"), ("Keep-Alive", "timeout=5")],
                         body: body)

@@ -29,12 +29,14 @@ public final class ManagementServer: Service, Sendable {
     }
 
     let application: Application<RouterResponder<ManagementContext>>
+    let settings: Settings
     private let bound = AwaitedValue<SocketAddress>()
 
     /// `actionLog`, when given, records every admin and audit call (it wraps authentication, so
     /// refused calls are recorded too).
     public init(settings: Settings, actionLog: ManagementActionLog?, authentication: AuthenticationMiddleware,
                 register: [(Router<ManagementContext>) -> Void], eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+        self.settings = settings
         let router = Router(context: ManagementContext.self)
         router.middlewares.add(SecurityHeaders<ManagementContext>())
         if let actionLog { router.middlewares.add(actionLog) }
@@ -64,12 +66,20 @@ public final class ManagementServer: Service, Sendable {
             logger: logger)
     }
 
-    /// The address the listener is bound to, once it is.
-    public func localAddress() async -> SocketAddress {
-        await bound.value()
+    /// The address the listener is bound to, once it is; throws the ``ListenerError`` when it
+    /// cannot bind.
+    public func localAddress() async throws -> SocketAddress {
+        try await bound.value()
     }
 
     public func run() async throws {
-        try await application.run()
+        do {
+            try await application.run()
+        } catch where !bound.isSettled {
+            let failure = ListenerError(listener: "the management listener", host: settings.host, port: settings.port,
+                                        errnoCode: (error as? IOError)?.errnoCode, detail: "\(error)", setting: "management.port")
+            bound.fail(failure)
+            throw failure
+        }
     }
 }

@@ -16,7 +16,9 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
     }
 
     public var description: String {
-        "\(source.map { "\($0): " } ?? "")setting \(setting): \(message)"
+        let prefix = source.map { "\($0): " } ?? ""
+        // Problems with the file as a whole name the file, not a setting.
+        return setting.hasPrefix("(") ? prefix + message : "\(prefix)setting \(setting): \(message)"
     }
 }
 
@@ -32,7 +34,15 @@ public enum ConfigurationLoader {
     /// Names the config file when `--config` is not given.
     public static let configFileVariable = "SWITCHBOARD_CONFIG"
 
-    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> SwitchboardConfiguration {
+    /// Loads the configuration; an environment variable with the prefix that names no setting is
+    /// an error when `strictEnvironment`, else it is ignored and reported to `warn`.
+    ///
+    /// Not every `SWITCHBOARD_` variable is meant for Switchboard: scripts set their own, and
+    /// Kubernetes sets `SWITCHBOARD_PORT`, `SWITCHBOARD_SERVICE_HOST` and more in every pod of a
+    /// namespace with a Service named `switchboard`. A misspelt key in the file always stops
+    /// start-up.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment, strictEnvironment: Bool = false,
+                            warn: (String) -> Void = { _ in }) throws(ConfigurationError) -> SwitchboardConfiguration {
         let defaults: Node
         do {
             defaults = try Yams.compose(yaml: try YAMLEncoder().encode(SwitchboardConfiguration()))!
@@ -44,17 +54,18 @@ public enum ConfigurationLoader {
         if let file {
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw ConfigurationError(setting: "(file)", message: "cannot read \(file): \(error.localizedDescription)")
+                throw ConfigurationError(setting: "(file)", message: "cannot read the configuration file \(ErrorMessage.describe(error)); "
+                                         + "give --config (or SWITCHBOARD_CONFIG) the path of a YAML file such as Config/development.yaml")
             }
             let node: Node?
             do { node = try Yams.compose(yaml: text) } catch {
-                throw ConfigurationError(setting: "(file)", message: "not valid YAML: \(error)", source: file)
+                throw ConfigurationError(setting: "(file)", message: "not valid YAML: \(ErrorMessage.describe(error))", source: file)
             }
             if let node {
                 try overlay(node, onto: &merged, path: [], file: file, sources: &sources)
             }
         }
-        try applyEnvironment(environment, defaults: defaults, onto: &merged, sources: &sources)
+        try applyEnvironment(environment, defaults: defaults, onto: &merged, sources: &sources, strict: strictEnvironment, warn: warn)
 
         let configuration: SwitchboardConfiguration
         do {
@@ -73,12 +84,19 @@ public enum ConfigurationLoader {
         return configuration
     }
 
-    /// The environment variable that sets `path`.
+    /// The environment variable that sets `path`: each camel-case word upper-cased and joined by
+    /// `_`, an acronym kept whole (`proxy.tls.clientCA` is `SWITCHBOARD_PROXY_TLS_CLIENT_CA`,
+    /// `allowIPLiterals` is `ALLOW_IP_LITERALS`).
     public static func environmentName(for path: [String]) -> String {
         environmentPrefix + path.map { component in
+            let characters = Array(component)
             var result = ""
-            for character in component {
-                if character.isUppercase && !result.isEmpty { result += "_" }
+            for (index, character) in characters.enumerated() {
+                if character.isUppercase, index > 0 {
+                    let previous = characters[index - 1]
+                    let next = index + 1 < characters.count ? characters[index + 1] : nil
+                    if previous.isLowercase || previous.isNumber || (previous.isUppercase && next?.isLowercase == true) { result += "_" }
+                }
                 result += character.uppercased()
             }
             return result
@@ -126,7 +144,8 @@ public enum ConfigurationLoader {
         target = .mapping(targetMapping)
     }
 
-    private static func applyEnvironment(_ environment: [String: String], defaults: Node, onto target: inout Node, sources: inout [String: String]) throws(ConfigurationError) {
+    private static func applyEnvironment(_ environment: [String: String], defaults: Node, onto target: inout Node, sources: inout [String: String],
+                                         strict: Bool, warn: (String) -> Void) throws(ConfigurationError) {
         var leaves: [String: [String]] = [:]
         func walk(_ node: Node, _ path: [String]) {
             if case .mapping(let mapping) = node {
@@ -138,7 +157,13 @@ public enum ConfigurationLoader {
         walk(defaults, [])
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(environmentPrefix) && name != configFileVariable {
             guard let path = leaves[name] else {
-                throw ConfigurationError(setting: name, message: "unknown environment variable: no setting has this name (see `switchboard config`)", source: "environment")
+                let nearest = nearestName(to: name, among: Array(leaves.keys)).map { " (the nearest setting is \($0))" } ?? ""
+                if strict {
+                    throw ConfigurationError(setting: name, message: "no setting has this name\(nearest); unset it, or drop --strict-environment to ignore it",
+                                             source: "environment")
+                }
+                warn("\(name) is not a setting and is ignored\(nearest); `switchboard config` lists every setting, --strict-environment makes this an error")
+                continue
             }
             let node: Node
             do { node = try Yams.compose(yaml: value) ?? Node("") } catch {
@@ -147,6 +172,30 @@ public enum ConfigurationLoader {
             set(&target, path[...], to: node)
             sources[path.joined(separator: ".")] = name
         }
+    }
+
+    /// The setting name nearest to `name`: among those ending in the same word (`…_PORT`) if
+    /// any do, the fewest edits away.
+    static func nearestName(to name: String, among names: [String]) -> String? {
+        let target = Array(name.dropFirst(environmentPrefix.count))
+        let lastWord = name.split(separator: "_").last.map { "_" + $0 } ?? ""
+        let sameEnding = names.filter { $0.hasSuffix(lastWord) }
+        let scored = (sameEnding.isEmpty ? names : sameEnding).map { candidate in
+            (candidate, editDistance(target, Array(candidate.dropFirst(environmentPrefix.count))))
+        }
+        return scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) })?.0
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, left) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, right) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (left == right ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     private static func set(_ target: inout Node, _ path: ArraySlice<String>, to value: Node) {

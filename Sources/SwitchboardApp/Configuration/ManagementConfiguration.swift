@@ -46,12 +46,10 @@ public struct ManagementConfiguration: Codable, Sendable, Equatable {
         return result
     }
 
-    /// Checks the files the listener needs can be read.
+    /// Checks that the listener's certificate and key files exist and hold what they should.
     public func checkFiles() throws(ConfigurationError) {
-        var files = [("management.certificate", certificate), ("management.privateKey", privateKey)]
-        if !clientCA.isEmpty { files.append(("management.clientCA", clientCA)) }
-        for (setting, path) in files where !FileManager.default.isReadableFile(atPath: path) {
-            throw ConfigurationError(setting: setting, message: "cannot read '\(path)'")
-        }
+        try PEMFileCheck.check("management.certificate", certificate, holds: .certificates)
+        try PEMFileCheck.check("management.privateKey", privateKey, holds: .privateKey)
+        if !clientCA.isEmpty { try PEMFileCheck.check("management.clientCA", clientCA, holds: .certificates) }
     }
 }

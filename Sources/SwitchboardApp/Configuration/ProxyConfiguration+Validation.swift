@@ -71,15 +71,15 @@ extension ProxyConfiguration {
         return result
     }
 
-    /// Checks that every file the proxy needs can be read.
+    /// Checks that every certificate and key file the proxy needs exists and holds what it should.
     public func checkFiles() throws(ConfigurationError) {
-        var files = [("proxy.tls.certificate", tls.certificate), ("proxy.tls.privateKey", tls.privateKey), ("proxy.tls.clientCA", tls.clientCA)]
-        if !upstream.caBundle.isEmpty { files.append(("proxy.upstream.caBundle", upstream.caBundle)) }
+        try PEMFileCheck.check("proxy.tls.certificate", tls.certificate, holds: .certificates)
+        try PEMFileCheck.check("proxy.tls.privateKey", tls.privateKey, holds: .privateKey)
+        try PEMFileCheck.check("proxy.tls.clientCA", tls.clientCA, holds: .certificates)
+        if !upstream.caBundle.isEmpty { try PEMFileCheck.check("proxy.upstream.caBundle", upstream.caBundle, holds: .certificates) }
         if !upstream.clientCertificate.isEmpty {
-            files += [("proxy.upstream.clientCertificate", upstream.clientCertificate), ("proxy.upstream.clientPrivateKey", upstream.clientPrivateKey)]
-        }
-        for (setting, path) in files where !FileManager.default.isReadableFile(atPath: path) {
-            throw ConfigurationError(setting: setting, message: "cannot read '\(path)'")
+            try PEMFileCheck.check("proxy.upstream.clientCertificate", upstream.clientCertificate, holds: .certificates)
+            try PEMFileCheck.check("proxy.upstream.clientPrivateKey", upstream.clientPrivateKey, holds: .privateKey)
         }
     }
 }

@@ -22,9 +22,17 @@ public struct DirectoryOperations: Sendable {
     public func openStore() async throws -> any DirectoryStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
-            return try SQLiteDirectoryStore(path: path, synchronous: configuration.synchronous)
+            do {
+                return try SQLiteDirectoryStore(path: path, synchronous: configuration.synchronous)
+            } catch {
+                throw StoreOpenError(setting: "directory.store", location: path, reason: ErrorMessage.describe(error))
+            }
         case .postgres(let location):
-            return try await PostgresDirectoryStore(location: location, logger: Logger(label: "switchboard.directory.postgres"))
+            do {
+                return try await PostgresDirectoryStore(location: location, logger: Logger(label: "switchboard.directory.postgres"))
+            } catch {
+                throw StoreOpenError(setting: "directory.store", location: location.description, reason: ErrorMessage.describe(error))
+            }
         }
     }
 

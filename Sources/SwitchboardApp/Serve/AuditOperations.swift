@@ -13,9 +13,17 @@ public struct AuditOperations: Sendable {
     public func openStore() async throws -> any AuditStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
-            return try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
+            do {
+                return try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
+            } catch {
+                throw StoreOpenError(setting: "audit.store", location: path, reason: ErrorMessage.describe(error))
+            }
         case .postgres(let location):
-            return try await PostgresAuditStore(location: location, logger: Logger(label: "switchboard.audit.postgres"))
+            do {
+                return try await PostgresAuditStore(location: location, logger: Logger(label: "switchboard.audit.postgres"))
+            } catch {
+                throw StoreOpenError(setting: "audit.store", location: location.description, reason: ErrorMessage.describe(error))
+            }
         case .off:
             throw ConfigurationError(setting: "audit.store", message: "the audit store is off in this configuration")
         }

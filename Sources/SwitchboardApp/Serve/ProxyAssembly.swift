@@ -4,6 +4,7 @@ public import NIOCore
 public import SwitchboardAudit
 public import SwitchboardDirectory
 public import SwitchboardProxy
+import SwitchboardBuildInfo
 
 /// Builds the proxy's request path from the configuration: the phases, the upstream client, the
 /// exchange handler and the listener.
@@ -32,6 +33,20 @@ public struct ProxyAssembly: Sendable {
             throttle: ThrottlePhase(consumers: consumers, providers: providers))
     }
 
+    /// `{"status":"ok","node":…,"version":…,"commit":…,"builtAt":…,"swiftVersion":…}`.
+    var statusBody: String {
+        struct Status: Encodable {
+            var status = "ok"
+            var node: String
+            var version, commit, builtAt, swiftVersion: String
+        }
+        let build = BuildInfo.current
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let status = Status(node: configuration.node.id, version: build.version, commit: build.commit, builtAt: build.builtAt, swiftVersion: build.swiftVersion)
+        return (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"status":"ok"}"#
+    }
+
     /// The upstream client; shut it down after the server stops.
     public func makeUpstreamClient(eventLoopGroup: any EventLoopGroup) throws -> UpstreamClient {
         try UpstreamClient(configuration: configuration.proxy.upstream, eventLoopGroup: eventLoopGroup)
@@ -45,7 +60,8 @@ public struct ProxyAssembly: Sendable {
         let proxy = configuration.proxy
         let handler = ExchangeHandler(
             settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,
-                            maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins)),
+                            maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins),
+                            statusBody: statusBody),
             pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, logger: logger)
         do {
             return try ProxyServer(configuration: proxy, handler: handler, eventLoopGroup: eventLoopGroup, logger: logger)

@@ -7,6 +7,7 @@ public import SwitchboardAdmin
 public import SwitchboardAudit
 public import SwitchboardDirectory
 public import SwitchboardProxy
+import SwitchboardBuildInfo
 import UnixSignals
 
 /// Everything `switchboard serve` runs, built from a configuration: the stores, the audit
@@ -42,12 +43,17 @@ public struct SwitchboardRuntime: Sendable {
                                      settings: .init(node: configuration.node.id, maximumBatch: configuration.audit.maximumBatch,
                                                      recoveryInterval: .milliseconds(configuration.audit.recoveryIntervalMilliseconds)),
                                      logger: logger)
-            services.append(.init(service: writer))
+            services.append(.stopsGracefully(writer))
             recorder = writer
             auditStore = store
             auditWriter = writer
         }
         let registry = PrometheusCollectorRegistry()
+        let build = BuildInfo.current
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "build", unitName: "info",
+                                                            helpText: "Always 1; its labels say which build this process runs"),
+                           labels: [("version", build.version), ("commit", build.commit), ("built_at", build.builtAt), ("swift_version", build.swiftVersion)])
+            .set(Int64(1))
         let metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let upstream = try assembly.makeUpstreamClient(eventLoopGroup: eventLoopGroup)
         do {
@@ -55,13 +61,13 @@ public struct SwitchboardRuntime: Sendable {
                                                 eventLoopGroup: eventLoopGroup, logger: logger)
             let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
                                                     logger: logger)
-            services += [.init(service: refresher), .init(service: proxy)]
+            services += [.stopsGracefully(refresher), .stopsGracefully(proxy)]
             var management: ManagementServer?
             if configuration.management.enabled {
                 let server = try ManagementAssembly(configuration: configuration).makeServer(
                     observed: .init(directory: directory, auditWriter: auditWriter, proxy: proxy), auditStore: auditStore, registry: registry,
                     eventLoopGroup: eventLoopGroup, logger: logger)
-                services.append(.init(service: server))
+                services.append(.stopsGracefully(server))
                 management = server
             }
             return SwitchboardRuntime(services: services, directory: directory, proxy: proxy, management: management, auditStore: auditStore,
@@ -83,5 +89,13 @@ public struct SwitchboardRuntime: Sendable {
             throw error
         }
         try await runtime.upstream.shutdown()
+    }
+}
+
+extension ServiceGroupConfiguration.ServiceConfiguration {
+    /// A service whose failure (a listener that cannot bind) stops the others gracefully, in
+    /// reverse start order, rather than cancelling them mid-flight.
+    static func stopsGracefully(_ service: some Service) -> Self {
+        .init(service: service, failureTerminationBehavior: .gracefullyShutdownGroup)
     }
 }

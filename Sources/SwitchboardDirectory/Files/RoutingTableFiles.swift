@@ -43,7 +43,7 @@ public enum RoutingTableFiles {
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DirectoryValidationError(issues: [ValidationIssue(entry: nil, field: nil, rule: .missingField,
-                                                                    message: "routing tables folder \(folder.path) does not exist")])
+                                                                    message: "routing tables folder \(folder.path) does not exist; give the folder that holds interactions.yaml and organisations/ (e.g. RoutingTables)")])
         }
         load(interactionsFile)
         if fileManager.fileExists(atPath: folder.appendingPathComponent(agreementsFile).path) { load(agreementsFile) }

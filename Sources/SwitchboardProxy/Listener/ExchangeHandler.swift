@@ -23,12 +23,15 @@ public final class ExchangeHandler: Sendable {
         public var proxyHost: String
         public var maxBodyBytes: Int
         public var allowedOrigins: Set<String>
+        /// The JSON `GET /_status` answers: liveness, this node and the build it runs.
+        public var statusBody: String
 
-        public init(node: String, proxyHost: String, maxBodyBytes: Int, allowedOrigins: Set<String>) {
+        public init(node: String, proxyHost: String, maxBodyBytes: Int, allowedOrigins: Set<String>, statusBody: String = #"{"status":"ok"}"#) {
             self.node = node
             self.proxyHost = proxyHost
             self.maxBodyBytes = maxBodyBytes
             self.allowedOrigins = allowedOrigins
+            self.statusBody = statusBody
         }
     }
 
@@ -462,7 +465,7 @@ public final class ExchangeHandler: Sendable {
         }
         if head.uri == "/_status" && (head.method == .GET || head.method == .HEAD) {
             _ = try? await requests.next()
-            let body = #"{"status":"ok"}"#
+            let body = settings.statusBody
             var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)"), ("Cache-Control", "no-store")]
                                       + Self.ownAnswerHeaders)
             if !keepAlive { headers.add(name: "Connection", value: "close") }

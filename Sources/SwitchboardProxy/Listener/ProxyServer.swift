@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
 import Atomics
+import SwitchboardCore
 
 /// The proxy port: a TLS listener that accepts consumer connections and hands each to an
 /// ``ExchangeHandler``. Runs as a service; on graceful shutdown it stops accepting and lets open
@@ -20,8 +21,7 @@ public final class ProxyServer: Service, Sendable {
 
     /// Consumer connections open now.
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
-    private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
-    private let bound = NIOLockedValueBox<[CheckedContinuation<SocketAddress, any Error>]>([])
+    private let bound = AwaitedValue<SocketAddress>()
 
     public init(configuration: ProxyConfiguration, handler: ExchangeHandler, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
@@ -49,17 +49,10 @@ public final class ProxyServer: Service, Sendable {
         return configuration
     }
 
-    /// The address the listener is bound to, once it is (useful with port `0`).
+    /// The address the listener is bound to, once it is (useful with port `0`); throws the
+    /// ``ListenerError`` when it cannot bind.
     public func localAddress() async throws -> SocketAddress {
-        if let address = boundAddress.withLockedValue({ $0 }) { return address }
-        return try await withCheckedThrowingContinuation { continuation in
-            let ready: SocketAddress? = bound.withLockedValue { waiting in
-                if let address = boundAddress.withLockedValue({ $0 }) { return address }
-                waiting.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        try await bound.value()
     }
 
     public func run() async throws {
@@ -78,7 +71,9 @@ public final class ProxyServer: Service, Sendable {
         let openConnections = self.openConnections
         let maxConnections = limits.maxConnections
 
-        let server = try await ServerBootstrap(group: eventLoopGroup)
+        let server: NIOAsyncChannel<(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionIdentityBox), Never>
+        do {
+            server = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -105,12 +100,15 @@ public final class ProxyServer: Service, Sendable {
                     return (asyncChannel, identity)
                 }
             }
+        } catch {
+            let failure = ListenerError(listener: "the proxy listener", host: configuration.listen.host, port: configuration.listen.port,
+                                        errnoCode: (error as? IOError)?.errnoCode, detail: "\(error)", setting: "proxy.listen.port")
+            bound.fail(failure)
+            throw failure
+        }
 
         let address = server.channel.localAddress
-        boundAddress.withLockedValue { $0 = address }
-        if let address {
-            for waiting in bound.withLockedValue({ list in defer { list.removeAll() }; return list }) { waiting.resume(returning: address) }
-        }
+        if let address { bound.set(address) }
         logger.info("proxy listening", metadata: ["sb.address": "\(address.map { "\($0)" } ?? "?")"])
 
         try await withGracefulShutdownHandler {

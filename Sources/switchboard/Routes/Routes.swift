@@ -56,12 +56,14 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         throw error
     } catch let error as DirectoryStoreError {
         throw CLIError(error.description)
-    } catch {
-        throw CLIError("\(error)")
     }
 }
 
 private func report(_ error: DirectoryValidationError) -> CLIError {
+    // A single problem that belongs to no file line (a folder that is not there) is the message itself.
+    if error.issues.count == 1, let issue = error.issues.first, issue.location == nil, issue.entry == nil {
+        return CLIError("nothing changed: \(issue.message)")
+    }
     for issue in error.issues { printError(issue.description) }
     let first = error.issues.first.map { " (first: \($0.rule.rawValue))" } ?? ""
     return CLIError("nothing changed: \(error.issues.count) validation error\(error.issues.count == 1 ? "" : "s")\(first)")
