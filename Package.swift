@@ -41,6 +41,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // Tests only: runs the tools the tests drive (the CLI, sqlite3, schemathesis, the FHIR
+        // validator) without Foundation's Process, whose launch over-reads memory on Linux.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         .target(
@@ -244,6 +247,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -273,7 +277,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardAuditTests",
-            dependencies: ["SwitchboardAudit", "SwitchboardTesting", "SwitchboardPostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchboardAudit", "SwitchboardTesting", "SwitchboardPostgres", "SwitchboardCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

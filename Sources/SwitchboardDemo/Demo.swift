@@ -53,6 +53,10 @@ public enum Demo {
     public static func run(_ options: Options, logger: Logger, print say: @escaping @Sendable (String) -> Void) async throws {
         let folder = options.folder.standardizedFileURL
         let fileManager = FileManager.default
+        guard fileManager.fileExists(atPath: options.routingTables.appendingPathComponent("interactions.yaml").path) else {
+            throw DemoError("the sample routing tables are not in \(options.routingTables.standardizedFileURL.path): run the demo from the repository's "
+                            + "folder (./scripts/demo does), or give --routing-tables the folder that holds interactions.yaml")
+        }
         for item in ["directory.sqlite", "directory.sqlite-wal", "directory.sqlite-shm", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm",
                      "management-tokens.json", "RoutingTables", "pki"] {
             try? fileManager.removeItem(at: folder.appendingPathComponent(item))

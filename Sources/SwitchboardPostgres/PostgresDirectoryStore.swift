@@ -157,6 +157,7 @@ public final class PostgresDirectoryStore: DirectoryStore, DirectoryChangeFeed {
         } else if let kind = query.kind {
             add("kind = ?", kind.rawValue)
         }
+        if let key = query.key { add("entry_key = ?", key) }
         if let before = query.beforeSequence { add("sequence < ?::bigint", String(before)) }
         if let since = query.since { add("at >= ?::timestamptz", since.formatted(.iso8601)) }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

@@ -28,6 +28,18 @@ public enum RawClient {
         /// Set when the TLS handshake failed.
         public var error: String?
 
+        /// The first value of header `name` in the first response's head.
+        public func header(_ name: String) -> String? {
+            let head = text.components(separatedBy: "\r\n\r\n").first ?? ""
+            for line in head.split(separator: "\r\n").dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                if line[..<colon].caseInsensitiveCompare(name) == .orderedSame {
+                    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                }
+            }
+            return nil
+        }
+
         /// The status code of the first response, if there was one.
         public var status: Int? {
             guard text.hasPrefix("HTTP/1.1 ") else { return nil }

@@ -18,18 +18,24 @@ public enum ScratchPostgres {
             throw ScratchPostgresError("TEST_POSTGRES_URL is not set")
         }
         let name = "sbtest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        let created = try psql(server, "CREATE DATABASE \(name)")
+        let created = try await psql(server, "CREATE DATABASE \(name)")
         guard created.status == 0 else { throw ScratchPostgresError("cannot create a test database: \(created.output)") }
-        defer { _ = try? psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
         components.path = "/\(name)"
         // Tests run side by side: a few connections each.
         components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "pool", value: "4")]
-        return try await body(components.string!)
+        do {
+            let result = try await body(components.string!)
+            _ = try? await psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            return result
+        } catch {
+            _ = try? await psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            throw error
+        }
     }
 
     /// Starts a psql session that runs `statement` in a transaction and keeps it open (holding
     /// whatever lock it took) until ``endLockHolders(_:)``; returns once the statement has run.
-    public static func holdLock(_ url: String, _ statement: String) throws -> Process {
+    public static func holdLock(_ url: String, _ statement: String) async throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         var environment = ProcessInfo.processInfo.environment
@@ -40,17 +46,17 @@ public enum ScratchPostgres {
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 {
-            let held = try psql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'switchboard-lock-holder' AND wait_event = 'PgSleep'")
+            let held = try await psql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'switchboard-lock-holder' AND wait_event = 'PgSleep'")
             if held.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1" { return process }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
         throw ScratchPostgresError("the lock-holding session did not start")
     }
 
     /// Ends the sessions ``holdLock(_:_:)`` started (their transactions roll back).
-    public static func endLockHolders(_ url: String) throws {
-        try psql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'switchboard-lock-holder'")
+    public static func endLockHolders(_ url: String) async throws {
+        try await psql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'switchboard-lock-holder'")
     }
 
     static func psqlURL(_ url: String) -> String {
@@ -63,8 +69,8 @@ public enum ScratchPostgres {
 
     /// Runs `sql` with the psql command-line tool against `url`; stops at the first error.
     @discardableResult
-    public static func psql(_ url: String, _ sql: String) throws -> (status: Int32, output: String) {
-        try runTool("/usr/bin/psql", [psqlURL(url), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    public static func psql(_ url: String, _ sql: String) async throws -> (status: Int32, output: String) {
+        try await runTool("/usr/bin/psql", [psqlURL(url), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 }
 

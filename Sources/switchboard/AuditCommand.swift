@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardCore
 import SwitchboardApp
 import SwitchboardAudit
 import SwitchboardDirectory
@@ -13,14 +14,14 @@ struct AuditCommand: AsyncParsableCommand {
             each carries a hash chained to the previous record of its node, so `audit verify` proves the log \
             complete and unaltered or names the first record that is not. See Docs/auditor-guide.md.
             """,
-        subcommands: [AuditQueryCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditPrune.self]
+        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditPrune.self]
     )
 }
 
 /// The filters `audit query` and `audit report` share, as options named like the API's parameters.
 struct AuditFilterOptions: ParsableArguments {
-    @Option(help: "Received at or after: a date (2026-11-26) or an ISO 8601 time.") var since: String?
-    @Option(help: "Received before: a date (its end) or an ISO 8601 time.") var until: String?
+    @Option(help: "Received at or after: a date (2026-11-26, UTC) or an RFC 3339 time with its zone (2026-11-26T14:00:00Z).") var since: String?
+    @Option(help: "Received before: a date (its end) or an RFC 3339 time with its zone.") var until: String?
     @Option(name: .customLong("trace-id"), help: "The consumer's Ssp-TraceID.") var traceID: String?
     @Option(name: .customLong("correlation-id"), help: "The correlation id.") var correlationID: String?
     @Option(name: .customLong("from-asid"), help: "The consumer's ASID (Ssp-From).") var fromASID: String?
@@ -46,7 +47,13 @@ struct AuditFilterOptions: ParsableArguments {
     }
 
     func query(extra: [(String, String)] = []) throws -> AuditQuery {
-        do { return try AuditQuery(parameters: parameters + extra) } catch { throw CLIError("--\(error.parameter): \(error.message)") }
+        let query: AuditQuery
+        do { query = try AuditQuery(parameters: parameters + extra) } catch { throw CLIError("--\(error.parameter): \(error.message)") }
+        // An empty period is an empty answer to the API; from a person it is more likely the two swapped.
+        if let since = query.since, let until = query.until, since >= until {
+            throw CLIError("--until must be after --since (a date means its whole day: --since 2026-11-01 --until 2026-11-30 is all of November)")
+        }
+        return query
     }
 }
 
@@ -91,6 +98,43 @@ struct AuditQueryCommand: AsyncParsableCommand {
             print(String(decoding: try AuditExport.fhirBundle(page.records), as: UTF8.self))
             if let next = page.nextCursor { printError("more records: --cursor \(next)") }
         }
+    }
+}
+
+struct AuditExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export every record of a period as one CSV, JSON or FHIR document, oldest first.",
+        discussion: """
+            One header (CSV), one object (JSON) or one Bundle of AuditEvents (FHIR), however many records match: \
+            they are read and written a page at a time, so memory stays flat. Takes the same filters as `audit query`.
+            Examples:
+              switchboard audit export --since 2026-11-01 --until 2026-11-30 --format csv --output november.csv
+              switchboard audit export --since 2026-11-01 --until 2026-11-30 --ods A81001 --format fhir > a81001.json
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filters: AuditFilterOptions
+    @Option(help: "csv, json or fhir (a FHIR STU3 Bundle of AuditEvents).") var format = "csv"
+    @Option(help: "The file to write (replaced if it exists); standard output if not given.") var output: String?
+
+    func run() async throws {
+        guard let format = AuditExport.Format(rawValue: format) else { throw CLIError("--format must be csv, json or fhir") }
+        let query = try filters.query()
+        let store = try await openAuditStore(global)
+        let handle: FileHandle
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: nil) else {
+                throw CLIError("cannot write \(output): check that its folder exists and this user may write there")
+            }
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        let count = try await AuditExportStream.write(from: store, query: query, format: format) { chunk in try handle.write(contentsOf: chunk) }
+        if output != nil { try handle.close() }
+        printError("exported \(count) record\(count == 1 ? "" : "s")\(output.map { " to \($0)" } ?? "")")
     }
 }
 
@@ -169,7 +213,7 @@ struct AuditPrune: AsyncParsableCommand {
         let store = try await openAuditStore(global)
         let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
         let result = try await store.prune(before: cutoff, actor: RoutesContext.author(reason: nil).actor)
-        print("removed \(result.removed) records received before \(cutoff.formatted(.iso8601))")
+        print("removed \(result.removed) records received before \(Timestamp.rfc3339(cutoff))")
         for (node, anchor) in result.anchors.sorted(by: { $0.key < $1.key }) {
             print("node \(node): chain now continues after record \(anchor.afterSequence)")
         }

@@ -4,16 +4,16 @@ import SwitchboardApp
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Check a configuration and list every setting with its environment variable and default.",
+        abstract: "Check a configuration and list every setting: its value, where the value came from, and its environment variable.",
         discussion: "Exits non-zero, naming the setting, if the configuration would stop start-up."
     )
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        _ = try global.loadConfiguration()
-        let rows = ConfigurationLoader.settings().map { [$0.path, $0.environment, $0.defaultValue] }
-        print(formatTable(["SETTING", "ENVIRONMENT VARIABLE", "DEFAULT"], rows))
+        let (configuration, sources) = try global.loadConfigurationTracingSources()
+        let rows = ConfigurationLoader.settings(of: configuration, sources: sources).map { [$0.path, $0.source, $0.environment, $0.value] }
+        print(formatTable(["SETTING", "FROM", "ENVIRONMENT VARIABLE", "VALUE"], rows))
         print("\nconfiguration OK")
     }
 }

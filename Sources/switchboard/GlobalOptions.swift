@@ -11,10 +11,15 @@ struct GlobalOptions: ParsableArguments {
     var strictEnvironment = false
 
     func loadConfiguration() throws -> SwitchboardConfiguration {
+        try loadConfigurationTracingSources().configuration
+    }
+
+    /// The configuration, and where each setting that is not a default came from.
+    func loadConfigurationTracingSources() throws -> (configuration: SwitchboardConfiguration, sources: [String: String]) {
         let environment = ProcessInfo.processInfo.environment
         let file = config ?? environment[ConfigurationLoader.configFileVariable]
         do {
-            return try ConfigurationLoader.load(file: file, environment: environment, strictEnvironment: strictEnvironment) { warning in
+            return try ConfigurationLoader.loadTracingSources(file: file, environment: environment, strictEnvironment: strictEnvironment) { warning in
                 printError("warning: \(warning)")
             }
         } catch {

@@ -16,20 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try global.loadConfiguration()
-        let logger = bootstrapLogging(configuration.logging)
+        let logger = configuration.logging.bootstrap()
         try await SwitchboardRuntime.serve(configuration: configuration, logger: logger)
     }
-}
-
-/// Sets up swift-log for the process: text or JSON lines on standard error.
-func bootstrapLogging(_ configuration: LoggingConfiguration) -> Logger {
-    let level = Logger.Level(rawValue: configuration.level) ?? .info
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
-    var logger = Logger(label: "switchboard")
-    logger.logLevel = level
-    return logger
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardCore
 import SwitchboardAdmin
 import SwitchboardApp
 import SwitchboardDirectory
@@ -48,7 +49,7 @@ struct TokensList: AsyncParsableCommand {
         let entries = try tokenFile(global).entries()
         if entries.isEmpty { print("no tokens (make one with `switchboard tokens add`)"); return }
         print(formatTable(["NAME", "ROLE", "CREATED", "BY", "STATE"], entries.map {
-            [$0.name, $0.role.rawValue, $0.createdAt.formatted(.iso8601), $0.createdBy, $0.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "live"]
+            [$0.name, $0.role.rawValue, Timestamp.rfc3339($0.createdAt), $0.createdBy, $0.revokedAt.map { "revoked \(Timestamp.rfc3339($0))" } ?? "live"]
         }))
     }
 }

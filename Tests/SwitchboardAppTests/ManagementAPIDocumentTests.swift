@@ -10,14 +10,18 @@ import Yams
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         #expect((document["openapi"] as? String)?.hasPrefix("3.1") == true)
         let paths = try #require(document["paths"] as? [String: Any])
-        let served: [(String, [String])] = [
-            ("/admin/{collection}", ["get", "post"]), ("/admin/{collection}/{key}", ["get", "put", "delete"]),
+        var served: [(String, [String])] = [
             ("/admin/batch", ["post"]), ("/admin/history", ["get"]), ("/audit/exchanges", ["get"]), ("/audit/exchanges/{id}", ["get"]),
-            ("/audit/report", ["get"]), ("/audit/verify", ["get"]), ("/health", ["get"]), ("/ready", ["get"]), ("/metrics", ["get"]),
+            ("/audit/export", ["get"]), ("/audit/report", ["get"]), ("/audit/verify", ["get"]), ("/health", ["get"]), ("/ready", ["get"]),
+            ("/metrics", ["get"]),
         ]
+        for collection in ["organisations", "systems", "endpoints", "interactions", "agreements"] {
+            served += [("/admin/\(collection)", ["get", "post"]), ("/admin/\(collection)/{key}", ["get", "put", "delete"])]
+        }
         for (path, methods) in served {
             let operations = paths[path] as? [String: Any]
             for method in methods { #expect(operations?[method] != nil, "\(method.uppercased()) \(path) is not documented") }
         }
+        #expect(Set(paths.keys) == Set(served.map(\.0)), "the document lists only what is served")
     }
 }

@@ -39,18 +39,18 @@ enum AuditFixtures {
     /// A fresh store of `backend` and a way to run raw SQL against its database (as someone with
     /// direct access to it would).
     static func withStore(_ backend: StoreBackend,
-                          _ body: (any AuditStore, _ sql: (String) throws -> (status: Int32, output: String)) async throws -> Void) async throws {
+                          _ body: (any AuditStore, _ sql: (String) async throws -> (status: Int32, output: String)) async throws -> Void) async throws {
         switch backend {
         case .sqlite:
             try await withTemporaryDirectory { folder in
                 let store = try Self.store(folder)
-                try await body(store) { try sqliteShell(store.path, $0) }
+                try await body(store) { try await sqliteShell(store.path, $0) }
             }
         case .postgres:
             try await ScratchPostgres.withDatabase { url in
                 let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
                 defer { store.close() }
-                try await body(store) { try ScratchPostgres.psql(url, $0) }
+                try await body(store) { try await ScratchPostgres.psql(url, $0) }
             }
         }
     }

@@ -23,11 +23,11 @@ import Testing
     @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
     func postgresCommitsAreFlushedBeforeTheyReturn() async throws {
         try await AuditFixtures.withStore(.postgres) { store, sql in
-            #expect(try sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
-            #expect(try sql("SHOW fsync").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
+            #expect(try await sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
+            #expect(try await sql("SHOW fsync").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
             // An open-only batch is committed without waiting for the flush, and only that transaction.
             try await store.append([AuditEntry(kind: .open, record: AuditFixtures.record(outcome: .inProgress))], node: "node-a")
-            #expect(try sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
+            #expect(try await sql("SHOW synchronous_commit").output.trimmingCharacters(in: .whitespacesAndNewlines) == "on")
         }
     }
 
@@ -78,7 +78,7 @@ import Testing
         try await AuditFixtures.withStore(backend) { store, sql in
             try await store.append([AuditEntry(kind: .complete, record: AuditFixtures.record())], node: "node-a")
             for statement in ["UPDATE audit_record SET status = 500", "DELETE FROM audit_record"] {
-                let result = try sql(statement)
+                let result = try await sql(statement)
                 #expect(result.status != 0)
                 #expect(result.output.contains("append-only"))
             }
@@ -115,7 +115,7 @@ import Testing
                                                  _ reason: ChainVerification.BadRecord.Reason) async throws {
         try await AuditFixtures.withStore(backend) { store, sql in
             try await store.append((0..<12).map { _ in AuditEntry(kind: .complete, record: AuditFixtures.record()) }, node: "node-a")
-            let result = try sql("\(AuditFixtures.dropTriggers(backend)) \(tamper)")
+            let result = try await sql("\(AuditFixtures.dropTriggers(backend)) \(tamper)")
             #expect(result.status == 0, "\(result.output)")
             let verification = try await store.verify(node: "node-a")
             #expect(!verification.isIntact, "\(backend) \(name)")
@@ -170,11 +170,10 @@ import Testing
 
     @Test(arguments: [
         ([("asid", "12345")], "asid: '12345' is not a 12-digit ASID"),
-        ([("since", "yesterday")], "since: 'yesterday' is not a date (2026-11-26) or an ISO 8601 time (2026-11-26T14:00:00Z)"),
+        ([("since", "yesterday")], "since: 'yesterday' is not a date (2026-11-26) or an RFC 3339 time with its zone (2026-11-26T14:00:00Z)"),
         ([("status", "999")], "status: '999' is not an HTTP status"),
         ([("outcome", "lost")], "outcome: must be one of in-progress, forwarded, refused, upstream-failed, upstream-timeout, client-closed, answered, interrupted"),
         ([("colour", "red")], "colour: unknown filter (known: \(AuditQuery.parameterNames.joined(separator: ", ")))"),
-        ([("since", "2026-11-21"), ("until", "2026-11-20")], "until: must be after since"),
         ([("limit", "0")], "limit: must be 1 to 1000"),
     ])
     func badFiltersAreRefusedWithTheirReason(_ parameters: [(String, String)], _ message: String) {
@@ -211,7 +210,7 @@ import Testing
             #expect(verification.chains.first?.records == 10)
             try await store.append([AuditEntry(kind: .complete, record: AuditFixtures.record())], node: "node-a")
             #expect(try await store.verify(node: nil).isIntact)
-            #expect(try sql("DELETE FROM audit_record").output.contains("append-only"))
+            #expect(try await sql("DELETE FROM audit_record").output.contains("append-only"))
         }
     }
 

@@ -21,7 +21,7 @@ import Testing
             let config = ["--config", workspace.config.path]
             let cli = workspace.cli
 
-            let query = try cli.run(["audit", "query", "--trace-id", trace] + config)
+            let query = try await cli.run(["audit", "query", "--trace-id", trace] + config)
             #expect(query.status == 0, "\(query.error)")
             let page = try JSONSerialization.jsonObject(with: Data(query.output.utf8)) as? [String: Any]
             let records = try #require(page?["records"] as? [[String: Any]])
@@ -29,30 +29,30 @@ import Testing
             #expect(records.first?["outcome"] as? String == "forwarded")
             #expect(records.first?["status"] as? Int == 200)
 
-            let csv = try cli.run(["audit", "query", "--format", "csv", "--asid", "918999198001"] + config)
+            let csv = try await cli.run(["audit", "query", "--format", "csv", "--asid", "918999198001"] + config)
             #expect(csv.output.split(separator: "\r\n").count == 5)
-            let fhir = try cli.run(["audit", "query", "--format", "fhir", "--limit", "2"] + config)
+            let fhir = try await cli.run(["audit", "query", "--format", "fhir", "--limit", "2"] + config)
             #expect(fhir.output.contains("\"resourceType\":\"Bundle\""))
             #expect(fhir.error.contains("more records: --cursor"))
 
-            let show = try cli.run(["audit", "show", try #require(records.first?["id"] as? String)] + config)
+            let show = try await cli.run(["audit", "show", try #require(records.first?["id"] as? String)] + config)
             #expect(show.output.contains("\"traceID\" : \"\(trace)\""))
 
-            let report = try cli.run(["audit", "report", "--format", "csv"] + config)
+            let report = try await cli.run(["audit", "report", "--format", "csv"] + config)
             #expect(report.output.contains("total,all,4,4,0,0,"))
 
-            let intact = try cli.run(["audit", "verify"] + config)
+            let intact = try await cli.run(["audit", "verify"] + config)
             #expect(intact.status == 0)
-            try sqliteShell(workspace.auditPath, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET status = 201 WHERE node_seq = 3")
-            let broken = try cli.run(["audit", "verify"] + config)
+            try await sqliteShell(workspace.auditPath, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET status = 201 WHERE node_seq = 3")
+            let broken = try await cli.run(["audit", "verify"] + config)
             #expect(broken.status == 1)
             #expect(broken.output.contains("BROKEN at record 3"))
             #expect(broken.error.contains("Error: the audit log does not verify"))
 
-            let bad = try cli.run(["audit", "query", "--asid", "123"] + config)
+            let bad = try await cli.run(["audit", "query", "--asid", "123"] + config)
             #expect(bad.status == 1)
             #expect(bad.error.contains("Error: --asid: '123' is not a 12-digit ASID"))
-            let prune = try cli.run(["audit", "prune"] + config)
+            let prune = try await cli.run(["audit", "prune"] + config)
             #expect(prune.status == 1)
             #expect(prune.error.contains("no retention period"))
         }

@@ -58,7 +58,7 @@ import Testing
             #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) answered exchanges lack a completed record")
             #expect(try await store.exchanges(try AuditQuery(parameters: [("outcome", "in-progress")])).records.isEmpty)
             #expect(try await store.verify(node: nil).isIntact)
-            let verify = try workspace.cli.run("audit", "verify", "--config", workspace.config.path)
+            let verify = try await workspace.cli.run("audit", "verify", "--config", workspace.config.path)
             #expect(verify.status == 0, "\(verify.output)\(verify.error)")
             #expect(verify.output.contains("node serve-test: intact"))
         }

@@ -23,7 +23,7 @@ import Testing
             let holder = try PortHolder()
             var cli = workspace.cli
             cli.environment["SWITCHBOARD_PROXY_LISTEN_PORT"] = "\(holder.port)"
-            let result = try cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
+            let result = try await cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
             Self.expectOneSentence(result, "the proxy listener cannot listen on 127.0.0.1:\(holder.port): another program is already using port \(holder.port); "
                                    + "stop it, or choose another port with proxy.listen.port")
         }
@@ -34,7 +34,7 @@ import Testing
             let holder = try PortHolder()
             var cli = workspace.cli
             cli.environment["SWITCHBOARD_MANAGEMENT_PORT"] = "\(holder.port)"
-            let result = try cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
+            let result = try await cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
             Self.expectOneSentence(result, "the management listener cannot listen on 127.0.0.1:\(holder.port)")
             Self.expectOneSentence(result, "management.port")
         }
@@ -44,19 +44,25 @@ import Testing
         try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
             var missing = workspace.cli
             missing.environment["SWITCHBOARD_PROXY_TLS_CERTIFICATE"] = "/nonexistent/proxy.pem"
-            Self.expectOneSentence(try missing.run("serve", "--config", workspace.config.path),
+            Self.expectOneSentence(try await missing.run("serve", "--config", workspace.config.path),
                                    "setting proxy.tls.certificate: cannot read '/nonexistent/proxy.pem': no such file; point proxy.tls.certificate at the PEM file")
 
             let notPEM = workspace.folder.appendingPathComponent("not-a-certificate.pem")
             try Data("hello\n".utf8).write(to: notPEM)
             var bad = workspace.cli
             bad.environment["SWITCHBOARD_PROXY_TLS_CLIENT_CA"] = notPEM.path
-            Self.expectOneSentence(try bad.run("serve", "--config", workspace.config.path),
+            Self.expectOneSentence(try await bad.run("serve", "--config", workspace.config.path),
                                    "setting proxy.tls.clientCA: '\(notPEM.path)' holds no PEM certificate")
+
+            // The provider CA bundle is checked before the upstream client is made (it is not a listener's).
+            var bundle = workspace.cli
+            bundle.environment["SWITCHBOARD_PROXY_UPSTREAM_CA_BUNDLE"] = "/nonexistent/provider-ca.pem"
+            Self.expectOneSentence(try await bundle.run("serve", "--config", workspace.config.path),
+                                   "setting proxy.upstream.caBundle: cannot read '/nonexistent/provider-ca.pem': no such file")
 
             var key = workspace.cli
             key.environment["SWITCHBOARD_MANAGEMENT_PRIVATE_KEY"] = workspace.pki.proxy.certificate
-            Self.expectOneSentence(try key.run("serve", "--config", workspace.config.path), "setting management.privateKey: '\(workspace.pki.proxy.certificate)' holds no unencrypted PEM private key")
+            Self.expectOneSentence(try await key.run("serve", "--config", workspace.config.path), "setting management.privateKey: '\(workspace.pki.proxy.certificate)' holds no unencrypted PEM private key")
         }
     }
 
@@ -73,7 +79,7 @@ import Testing
             if let disk { try disk.makeReadOnly([folder.path]) } else { try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path) }
             var cli = workspace.cli
             cli.environment["SWITCHBOARD_AUDIT_STORE"] = "sqlite:\(folder.path)/audit.sqlite"
-            let result = try cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
+            let result = try await cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
             Self.expectOneSentence(result, "cannot open the audit.store at \(folder.path)/audit.sqlite")
             Self.expectOneSentence(result, "make the file and its folder readable and writable by this user, or set audit.store to another path")
         }
@@ -84,7 +90,7 @@ import Testing
             let holder = try PortHolder()
             let cli = CommandRunner(workingDirectory: Repository.root)
             let started = ContinuousClock.now
-            let result = try cli.run(["demo", "--folder", folder.appendingPathComponent("demo").path, "--proxy-port", "\(holder.port)",
+            let result = try await cli.run(["demo", "--folder", folder.appendingPathComponent("demo").path, "--proxy-port", "\(holder.port)",
                                       "--management-port", "0", "--exit-after-journey", "--routing-tables", Repository.routingTables.path],
                                      deadline: .seconds(90))
             Self.expectOneSentence(result, "the proxy listener cannot listen on 127.0.0.1:\(holder.port): another program is already using port \(holder.port)")
@@ -93,17 +99,27 @@ import Testing
         }
     }
 
+    @Test func demoOutsideTheRepositorySaysWhereTheRoutingTablesAre() async throws {
+        try await withTemporaryDirectory { folder in
+            let result = try await CommandRunner(workingDirectory: folder).run(["demo", "--exit-after-journey", "--proxy-port", "0", "--management-port", "0"],
+                                                                              deadline: .seconds(60))
+            Self.expectOneSentence(result, "the sample routing tables are not in \(folder.standardizedFileURL.path)/RoutingTables")
+            Self.expectOneSentence(result, "--routing-tables")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("var").path), "nothing made before the check")
+        }
+    }
+
     @Test func unreadableFilesAndDatabases() async throws {
         try await withTemporaryDirectory { folder in
             let cli = CommandRunner(workingDirectory: folder)
-            Self.expectOneSentence(try cli.run("config", "--config", folder.appendingPathComponent("missing.yaml").path),
+            Self.expectOneSentence(try await cli.run("config", "--config", folder.appendingPathComponent("missing.yaml").path),
                                    "cannot read the configuration file \(folder.path)/missing.yaml: no such file or folder")
             let garbage = folder.appendingPathComponent("audit.sqlite")
             try Data(repeating: 0x41, count: 8192).write(to: garbage)
             var audit = cli
             audit.environment["SWITCHBOARD_AUDIT_STORE"] = "sqlite:\(garbage.path)"
-            Self.expectOneSentence(try audit.run("audit", "query"), "cannot open the audit.store at \(garbage.path): the SQLite database failed: file is not a database")
-            Self.expectOneSentence(try cli.run("routes", "validate", folder.appendingPathComponent("no-such-tables").path), "no-such-tables")
+            Self.expectOneSentence(try await audit.run("audit", "query"), "cannot open the audit.store at \(garbage.path): the SQLite database failed: file is not a database")
+            Self.expectOneSentence(try await cli.run("routes", "validate", folder.appendingPathComponent("no-such-tables").path), "no-such-tables")
         }
     }
 }

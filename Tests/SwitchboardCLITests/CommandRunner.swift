@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SwitchboardTesting
 
 /// Runs the built `switchboard` executable, as an administrator would.
@@ -27,8 +26,8 @@ struct CommandRunner {
     }
 
     @discardableResult
-    func run(_ arguments: String...) throws -> Result {
-        try run(arguments)
+    func run(_ arguments: String...) async throws -> Result {
+        try await run(arguments)
     }
 
     /// Starts the command in the background; its output goes to `log`.
@@ -50,39 +49,15 @@ struct CommandRunner {
 
     /// Runs the command to its end, or kills it at `deadline` (the result says so): a command
     /// that hangs fails its test instead of hanging the suite.
-    func run(_ arguments: [String], deadline: Duration = .seconds(180)) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = workingDirectory
+    func run(_ arguments: [String], deadline: Duration = .seconds(180)) async throws -> Result {
+        try await runTool(Self.executable.path, arguments, deadline: deadline)
+    }
+
+    /// Runs another program the same way (in the working folder, with the environment).
+    func runTool(_ executable: String, _ arguments: [String], deadline: Duration = .seconds(180)) async throws -> Result {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }
         environment.merge(self.environment) { $1 }
-        process.environment = environment
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let killed = Mutex(false)
-        let watchdog = DispatchWorkItem {
-            guard process.isRunning else { return }
-            killed.withLock { $0 = true }
-            kill(process.processIdentifier, SIGKILL)
-        }
-        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
-        // Standard error is read on its own thread, so a command filling either pipe never blocks.
-        let errorData = Mutex(Data())
-        let errorRead = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            let data = error.fileHandleForReading.readDataToEndOfFile()
-            errorData.withLock { $0 = data }
-            errorRead.signal()
-        }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        errorRead.wait()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                      error: String(decoding: errorData.withLock { $0 }, as: UTF8.self), timedOut: killed.withLock { $0 })
+        let result = try await runProgram(executable, arguments, workingDirectory: workingDirectory, environment: environment, deadline: deadline)
+        return Result(status: result.status, output: result.output, error: result.error, timedOut: result.timedOut)
     }
 }

@@ -8,7 +8,7 @@ import Testing
         try await withTemporaryDirectory { folder in
             let cli = CommandRunner(workingDirectory: Repository.root)
             let demo = folder.appendingPathComponent("demo")
-            let result = try cli.run("demo", "--folder", demo.path, "--proxy-port", "0", "--management-port", "0", "--exit-after-journey",
+            let result = try await cli.run("demo", "--folder", demo.path, "--proxy-port", "0", "--management-port", "0", "--exit-after-journey",
                                      "--routing-tables", Repository.routingTables.path)
             #expect(result.status == 0, "\(result.output)\n\(result.error)")
             let lines = result.output.split(separator: "\n").map(String.init)
@@ -23,14 +23,14 @@ import Testing
             #expect(result.output.contains("hash chain: intact"))
 
             let config = demo.appendingPathComponent("switchboard.yaml").path
-            let query = try cli.run("audit", "query", "--config", config, "--format", "csv")
+            let query = try await cli.run("audit", "query", "--config", config, "--format", "csv")
             #expect(query.status == 0, "\(query.error)")
             let records = query.output.split(separator: "\r\n").dropFirst()
             #expect(records.count == 7)
             #expect(records.filter { $0.contains(",forwarded,") }.count == 5)
             #expect(records.filter { $0.contains(",refused,") }.count == 1)
             #expect(records.filter { $0.contains(",answered,") }.count == 1)
-            let verify = try cli.run("audit", "verify", "--config", config)
+            let verify = try await cli.run("audit", "verify", "--config", config)
             #expect(verify.status == 0)
             #expect(verify.output.contains("node demo-1: intact"))
         }

@@ -71,7 +71,7 @@ struct MultiNodeTests {
                 #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) answered exchanges lack a completed record")
 
                 // A route retired through node A's management API is in force on node B within a second.
-                let token = try nodeA.cli.run("tokens", "add", "--role", "admin", "--name", "ops", "--config", nodeA.config.path)
+                let token = try await nodeA.cli.run("tokens", "add", "--role", "admin", "--name", "ops", "--config", nodeA.config.path)
                 #expect(token.status == 0, "\(token.error)")
                 let before = try await client.execute(nodeB.request(), timeout: .seconds(5))
                 #expect(before.status == .ok)
@@ -100,7 +100,7 @@ struct MultiNodeTests {
                 #expect(seenOnB != nil && seenOnB! < .seconds(1), "node B used the change after \(String(describing: seenOnB))")
 
                 // Both chains verify, across nodes, from the CLI as an auditor would run it.
-                let verify = try nodeA.cli.run("audit", "verify", "--config", nodeA.config.path)
+                let verify = try await nodeA.cli.run("audit", "verify", "--config", nodeA.config.path)
                 #expect(verify.status == 0, "\(verify.output)\(verify.error)")
                 #expect(verify.output.contains("node serve-test: intact"))
                 #expect(verify.output.contains("node node-b: intact"))

@@ -19,7 +19,7 @@ import Testing
             #expect(before.status == .ok)
             _ = try await before.body.collect(upTo: 1 << 20)
 
-            let retired = try workspace.cli.run("routes", "retire", "agreement", "secamb-111-to-a81001", "--config", workspace.config.path)
+            let retired = try await workspace.cli.run("routes", "retire", "agreement", "secamb-111-to-a81001", "--config", workspace.config.path)
             #expect(retired.status == 0, "\(retired.error)")
             let changed = ContinuousClock.now
             var status = HTTPResponseStatus.ok
@@ -80,7 +80,7 @@ import Testing
     @Test func tokensAreShownOnceAndStoredAsHashes() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let config = ["--config", workspace.config.path]
-            let added = try workspace.cli.run(["tokens", "add", "--role", "auditor", "--name", "siem"] + config)
+            let added = try await workspace.cli.run(["tokens", "add", "--role", "auditor", "--name", "siem"] + config)
             #expect(added.status == 0, "\(added.error)")
             let token = added.output.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(token.hasPrefix("sbt_"))
@@ -88,13 +88,13 @@ import Testing
             let stored = try String(contentsOfFile: workspace.folder.appendingPathComponent("tokens.json").path, encoding: .utf8)
             #expect(!stored.contains(token))
             #expect(stored.contains("\"sha256\""))
-            let duplicate = try workspace.cli.run(["tokens", "add", "--role", "admin", "--name", "siem"] + config)
+            let duplicate = try await workspace.cli.run(["tokens", "add", "--role", "admin", "--name", "siem"] + config)
             #expect(duplicate.status == 1)
-            let list = try workspace.cli.run(["tokens", "list"] + config)
+            let list = try await workspace.cli.run(["tokens", "list"] + config)
             #expect(list.output.contains("siem") && list.output.contains("auditor") && list.output.contains("live"))
             #expect(!list.output.contains(token))
-            #expect(try workspace.cli.run(["tokens", "revoke", "siem"] + config).status == 0)
-            #expect(try workspace.cli.run(["tokens", "list"] + config).output.contains("revoked"))
+            #expect(try await workspace.cli.run(["tokens", "revoke", "siem"] + config).status == 0)
+            #expect(try await workspace.cli.run(["tokens", "list"] + config).output.contains("revoked"))
         }
     }
 }

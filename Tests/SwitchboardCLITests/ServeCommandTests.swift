@@ -20,8 +20,7 @@ import Testing
         }) { workspace, _ in
             let server = try workspace.startServer()
             defer { server.terminate() }
-            let client = try workspace.makeClient()
-            do {
+            try await workspace.withClient { client in
                 try await waitUntilListening(workspace.port)
                 let warm = try await client.execute(workspace.request("/Slot"), timeout: .seconds(10))
                 #expect(warm.status == .ok)
@@ -35,11 +34,7 @@ import Testing
                 #expect(received == fifty)
                 let after = try peakResidentKiB(server.processIdentifier)
                 #expect(after - before < 20 * 1024, "peak resident grew by \(after - before) KiB streaming 50 MiB")
-            } catch {
-                try? await client.shutdown()
-                throw error
             }
-            try await client.shutdown()
 
             server.terminate()
             server.waitUntilExit()
@@ -50,7 +45,7 @@ import Testing
     /// `switchboard --version`, the proxy's `/_status` and `/metrics` all name the same build.
     @Test func buildInformationIsReportedEverywhere() async throws {
         try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
-            let version = try workspace.cli.run("--version")
+            let version = try await workspace.cli.run("--version")
             #expect(version.status == 0)
             let line = version.output.trimmingCharacters(in: .whitespacesAndNewlines)
             let pattern = /switchboard (\d+\.\d+\.\d+) \(commit ([0-9a-f]{12}(-modified)?|unknown), built (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ), Swift (\d+\.\d+(\.\d+)?)\)/
@@ -58,8 +53,7 @@ import Testing
 
             let server = try workspace.startServer()
             defer { server.terminate() }
-            let client = try workspace.makeClient()
-            do {
+            try await workspace.withClient { client in
                 try await waitUntilListening(workspace.port)
                 try await waitUntilListening(workspace.managementPort)
                 let status = try await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.port)/_status"), timeout: .seconds(10))
@@ -76,21 +70,66 @@ import Testing
                 let text = String(buffer: try await metrics.body.collect(upTo: 4 << 20))
                 #expect(text.contains("switchboard_build_info{version=\"\(match.1)\",commit=\"\(match.2)\",built_at=\"\(match.4)\",swift_version=\"\(match.5)\"} 1"),
                         "\(text.split(separator: "\n").filter { $0.contains("build_info") })")
-            } catch {
-                try? await client.shutdown()
-                throw error
             }
-            try await client.shutdown()
+        }
+    }
+
+    /// One exchange's id is the same lower-case text in `X-Request-ID`, the JSON log line, the
+    /// audit JSON, CSV and FHIR exports and the database; its log line carries the trace id,
+    /// ASIDs, interaction, status and duration as fields.
+    @Test func oneSpellingOfTheExchangeIDEverywhere() async throws {
+        try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
+            var cli = workspace.cli
+            cli.environment["SWITCHBOARD_LOGGING_FORMAT"] = "json"
+            cli.environment["SWITCHBOARD_LOGGING_LEVEL"] = "info"
+            let log = workspace.folder.appendingPathComponent("serve-json.log")
+            let server = try cli.start(["serve", "--config", workspace.config.path], log: log)
+            defer { server.terminate() }
+            let trace = UUID().uuidString.lowercased()
+            let id = try await workspace.withClient { client in
+                try await waitUntilListening(workspace.port)
+                let response = try await client.execute(workspace.request(traceID: trace), timeout: .seconds(10))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                #expect(response.status == .ok)
+                return try #require(response.headers.first(name: "X-Request-ID"))
+            }
+            server.terminate()
+            server.waitUntilExit()
+            #expect(id == id.lowercased() && UUID(uuidString: id) != nil)
+
+            let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count == lines.count, "every log line is a JSON object: \(lines.filter { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) == nil })")
+            let exchange = try #require(objects.first { $0["sb.exchange.id"] as? String == id && $0["message"] as? String == "exchange" }, "\(lines)")
+            #expect(exchange["sb.trace.id"] as? String == trace)
+            #expect(exchange["sb.from.asid"] as? String == "200000000359")
+            #expect(exchange["sb.to.asid"] as? String == "918999198001")
+            #expect(exchange["sb.interaction"] as? String == SampleDirectory.slotSearch.rawValue)
+            #expect(exchange["sb.status"] as? String == "200")
+            #expect(Int(exchange["sb.duration.us"] as? String ?? "") ?? 0 > 0)
+            #expect((exchange["time"] as? String)?.hasSuffix("Z") == true)
+
+            let config = ["--config", workspace.config.path]
+            let json = try await workspace.cli.run(["audit", "show", id] + config)
+            #expect(json.output.contains("\"id\" : \"\(id)\""))
+            #expect(json.output.contains("\"receivedAt\" : \""), "\(json.output)")
+            let csv = try await workspace.cli.run(["audit", "query", "--trace-id", trace, "--format", "csv"] + config)
+            #expect(csv.output.split(separator: "\r\n").last?.hasPrefix("\(id),serve-test,") == true, "\(csv.output)")
+            let fhir = try await workspace.cli.run(["audit", "query", "--trace-id", trace, "--format", "fhir"] + config)
+            #expect(fhir.output.contains("\"id\":\"\(id)\"") && fhir.output.contains("urn:uuid:\(id)"))
+            let stored = try await sqliteShell(workspace.auditPath, "SELECT DISTINCT exchange_id FROM audit_record WHERE trace_id = '\(trace)'")
+            #expect(stored.output.trimmingCharacters(in: .whitespacesAndNewlines) == id)
+            for output in [json.output, csv.output, fhir.output] { #expect(!output.contains(id.uppercased())) }
         }
     }
 
     @Test func unreadableCertificateStopsStartUpNamingTheSetting() async throws {
         try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
-            let result = try workspace.cli.run("serve", "--config", workspace.config.path, "--help")
+            let result = try await workspace.cli.run("serve", "--config", workspace.config.path, "--help")
             #expect(result.status == 0)
             var environment = workspace.cli
             environment.environment["SWITCHBOARD_PROXY_TLS_CERTIFICATE"] = "/nonexistent/proxy.pem"
-            let failed = try environment.run("serve", "--config", workspace.config.path)
+            let failed = try await environment.run("serve", "--config", workspace.config.path)
             #expect(failed.status == 1)
             #expect(failed.error.contains("setting proxy.tls.certificate: cannot read '/nonexistent/proxy.pem'"))
         }

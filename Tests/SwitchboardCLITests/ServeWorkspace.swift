@@ -61,6 +61,20 @@ struct ServeWorkspace {
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 
+    /// Runs `body` with a client of the sample consumer, shut down however `body` ends.
+    func withClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+        let client = try makeClient()
+        let result: T
+        do {
+            result = try await body(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        return result
+    }
+
     /// Where both stores are: SQLite files in the folder, or one shared PostgreSQL database.
     var databaseURL: String?
     var tables: URL
@@ -118,7 +132,7 @@ struct ServeWorkspace {
             let config = try writeConfig(folder: folder, pki: pki, tables: tables, databaseURL: databaseURL, node: "serve-test", port: port,
                                          managementPort: managementPort, name: "switchboard.yaml")
             let cli = CommandRunner(workingDirectory: folder)
-            let imported = try cli.run("routes", "import", "--config", config.path)
+            let imported = try await cli.run("routes", "import", "--config", config.path)
             #expect(imported.status == 0, "\(imported.error)")
             let workspace = ServeWorkspace(folder: folder, pki: pki, config: config, port: port, practiceAddress: practiceAddress, cli: cli,
                                            databaseURL: databaseURL, tables: tables, managementPort: managementPort)

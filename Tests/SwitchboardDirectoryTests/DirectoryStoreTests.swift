@@ -14,13 +14,13 @@ import Testing
 
     /// `open` opens a store on the same database (another process would); `sql` runs raw SQL on it.
     static func withStore(_ backend: StoreBackend,
-                          _ body: (_ open: () async throws -> any DirectoryStore, _ sql: (String) throws -> (status: Int32, output: String)) async throws -> Void)
+                          _ body: (_ open: () async throws -> any DirectoryStore, _ sql: (String) async throws -> (status: Int32, output: String)) async throws -> Void)
         async throws {
         switch backend {
         case .sqlite:
             try await withTemporaryDirectory { folder in
                 let path = folder.appendingPathComponent("directory.sqlite").path
-                try await body({ try SQLiteDirectoryStore(path: path) }, { try sqliteShell(path, $0) })
+                try await body({ try SQLiteDirectoryStore(path: path) }, { try await sqliteShell(path, $0) })
             }
         case .postgres:
             try await ScratchPostgres.withDatabase { url in
@@ -30,7 +30,7 @@ import Testing
                     let store = try await PostgresDirectoryStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
                     opened.append(store)
                     return store
-                }, { try ScratchPostgres.psql(url, $0) })
+                }, { try await ScratchPostgres.psql(url, $0) })
             }
         }
     }
@@ -97,7 +97,7 @@ import Testing
             let directory = try await Directory(store: try await open())
             try await directory.replaceAll(with: SampleDirectory.tables, author: author)
             for statement in ["UPDATE directory_change SET actor = 'someone else'", "DELETE FROM directory_change"] {
-                let result = try sql(statement)
+                let result = try await sql(statement)
                 #expect(result.status != 0)
                 #expect(result.output.contains("directory history is append-only"))
             }

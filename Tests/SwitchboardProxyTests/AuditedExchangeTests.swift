@@ -76,10 +76,10 @@ import Testing
     /// Sends through a working store, breaks it with `fault`, checks that new requests get 503
     /// and reach no provider, repairs it and checks that the proxy recovers by itself with the
     /// refusals recorded and the chain intact.
-    func failsClosedThenRecovers(_ harness: ProxyHarness, fault: () throws -> Void, repair: () throws -> Void) async throws {
+    func failsClosedThenRecovers(_ harness: ProxyHarness, fault: () async throws -> Void, repair: () async throws -> Void) async throws {
         #expect(try await harness.send().status == 200)
         let forwardedBefore = harness.provider.requests.count
-        try fault()
+        try await fault()
         let trace = UUID().uuidString
         let refused = try await harness.send(headers: harness.sspHeaders(traceID: trace))
         #expect(refused.status == 503)
@@ -87,7 +87,7 @@ import Testing
         let during = try await harness.send()
         #expect(during.status == 503)
         #expect(harness.provider.requests.count == forwardedBefore)
-        try repair()
+        try await repair()
         var status = 0
         for _ in 0..<150 {
             status = try await harness.send().status
@@ -117,10 +117,10 @@ import Testing
             try await ProxyHarness.with(auditDatabaseURL: url) { harness in
                 var holder: Process?
                 try await failsClosedThenRecovers(harness, fault: {
-                    holder = try ScratchPostgres.holdLock(url, "LOCK TABLE audit_record IN ACCESS EXCLUSIVE MODE")
+                    holder = try await ScratchPostgres.holdLock(url, "LOCK TABLE audit_record IN ACCESS EXCLUSIVE MODE")
                 }, repair: {
                     holder?.terminate()
-                    try ScratchPostgres.endLockHolders(url)
+                    try await ScratchPostgres.endLockHolders(url)
                 })
             }
         }

@@ -147,9 +147,13 @@ import Testing
              build: request(extra: ["Host: evil.example"])),
     ]
 
-    static let methods: [Case] = ["TRACE", "PROPFIND", "TRACK", "get", "HEAD"].map { method in
-        Case(category: "method", name: method, status: method == "get" || method == "TRACK" ? 400 : 405, token: nil, build: request(method: method))
+    /// Every well-formed method token outside GET, POST, PUT, DELETE, PATCH and OPTIONS is the
+    /// SSP's 405 — those the HTTP parser knows (TRACE, PROPFIND) and those it does not (TRACK,
+    /// FOO, lower-case get); only a method that is not a token at all is a malformed request.
+    static let methods: [Case] = ["TRACE", "PROPFIND", "TRACK", "FOO", "get", "HEAD", "X-CUSTOM.1"].map { method in
+        Case(category: "method", name: method, status: 405, token: nil, build: request(method: method))
     } + [
+        Case(category: "method", name: "G@T (not a token)", status: 400, token: "MALFORMED_HTTP_REQUEST", build: request(method: "G@T")),
         Case(category: "method", name: "CONNECT", status: 405, token: nil,
              build: { harness in Array("CONNECT localhost:\(harness.provider.port) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8) }),
     ]
@@ -342,11 +346,20 @@ import Testing
 
     /// Sends one hostile request; nil when it was refused as documented, else what went wrong.
     static func check(_ hostile: Case, _ harness: ProxyHarness) async throws -> String? {
-        let reply = try await RawClient.send(hostile.build(harness), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10))
+        let request = hostile.build(harness)
+        let reply = try await RawClient.send(request, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10))
         guard let status = reply.status else {
             return reply.closedByServer ? nil : "\(hostile.testDescription): no answer and the connection left open"
         }
         guard status == hostile.status else { return "\(hostile.testDescription): \(status), expected \(hostile.status)" }
+        guard let requestID = reply.header("X-Request-ID"), let trace = reply.header("Ssp-TraceID"), !trace.isEmpty else {
+            return "\(hostile.testDescription): the answer lacks X-Request-ID or Ssp-TraceID"
+        }
+        let sent = String(decoding: request, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0].split(separator: "\r\n")
+            .filter { $0.lowercased().hasPrefix("ssp-traceid:") }.map { $0.dropFirst("ssp-traceid:".count).trimmingCharacters(in: .whitespaces) }
+        if trace != requestID, !(sent.count == 1 && sent[0] == trace) {
+            return "\(hostile.testDescription): Ssp-TraceID \(trace) is neither the one sent (\(sent)) nor the exchange id \(requestID)"
+        }
         if let token = hostile.token, !reply.text.contains(token) {
             return "\(hostile.testDescription): answer lacks \(token): \(reply.text.suffix(300))"
         }

@@ -14,7 +14,7 @@ import Testing
     @Test func oversizedHeaderFieldIs431() async throws {
         try await ProxyHarness.with { harness in
             let raw = harness.rawRequest(extraHeaders: ["X-Padding: " + String(repeating: "a", count: 17 * 1024)])
-            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2))
+            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(reply.status == 431)
             #expect(reply.text.contains("REQUEST_HEADER_FIELDS_TOO_LARGE"))
             #expect(reply.closedByServer)
@@ -25,10 +25,10 @@ import Testing
     @Test func tooManyHeadersAndTooLargeInTotalAre431() async throws {
         try await ProxyHarness.with { harness in
             let many = harness.rawRequest(extraHeaders: (0..<120).map { "X-H\($0): v" })
-            let status1 = try await RawClient.send(many, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2)).status
+            let status1 = try await RawClient.send(many, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15)).status
             #expect(status1 == 431)
             let large = harness.rawRequest(extraHeaders: (0..<5).map { "X-Big\($0): " + String(repeating: "b", count: 8 * 1024) })
-            let status2 = try await RawClient.send(large, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2)).status
+            let status2 = try await RawClient.send(large, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15)).status
             #expect(status2 == 431)
             #expect(harness.provider.requests.isEmpty)
         }
@@ -39,7 +39,7 @@ import Testing
             let raw = harness.rawRequest("POST", "/Appointment", extraHeaders: ["Content-Length: 4096"],
                                          headers: harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write"),
                                          body: String(repeating: "x", count: 4096))
-            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2))
+            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(reply.status == 413)
             #expect(reply.text.contains("REQUEST_BODY_TOO_LARGE"))
             #expect(harness.provider.requests.isEmpty)
@@ -47,7 +47,7 @@ import Testing
             let chunked = harness.rawRequest("POST", "/Appointment", extraHeaders: ["Transfer-Encoding: chunked"],
                                              headers: harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write"),
                                              body: "800\r\n" + String(repeating: "y", count: 2048) + "\r\n0\r\n\r\n")
-            let chunkedReply = try await RawClient.send(chunked, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2))
+            let chunkedReply = try await RawClient.send(chunked, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(chunkedReply.status == 413)
         }
     }
@@ -63,7 +63,7 @@ import Testing
         try await ProxyHarness.with { harness in
             let raw = harness.rawRequest("POST", "/Appointment", extraHeaders: headers,
                                          headers: harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write"), body: body)
-            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2))
+            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(reply.status == 400, "\(name): \(reply.text.prefix(200))")
             #expect(reply.closedByServer, "\(name)")
             #expect(harness.provider.requests.isEmpty, "\(name)")
@@ -72,7 +72,7 @@ import Testing
 
     @Test func plainHTTPOnTheTLSPortIs497() async throws {
         try await ProxyHarness.with { harness in
-            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: nil, timeout: .seconds(2))
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: nil, timeout: .seconds(15))
             #expect(reply.status == 497)
             #expect(reply.text.contains("HTTP_REQUEST_SENT_TO_HTTPS_PORT"))
             #expect(reply.closedByServer)
@@ -86,15 +86,15 @@ import Testing
             $0.proxy.limits.headerTimeoutMilliseconds = 300
         }) { harness in
             let silent = ContinuousClock.now
-            let idle = try await RawClient.send([], port: harness.port, tls: nil, timeout: .seconds(3))
+            let idle = try await RawClient.send([], port: harness.port, tls: nil, timeout: .seconds(15))
             #expect(idle.closedByServer)
-            #expect(silent.duration(to: .now) < .seconds(2))
+            #expect(silent.duration(to: .now) < .seconds(5))
 
             let start = ContinuousClock.now
             let partial = try await RawClient.send("GET /\(harness.practiceAddress)/Slot HTTP/1.1\r\nHost: x\r\nSsp-From: 2", port: harness.port,
-                                                   tls: harness.consumerTLS, timeout: .seconds(3))
+                                                   tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(partial.closedByServer)
-            #expect(start.duration(to: .now) < .seconds(2))
+            #expect(start.duration(to: .now) < .seconds(5))
             #expect(harness.provider.requests.isEmpty)
         }
     }
@@ -142,7 +142,7 @@ import Testing
 
     @Test func providerResetLateInTheBodyIsAVisiblyBrokenResponse() async throws {
         try await ProxyHarness.with(behaviour: { _ in .resetAfter(status: 200, contentLength: 300_000, sent: 150_000) }) { harness in
-            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(3))
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(reply.status == 200)
             #expect(reply.text.contains("Content-Length: 300000"))
             #expect(reply.closedByServer)
@@ -168,7 +168,7 @@ import Testing
     @Test func providerStallingLateInTheBodyIsCutOff() async throws {
         try await ProxyHarness.with(behaviour: { _ in .stallAfter(status: 200, contentLength: 200_000, prefix: Data(repeating: 65, count: 100_000)) },
                                     configure: { $0.proxy.upstream.readTimeoutMilliseconds = 1_000 }) { harness in
-            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(3))
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(reply.status == 200)
             #expect(reply.closedByServer)
             #expect(await harness.recorder.waitForCompleted(1).first?.outcome == .upstreamFailed)

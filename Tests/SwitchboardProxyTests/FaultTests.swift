@@ -15,7 +15,8 @@ import Testing
 @Suite struct FaultTests {
     /// The finished record(s) of the exchange with `trace`, from the real audit store.
     static func records(_ harness: ProxyHarness, trace: String) async throws -> [ExchangeRecord] {
-        for _ in 0..<300 {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
             let records = try await harness.auditStore!.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records
             if !records.isEmpty { return records }
             try await Task.sleep(for: .milliseconds(10))
@@ -62,15 +63,17 @@ import Testing
     @Test(arguments: providerFaults)
     func aFailingProviderIsAnsweredAndRecordedOnce(fault: ProviderFault) async throws {
         try await ProxyHarness.with(behaviour: Self.faultyOnDemand(fault.action), audited: true, configure: {
-            $0.proxy.upstream.responseTimeoutMilliseconds = 500
-            $0.proxy.upstream.readTimeoutMilliseconds = 500
+            // Short enough that the hanging providers are quick to test, long enough that a busy
+            // machine answers the others in time.
+            $0.proxy.upstream.responseTimeoutMilliseconds = 2_000
+            $0.proxy.upstream.readTimeoutMilliseconds = 2_000
         }) { harness in
             let trace = UUID().uuidString
             let start = ContinuousClock.now
             let response = try await harness.send(.GET, "/Slot?status=free&fault=1", headers: harness.sspHeaders(traceID: trace))
             #expect(response.status == fault.status)
             #expect(response.headers["Content-Type"].first?.hasPrefix("application/fhir+json") == true, "an OperationOutcome, never the provider's fragment")
-            #expect(start.duration(to: .now) < .seconds(5))
+            #expect(start.duration(to: .now) < .seconds(10))
             let records = try await Self.records(harness, trace: trace)
             #expect(records.count == 1)
             #expect(records.first?.outcome == fault.outcome)
@@ -177,8 +180,10 @@ import Testing
                 return faults[index % faults.count]
             }
         }, audited: true, configure: {
-            $0.proxy.upstream.responseTimeoutMilliseconds = 500
-            $0.proxy.upstream.readTimeoutMilliseconds = 500
+            // Long enough that a loaded machine still connects and sends within it (the `hang`
+            // case waits it out), short enough to keep the test quick.
+            $0.proxy.upstream.responseTimeoutMilliseconds = 3000
+            $0.proxy.upstream.readTimeoutMilliseconds = 3000
         }) { harness in
             var headers = harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write")
             headers.append(("Content-Type", "application/fhir+json"))
@@ -187,7 +192,11 @@ import Testing
                 statuses.append(try await harness.send(.POST, "/Appointment", headers: headers, body: Data(#"{"resourceType":"Appointment"}"#.utf8)).status)
             }
             #expect(statuses == [502, 502, 504, 502])
-            try await Task.sleep(for: .milliseconds(300))
+            // Nothing more arrives later (no retry): give a late copy time to show up, then count.
+            let deadline = ContinuousClock.now + .seconds(1)
+            while ContinuousClock.now < deadline, harness.provider.requests.filter({ $0.method == "POST" }).count <= faults.count {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(harness.provider.requests.filter { $0.method == "POST" }.count == faults.count, "each booking delivered exactly once")
             try await Self.stillServes(harness)
         }
@@ -199,7 +208,7 @@ import Testing
         try await ProxyHarness.with(audited: true, configure: { $0.proxy.limits.maxConnections = 20 }) { harness in
             let crowd = try (0..<20).map { _ in try PlainSocket(port: harness.port) }
             for _ in 0..<100 where harness.server.connectionCount < 20 { try await Task.sleep(for: .milliseconds(10)) }
-            let refused = try await RawClient.send(Array(harness.rawRequest().utf8), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(3))
+            let refused = try await RawClient.send(Array(harness.rawRequest().utf8), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(refused.status == nil && (refused.closedByServer || refused.error != nil), "the 21st connection is closed on accept")
             crowd.forEach { $0.close() }
             let start = ContinuousClock.now

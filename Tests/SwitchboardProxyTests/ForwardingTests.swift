@@ -92,10 +92,12 @@ import Testing
     @Test func chunkedRequestBodyIsStreamed() async throws {
         try await ProxyHarness.with(behaviour: { _ in .respond(status: 201, headers: [], body: Data()) }) { harness in
             let raw = harness.rawRequest("POST", "/Appointment",
-                                         extraHeaders: ["Transfer-Encoding: chunked", "Content-Type: application/fhir+json"],
+                                         extraHeaders: ["Transfer-Encoding: chunked", "Content-Type: application/fhir+json", "Connection: close"],
                                          headers: harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write"),
                                          body: "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
-            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(2))
+            // The proxy closes after answering (Connection: close), so the reply ends then; the
+            // deadline is only for a proxy that never answers.
+            let reply = try await RawClient.send(raw, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(30))
             #expect(reply.status == 201)
             #expect(harness.provider.requests.first.map { String(decoding: $0.body, as: UTF8.self) } == "hello world")
         }
@@ -109,6 +111,30 @@ import Testing
             }
             #expect(harness.provider.requests.count == 5)
             #expect(harness.recorder.completed.count == 5)
+        }
+    }
+
+    /// A generic FHIR client's collapsed `https:/host` target is the same exchange, forwarded to
+    /// and recorded as the normalised URL; with the setting off it is refused as before.
+    @Test func collapsedSchemeIsForwardedAsTheSameTarget() async throws {
+        try await ProxyHarness.with(behaviour: ProxyHarness.slotBundle) { harness in
+            let collapsed = "/" + harness.practiceAddress.replacingOccurrences(of: "https://", with: "https:/")
+            let trace = UUID().uuidString
+            let reply = try await RawClient.send(Array(harness.rawRequest(headers: harness.sspHeaders(traceID: trace))
+                .replacingOccurrences(of: "/\(harness.practiceAddress)/", with: "\(collapsed)/").utf8),
+                port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10))
+            #expect(reply.status == 200)
+            let record = try #require(await harness.record(traceID: trace))
+            #expect(record.targetURL == "\(harness.practiceAddress)/Slot?status=free")
+            #expect(harness.provider.requests.first?.uri == "/A81001/STU3/1/gpconnect/Slot?status=free")
+        }
+        try await ProxyHarness.with(configure: { $0.proxy.checks.acceptCollapsedTargetScheme = false }) { harness in
+            let collapsed = "/" + harness.practiceAddress.replacingOccurrences(of: "https://", with: "https:/")
+            let reply = try await RawClient.send(Array(harness.rawRequest().replacingOccurrences(of: "/\(harness.practiceAddress)/", with: "\(collapsed)/").utf8),
+                                                 port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10))
+            #expect(reply.status == 400)
+            #expect(reply.text.contains("INVALID_TARGET_URL_NOT_SSP_FORM"))
+            #expect(harness.provider.requests.isEmpty)
         }
     }
 

@@ -126,6 +126,56 @@ import Testing
         }
     }
 
+    /// A valid `Ssp-TraceID` is read before anything is checked: whichever phase refuses the
+    /// exchange — before the SSP headers are read in full — its record and its answer carry it,
+    /// so a search by trace id finds it.
+    @Test(arguments: ["no Ssp-To", "TRACE", "no client certificate", "a certificate that is not Ssp-From's"])
+    func theTraceIDIsKeptWhateverRefuses(refusal: String) async throws {
+        try await ProxyHarness.with { harness in
+            let trace = UUID().uuidString.lowercased()
+            var headers = harness.sspHeaders(traceID: trace)
+            var method = "GET"
+            var tls = harness.consumerTLS
+            var status = 400
+            switch refusal {
+            case "no Ssp-To": headers.removeAll { $0.0 == "Ssp-To" }
+            case "TRACE": method = "TRACE"; status = 405
+            case "no client certificate": tls = RawClient.TLS(trustedCA: harness.pki.consumerCA); status = 496
+            default:
+                tls = RawClient.TLS(trustedCA: harness.pki.consumerCA, certificate: harness.pki.otherConsumer.certificate,
+                                    privateKey: harness.pki.otherConsumer.privateKey)
+                status = 403
+            }
+            let reply = try await RawClient.send(Array(harness.rawRequest(method, headers: headers).utf8), port: harness.port, tls: tls, timeout: .seconds(5))
+            #expect(reply.status == status)
+            #expect(reply.header("Ssp-TraceID") == trace)
+            let record = await harness.record(traceID: trace)
+            #expect(record?.status == status, "the record of a \(refusal) refusal is found by its trace id")
+            #expect(record?.id.uuidString.lowercased() == reply.header("X-Request-ID"))
+        }
+    }
+
+    /// Every answer carries `Ssp-TraceID`: the consumer's when it sent exactly one valid UUID,
+    /// else the exchange id (as `X-Request-ID`).
+    @Test(arguments: ["missing", "empty", "not a UUID", "duplicated"])
+    func everyAnswerCarriesATraceID(sent: String) async throws {
+        try await ProxyHarness.with { harness in
+            var headers = harness.sspHeaders()
+            headers.removeAll { $0.0 == "Ssp-TraceID" }
+            switch sent {
+            case "missing": break
+            case "empty": headers.append(("Ssp-TraceID", ""))
+            case "not a UUID": headers.append(("Ssp-TraceID", "trace-me"))
+            default: headers += [("Ssp-TraceID", UUID().uuidString), ("Ssp-TraceID", UUID().uuidString)]
+            }
+            let reply = try await RawClient.send(Array(harness.rawRequest(headers: headers).utf8), port: harness.port, tls: harness.consumerTLS,
+                                                 timeout: .seconds(5))
+            #expect(reply.status == 400)
+            let requestID = try #require(reply.header("X-Request-ID"))
+            #expect(reply.header("Ssp-TraceID") == requestID)
+        }
+    }
+
     @Test func missingClientCertificateIs496() async throws {
         try await ProxyHarness.with { harness in
             let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: RawClient.TLS(trustedCA: harness.pki.consumerCA),
@@ -142,7 +192,7 @@ import Testing
         try await ProxyHarness.with { harness in
             let files = try harness.pki.consumerCertificate(fault)
             let tls = RawClient.TLS(trustedCA: harness.pki.consumerCA, certificate: files.certificate, privateKey: files.privateKey)
-            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(2))
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(15))
             #expect(reply.status == nil, "\(fault): answered \(reply.status ?? 0)")
             #expect(reply.closedByServer || reply.error != nil)
             #expect(harness.provider.requests.isEmpty)
@@ -152,7 +202,7 @@ import Testing
     @Test func untrustedClientCertificateIsRefusedInTheHandshake() async throws {
         try await ProxyHarness.with { harness in
             let tls = RawClient.TLS(trustedCA: harness.pki.consumerCA, certificate: harness.pki.untrusted.certificate, privateKey: harness.pki.untrusted.privateKey)
-            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(2))
+            let reply = try await RawClient.send(harness.rawRequest(), port: harness.port, tls: tls, timeout: .seconds(15))
             #expect(reply.status == nil)
             #expect(reply.closedByServer || reply.error != nil)
             #expect(harness.provider.requests.isEmpty)
@@ -181,10 +231,20 @@ import Testing
             let third = try await harness.send()
             #expect(third.status == 429)
             #expect(third.token == "RATE_LIMIT_EXCEEDED_MESSAGESENDER_200000000359")
-            #expect(third.headers["X-Rate-Limit-Limit"] == ["1"])
+            #expect(third.headers["X-Rate-Limit-Limit"] == ["2"], "the two requests it may make in one go")
             #expect(third.headers["X-Rate-Limit-Remaining"] == ["0"])
-            #expect(Int(third.headers["X-Rate-Limit-Reset"].first ?? "") ?? 0 > 0)
+            #expect((1_990...2_000).contains(Int(third.headers["X-Rate-Limit-Reset"].first ?? "") ?? 0), "both tokens back after 2,000 s")
+            #expect((990...1_000).contains(Int(third.headers["Retry-After"].first ?? "") ?? 0), "the next one after 1,000 s")
             #expect(harness.provider.requests.count == 2)
+        }
+        // Five a minute: the sixth request is told it may make 5, all of them again within a minute.
+        try await ProxyHarness.with(configure: { $0.proxy.throttle.consumerRequestsPerSecond = 5.0 / 60; $0.proxy.throttle.consumerBurst = 5 }) { harness in
+            for _ in 0..<5 { #expect(try await harness.send().status == 200) }
+            let sixth = try await harness.send()
+            #expect(sixth.status == 429)
+            #expect(sixth.headers["X-Rate-Limit-Limit"] == ["5"])
+            #expect((50...60).contains(Int(sixth.headers["X-Rate-Limit-Reset"].first ?? "") ?? 0), "\(sixth.headers["X-Rate-Limit-Reset"])")
+            #expect((1...12).contains(Int(sixth.headers["Retry-After"].first ?? "") ?? 0))
         }
         try await ProxyHarness.with(configure: { $0.proxy.throttle.providerOverrides = ["918999198001=0.001/1"] }) { harness in
             let status3 = try await harness.send().status

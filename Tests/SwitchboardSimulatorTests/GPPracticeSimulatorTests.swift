@@ -239,7 +239,7 @@ import Testing
                     try body.write(to: file)
                     return file
                 }
-                let result = try STU3Validator.validate(files)
+                let result = try await STU3Validator.validate(files)
                 if result.ran { #expect(result.valid, "\(result.output)") }
             }
         }

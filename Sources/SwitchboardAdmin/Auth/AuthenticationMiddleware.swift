@@ -39,11 +39,13 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let required: Role? = path.hasPrefix("/admin") ? .admin : path.hasPrefix("/audit") ? .auditor : nil
         guard let required else { return try await next(request, context) }
         let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if failures.isBlocked(client) {
+        if let wait = failures.blockedFor(client) {
             context.call.refusal = "too-many-failures"
             logger.warning("management authentication refused: too many failures", metadata: ["sb.client": "\(client)"])
+            var headers = HTTPFields()
+            headers[.retryAfter] = "\(wait)"
             return ManagementError(status: .tooManyRequests, code: "too-many-failures",
-                                   message: "too many failed authentication attempts from this address; try again in a minute").response()
+                                   message: "too many failed authentication attempts from this address; try again in \(wait) seconds", headers: headers).response()
         }
         guard let principal = try await authenticate(request, channel: context.channel) else {
             failures.record(client)
@@ -98,12 +100,17 @@ public final class FailureLimiter: Sendable {
         }
     }
 
-    func isBlocked(_ client: String) -> Bool {
+    func isBlocked(_ client: String) -> Bool { blockedFor(client) != nil }
+
+    /// Whole seconds until `client` may try again (at least 1), or nil when it may now.
+    func blockedFor(_ client: String) -> Int? {
         let now = ContinuousClock.now
         return failures.withLock { failures in
             let recent = (failures[client] ?? []).filter { now - $0 < .seconds(60) }
             failures[client] = recent.isEmpty ? nil : recent
-            return recent.count >= perMinute
+            guard recent.count >= perMinute, let oldest = recent.dropLast(perMinute - 1).last else { return nil }
+            let remaining = Duration.seconds(60) - (now - oldest)
+            return max(1, Int(remaining.components.seconds) + (remaining.components.attoseconds > 0 ? 1 : 0))
         }
     }
 }

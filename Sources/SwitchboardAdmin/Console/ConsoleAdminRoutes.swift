@@ -311,13 +311,10 @@ public struct ConsoleAdminRoutes: Sendable {
         let changes: [DirectoryChange]
         let reason: String?
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw ManagementError(status: .badRequest, code: "invalid-batch", message: "the batch is empty") }
-            (changes, reason) = try AdminRoutes.batch(node)
-        } catch let error as ManagementError {
-            let problems = error.issues.isEmpty ? [error.message] : error.issues.map { "\($0.entry.map { "\($0) " } ?? "")\($0.field.map { "\($0): " } ?? "")\($0.message)" }
-            return try batchForm(request, context, text: text, errors: problems, status: error.issues.isEmpty ? .badRequest : .unprocessableContent)
+            (changes, reason) = try AdminRoutes.batch(json: text)
         } catch {
-            return try batchForm(request, context, text: text, errors: ["The batch is not valid JSON: \(error)"], status: .badRequest)
+            let problems = error.issues.isEmpty ? [error.message] : error.issues.map { "\($0.entry.map { "\($0) " } ?? "")\($0.field.map { "\($0): " } ?? "")\($0.message)" }
+            return try batchForm(request, context, text: text, errors: problems, status: error.status)
         }
         do {
             if form["confirm"] != "1" {

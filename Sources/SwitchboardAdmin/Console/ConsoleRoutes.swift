@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardCore
 public import Hummingbird
 import HTTPTypes
 import Logging
@@ -160,8 +161,9 @@ public struct ConsoleRoutes: Sendable {
 
     /// The request's filters (not sorting or format) as the API reads them, less the fields the
     /// form left empty.
+    /// The search form's filters, decoded as a browser sends a GET form (`+` is a space).
     static func filters(_ request: Request) -> [(String, String)] {
-        AuditRoutes.filters(request, excluding: ["format", "sort"]).filter { !$0.1.isEmpty }
+        ((try? FormQuery(request))?.excluding(["format", "sort"]) ?? []).filter { !$0.1.isEmpty }
     }
 
     static func queryString(_ parameters: [(String, String)]) -> String {
@@ -205,7 +207,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     static func time(_ date: Date?) -> String {
-        date.map { $0.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)) } ?? ""
+        date.map(Timestamp.rfc3339) ?? ""
     }
 
     static func row(_ record: ExchangeRecord) -> [String: Any] {

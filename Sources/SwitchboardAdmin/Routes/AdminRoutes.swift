@@ -4,16 +4,20 @@ public import Hummingbird
 import NIOCore
 import SwitchboardCore
 public import SwitchboardDirectory
-import Yams
 
 /// `/admin/…`: the routing tables as JSON — list, read, create, update, retire, an atomic batch
 /// and the change history. Every change is validated as a whole, versioned (`ETag`; a stale
-/// `If-Match` is `409`) and recorded with who made it.
+/// `If-Match` is `409`) and recorded with who made it. Bodies and queries are read strictly
+/// (``JSONBody``, ``FormQuery``): what `Docs/management-api.yaml` does not allow is refused before
+/// anything changes.
 public struct AdminRoutes: Sendable {
     public let directory: Directory
+    /// The largest request body taken, in bytes (`management.maximumBodyBytes`).
+    public let maximumBody: Int
 
-    public init(directory: Directory) {
+    public init(directory: Directory, maximumBody: Int = 1 << 20) {
         self.directory = directory
+        self.maximumBody = maximumBody
     }
 
     /// The URL segment for each kind.
@@ -23,33 +27,33 @@ public struct AdminRoutes: Sendable {
 
     public func register(on router: Router<ManagementContext>) {
         let admin = router.group("admin")
-        admin.get(":collection") { request, context in try list(request, context) }
-        admin.get(":collection/:key") { request, context in try read(request, context) }
-        admin.post(":collection") { request, context in try await create(request, context) }
-        admin.put(":collection/:key") { request, context in try await update(request, context) }
-        admin.delete(":collection/:key") { request, context in try await retire(request, context) }
         admin.post("batch") { request, context in try await batch(request, context) }
         admin.get("history") { request, context in try await history(request, context) }
+        for (collection, kind) in Self.collections {
+            admin.get(RouterPath(stringLiteral: collection)) { request, _ in try list(request, kind) }
+            admin.post(RouterPath(stringLiteral: collection)) { request, context in try await create(request, context, kind) }
+            admin.get(RouterPath(stringLiteral: "\(collection)/:key")) { request, context in try read(request, context, kind) }
+            admin.put(RouterPath(stringLiteral: "\(collection)/:key")) { request, context in try await update(request, context, kind) }
+            admin.delete(RouterPath(stringLiteral: "\(collection)/:key")) { request, context in try await retire(request, context, kind) }
+        }
     }
 
     // MARK: Handlers
 
-    func kind(_ context: ManagementContext) throws -> EntityKind {
-        let name = context.parameters.get("collection") ?? ""
-        guard let kind = Self.collections[name] else {
-            throw ManagementError(status: .notFound, code: "not-found",
-                                  message: "no collection '\(name)'; use one of \(Self.collections.keys.sorted().joined(separator: ", "))")
-        }
-        return kind
-    }
-
-    func list(_ request: Request, _ context: ManagementContext) throws -> Response {
-        let kind = try kind(context)
-        let status = request.uri.queryParameters["status"].map(String.init) ?? "all"
+    func list(_ request: Request, _ kind: EntityKind) throws -> Response {
+        let query = try FormQuery(request)
+        try query.only(["status", "ods"])
+        let status = query["status"] ?? "all"
         guard ["all", "active", "retired"].contains(status) else {
             throw ManagementError(status: .badRequest, code: "invalid-parameter", message: "status must be all, active or retired")
         }
-        let ods = request.uri.queryParameters["ods"].map(String.init)
+        var ods: String?
+        if let text = query["ods"] {
+            guard ODSCode(text) != nil else {
+                throw ManagementError(status: .badRequest, code: "invalid-parameter", message: "ods '\(text.prefix(32))' is not an ODS code (3 to 10 upper-case letters and digits)")
+            }
+            ods = text
+        }
         let entries = directory.snapshot.tables.entries.filter { entry in
             entry.ref.kind == kind && (status == "all" || entry.status.rawValue == status) && (ods.map { Self.ods(of: entry) == $0 } ?? true)
         }
@@ -62,70 +66,91 @@ public struct AdminRoutes: Sendable {
         return json(body)
     }
 
-    func read(_ request: Request, _ context: ManagementContext) throws -> Response {
-        let ref = EntityRef(try kind(context), context.parameters.get("key") ?? "")
-        guard let entry = directory.snapshot.tables[ref] else {
-            throw ManagementError(status: .notFound, code: "not-found", message: "\(ref) does not exist")
-        }
-        return try entryResponse(entry, status: .ok)
+    func read(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) throws -> Response {
+        try FormQuery(request).only([])
+        return try entryResponse(try existing(EntityRef(kind, context.parameters.get("key") ?? "")), status: .ok)
     }
 
-    func create(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let kind = try kind(context)
-        let entry = try await Self.readEntry(kind, from: request)
-        let applied = try await apply([.create(entry)], request: request, context: context)
+    func create(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
+        try FormQuery(request).only([])
+        let reason = try AdminHeaders.reason(request)
+        let entry = try await readEntry(kind, from: request)
+        let applied = try await apply([.create(entry)], context: context, reason: reason)
         return try entryResponse(try current(entry.ref, generation: applied.generation), status: .created)
     }
 
-    func update(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let ref = EntityRef(try kind(context), context.parameters.get("key") ?? "")
+    func update(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
+        try FormQuery(request).only([])
+        let ref = EntityRef(kind, context.parameters.get("key") ?? "")
+        _ = try existing(ref)
         let expected = try Self.expectedVersion(request, required: true)
-        var entry = try await Self.readEntry(ref.kind, from: request)
+        let reason = try AdminHeaders.reason(request)
+        var entry = try await readEntry(kind, from: request)
         guard entry.ref == ref else {
-            throw ManagementError(status: .badRequest, code: "key-mismatch", message: "the body names \(entry.ref), the path \(ref)")
+            throw ManagementError(status: .unprocessableContent, code: "key-mismatch", message: "the body names \(entry.ref), the path \(ref); they must be the same entry",
+                                  issues: [.init(entry: ref.description, field: EntryBodySchema.of(kind).keyField, rule: "key-mismatch", message: "must be \(ref.key), as in the path")])
         }
         entry.version = expected ?? 0
-        try await apply([.update(entry, expectedVersion: expected)], request: request, context: context)
+        try await apply([.update(entry, expectedVersion: expected)], context: context, reason: reason)
         return try entryResponse(try current(ref, generation: nil), status: .ok)
     }
 
-    func retire(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let ref = EntityRef(try kind(context), context.parameters.get("key") ?? "")
+    func retire(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
+        try FormQuery(request).only([])
+        let ref = EntityRef(kind, context.parameters.get("key") ?? "")
+        _ = try existing(ref)
         let expected = try Self.expectedVersion(request, required: true)
-        try await apply([.retire(ref, expectedVersion: expected)], request: request, context: context)
+        let reason = try AdminHeaders.reason(request)
+        try await apply([.retire(ref, expectedVersion: expected)], context: context, reason: reason)
         return try entryResponse(try current(ref, generation: nil), status: .ok)
     }
 
     /// `{"changes": [{"op": "create"|"update"|"retire", "kind": "system", "key": "…", "entry": {…},
-    /// "expectedVersion": 3}], "reason": "…"}`; `?dryRun=true` returns what would change.
+    /// "expectedVersion": 3}], "reason": "…"}`; `?dryRun=true` answers what would change, or what
+    /// the batch itself would be refused with, and changes nothing.
     func batch(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let (changes, reason) = try Self.batch(try await Self.body(request))
-        if request.uri.queryParameters["dryRun"] == "true" {
-            let preview = try directory.preview(changes)
-            return try changesResponse(generation: directory.snapshot.generation, changes: preview, dryRun: true)
+        let query = try FormQuery(request)
+        try query.only(["dryRun"])
+        let dryRun = try query.flag("dryRun")
+        let headerReason = try AdminHeaders.reason(request)
+        let body = try await JSONBody.read(BatchBody.self, from: request, limit: maximumBody)
+        let changes = try Self.changes(body)
+        let reason = body.reason.flatMap { $0.isEmpty ? nil : $0 } ?? headerReason
+        if dryRun {
+            do {
+                return try changesResponse(generation: directory.snapshot.generation, changes: try directory.preview(changes), dryRun: true)
+            } catch let error as DirectoryChangeError {
+                throw Self.managementError(error)
+            }
         }
-        let applied = try await apply(changes, request: request, context: context, reason: reason)
+        let applied = try await apply(changes, context: context, reason: reason)
         return try changesResponse(generation: applied.generation, changes: applied.changes, dryRun: false)
     }
 
     func history(_ request: Request, _ context: ManagementContext) async throws -> Response {
+        let parameters = try FormQuery(request)
+        try parameters.only(["kind", "key", "limit", "before"])
         var query = HistoryQuery(limit: 100)
-        let parameters = request.uri.queryParameters
-        if let kindName = parameters["kind"].map(String.init) {
+        if let kindName = parameters["kind"] {
             guard let kind = EntityKind(rawValue: kindName) else {
                 throw ManagementError(status: .badRequest, code: "invalid-parameter",
                                       message: "kind must be one of \(EntityKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             query.kind = kind
-            if let key = parameters["key"].map(String.init) { query.entry = EntityRef(kind, key) }
         }
-        if let limit = parameters["limit"].map(String.init) {
+        if let key = parameters["key"] {
+            guard (1...FieldLength.address).contains(key.count), !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw ManagementError(status: .badRequest, code: "invalid-parameter", message: "key must be 1 to \(FieldLength.address) printable characters")
+            }
+            if let kind = query.kind { query.entry = EntityRef(kind, key) } else { query.key = key }
+        }
+        if let limit = parameters["limit"] {
             guard let value = Int(limit), (1...1000).contains(value) else {
                 throw ManagementError(status: .badRequest, code: "invalid-parameter", message: "limit must be 1 to 1000")
             }
             query.limit = value
         }
-        if let before = parameters["before"].map(String.init) {
+        if let before = parameters["before"] {
             guard let value = Int64(before), value > 0 else {
                 throw ManagementError(status: .badRequest, code: "invalid-parameter", message: "before must be a sequence number from a previous page")
             }
@@ -137,7 +162,7 @@ public struct AdminRoutes: Sendable {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             let header: [String: Any] = [
                 "sequence": record.sequence, "generation": record.generation,
-                "at": record.at.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
+                "at": Timestamp.rfc3339(record.at),
                 "actor": record.author.actor, "source": record.author.source.rawValue, "reason": record.author.reason ?? NSNull(),
                 "action": record.action.rawValue, "kind": record.ref.kind.rawValue, "key": record.ref.key,
             ]
@@ -154,9 +179,8 @@ public struct AdminRoutes: Sendable {
     // MARK: Helpers
 
     @discardableResult
-    func apply(_ changes: [DirectoryChange], request: Request, context: ManagementContext, reason: String? = nil) async throws -> AppliedChanges {
-        let author = ChangeAuthor(actor: context.principal?.name ?? "unknown", source: .api,
-                                  reason: reason ?? request.headers[HTTPField.Name("X-Change-Reason")!])
+    func apply(_ changes: [DirectoryChange], context: ManagementContext, reason: String?) async throws -> AppliedChanges {
+        let author = ChangeAuthor(actor: context.principal?.name ?? "unknown", source: .api, reason: reason)
         do {
             return try await directory.apply(changes, author: author)
         } catch let error as DirectoryChangeError {
@@ -187,6 +211,15 @@ public struct AdminRoutes: Sendable {
         ManagementError.Issue(entry: issue.entry?.description, field: issue.field, rule: issue.rule.rawValue, message: issue.message)
     }
 
+    /// The entry the path names; `404` when there is none.
+    func existing(_ ref: EntityRef) throws -> DirectoryEntry {
+        guard let entry = directory.snapshot.tables[ref] else {
+            throw ManagementError(status: .notFound, code: "not-found", message: "\(ref) does not exist")
+        }
+        return entry
+    }
+
+    /// The body field that names an entry of `kind`.
     func current(_ ref: EntityRef, generation: Int64?) throws -> DirectoryEntry {
         guard let entry = directory.snapshot.tables[ref] else { throw ManagementError(status: .notFound, code: "not-found", message: "\(ref) does not exist") }
         return entry
@@ -223,7 +256,8 @@ public struct AdminRoutes: Sendable {
         }
     }
 
-    /// `If-Match: W/"3"` (or `"3"`, or `3`); `428` when required and absent.
+    /// `If-Match: W/"3"` (or the strong `"3"`); `428` when required and absent, `400` for
+    /// anything else (`*` included: a change names the version it read).
     static func expectedVersion(_ request: Request, required: Bool) throws -> Int? {
         guard let value = request.headers[.ifMatch] else {
             if required {
@@ -232,79 +266,52 @@ public struct AdminRoutes: Sendable {
             }
             return nil
         }
-        let trimmed = value.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        guard let version = Int(trimmed) else {
-            throw ManagementError(status: .badRequest, code: "invalid-if-match", message: "If-Match '\(value)' is not an ETag this API gave")
+        var text = Substring(value)
+        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        guard text.count >= 3, text.hasPrefix("\""), text.hasSuffix("\""), case let digits = text.dropFirst().dropLast(),
+              digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let version = Int(digits) else {
+            throw ManagementError(status: .badRequest, code: "invalid-if-match", message: "If-Match must be the ETag this API gave, e.g. W/\"3\"")
         }
         return version
     }
 
-    static func body(_ request: Request) async throws -> Node {
-        let buffer = try await request.body.collect(upTo: 16 * 1024 * 1024)
-        let text = String(buffer: buffer)
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw ManagementError(status: .badRequest, code: "malformed-json", message: "the body is not valid JSON: \(error)")
-        }
-        guard let node else { throw ManagementError(status: .badRequest, code: "malformed-json", message: "the body is empty") }
-        guard case .mapping = node else { throw ManagementError(status: .badRequest, code: "malformed-json", message: "the body must be a JSON object") }
-        return node
+    func readEntry(_ kind: EntityKind, from request: Request) async throws -> DirectoryEntry {
+        try await JSONBody.read(EntryBody.self, from: request, limit: maximumBody, userInfo: [EntryBody.schemaKey: EntryBodySchema.of(kind)]).entry()
     }
 
-    static func readEntry(_ kind: EntityKind, from request: Request) async throws -> DirectoryEntry {
-        try entry(kind, try await body(request))
-    }
-
-    static func entry(_ kind: EntityKind, _ node: Node) throws -> DirectoryEntry {
-        let result = EntryReader.read(kind, node, file: "body", acceptVersion: true)
-        guard let entry = result.entry, result.issues.isEmpty else {
-            throw ManagementError(status: .badRequest, code: "invalid-entry", message: "the \(kind.displayName) cannot be read",
-                                  issues: result.issues.map { found in Self.issue(found) })
-        }
-        return entry
-    }
-
-    /// A batch's changes and reason, from `{"changes": [...], "reason": "..."}`; throws with every
-    /// change that cannot be read.
-    static func batch(_ node: Node) throws -> (changes: [DirectoryChange], reason: String?) {
-        guard case .mapping(let top) = node, let list = top["changes"], case .sequence(let items) = list else {
-            throw ManagementError(status: .badRequest, code: "invalid-batch", message: "the body must be {\"changes\": [ … ]}")
-        }
+    /// A batch's changes, each entry read by the same rules as a single create or update; `422`
+    /// naming every change that breaks one.
+    static func changes(_ body: BatchBody) throws(ManagementError) -> [DirectoryChange] {
         var changes: [DirectoryChange] = []
         var issues: [ManagementError.Issue] = []
-        for (index, item) in items.enumerated() {
+        for (index, change) in body.changes.enumerated() {
             do {
-                changes.append(try Self.change(item))
-            } catch let error as ManagementError {
-                issues += error.issues.isEmpty
-                    ? [ManagementError.Issue(entry: "changes[\(index)]", field: nil, rule: error.code, message: error.message)]
-                    : error.issues.map { var issue = $0; issue.entry = "changes[\(index)]" + ($0.entry.map { " \($0)" } ?? ""); return issue }
+                switch change.op {
+                case "retire":
+                    changes.append(.retire(EntityRef(change.kind, change.key ?? ""), expectedVersion: change.expectedVersion))
+                default:
+                    guard let entryBody = change.entry else { continue }
+                    let entry = try entryBody.entry()
+                    changes.append(change.op == "create" ? .create(entry) : .update(entry, expectedVersion: change.expectedVersion))
+                }
+            } catch {
+                issues += error.issues.map { issue in
+                    var issue = issue
+                    issue.entry = "changes[\(index)]" + (issue.entry.map { " \($0)" } ?? "")
+                    return issue
+                }
             }
         }
         guard issues.isEmpty else {
-            throw ManagementError(status: .badRequest, code: "invalid-batch", message: "\(issues.count) change(s) cannot be read; nothing was applied", issues: issues)
+            throw ManagementError(status: .unprocessableContent, code: "invalid-batch", message: "\(issues.count) rule(s) broken in the batch; nothing was applied",
+                                  issues: issues)
         }
-        return (changes, top["reason"]?.string)
+        return changes
     }
 
-    static func change(_ node: Node) throws -> DirectoryChange {
-        guard case .mapping(let item) = node, let op = item["op"]?.string, let kindName = item["kind"]?.string else {
-            throw ManagementError(status: .badRequest, code: "invalid-change", message: "each change needs op and kind")
-        }
-        guard let kind = EntityKind(rawValue: kindName) else {
-            throw ManagementError(status: .badRequest, code: "invalid-change", message: "kind '\(kindName)' must be one of \(EntityKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let expected = item["expectedVersion"]?.int
-        switch op {
-        case "create", "update":
-            guard let entryNode = item["entry"] else { throw ManagementError(status: .badRequest, code: "invalid-change", message: "\(op) needs entry") }
-            let entry = try entry(kind, entryNode)
-            return op == "create" ? .create(entry) : .update(entry, expectedVersion: expected)
-        case "retire":
-            guard let key = item["key"]?.string else { throw ManagementError(status: .badRequest, code: "invalid-change", message: "retire needs key") }
-            return .retire(EntityRef(kind, key), expectedVersion: expected)
-        default:
-            throw ManagementError(status: .badRequest, code: "invalid-change", message: "op '\(op)' must be create, update or retire")
-        }
+    /// A batch from JSON text (the console's form), read as the API reads its body.
+    static func batch(json text: String) throws(ManagementError) -> (changes: [DirectoryChange], reason: String?) {
+        let body = try JSONBody.decode(BatchBody.self, from: Array(text.utf8))
+        return (try changes(body), body.reason)
     }
 }

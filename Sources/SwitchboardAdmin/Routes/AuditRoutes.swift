@@ -16,28 +16,30 @@ public struct AuditRoutes: Sendable {
     public func register(on router: Router<ManagementContext>) {
         let audit = router.group("audit")
         audit.get("exchanges") { request, _ in try await exchanges(request) }
-        audit.get("exchanges/:id") { _, context in try await exchange(context) }
+        audit.get("export") { request, _ in try export(request) }
+        audit.get("exchanges/:id") { request, context in try await exchange(request, context) }
         audit.get("report") { request, _ in try await report(request) }
         audit.get("verify") { request, _ in try await verify(request) }
     }
 
-    /// Query parameters except those that choose the format.
-    static func filters(_ request: Request, excluding: Set<String> = ["format"]) -> [(String, String)] {
-        request.uri.queryParameters.compactMap { name, value in
-            excluding.contains(String(name)) ? nil : (String(name), String(value).removingPercentEncoding ?? String(value))
-        }
-    }
+    /// The filters a query takes, by route: a search pages, a whole-period read does not.
+    static let searchParameters = Set(AuditQuery.parameterNames)
+    static let periodParameters = searchParameters.subtracting(["limit", "cursor"])
 
-    static func query(_ request: Request) throws -> AuditQuery {
-        do { return try AuditQuery(parameters: filters(request)) } catch {
+    /// The query's filters (every parameter but `format`), checked against what the route takes.
+    static func query(_ parameters: FormQuery, taking allowed: Set<String>) throws -> AuditQuery {
+        try parameters.only(allowed.union(["format"]))
+        do { return try AuditQuery(parameters: parameters.excluding(["format"])) } catch {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: error.description,
                                   issues: [.init(entry: nil, field: error.parameter, rule: "invalid-filter", message: error.message)])
         }
     }
 
     func exchanges(_ request: Request) async throws -> Response {
-        let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
-        let page = try await store.exchanges(try Self.query(request))
+        let parameters = try FormQuery(request)
+        let query = try Self.query(parameters, taking: Self.searchParameters)
+        let format = parameters["format"] ?? "json"
+        let page = try await store.exchanges(query)
         var headers: HTTPFields = [.cacheControl: "no-store"]
         if let next = page.nextCursor { headers[HTTPField.Name("X-Next-Cursor")!] = "\(next)" }
         switch format {
@@ -56,7 +58,31 @@ public struct AuditRoutes: Sendable {
         }
     }
 
-    func exchange(_ context: ManagementContext) async throws -> Response {
+    /// Every record of a period (all the query's filters, no paging) as one CSV, JSON or FHIR
+    /// document, streamed a page at a time.
+    func export(_ request: Request) throws -> Response {
+        let parameters = try FormQuery(request)
+        for paging in ["limit", "cursor"] where parameters[paging] != nil {
+            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "\(paging): an export reads the whole period; leave out limit and cursor")
+        }
+        let query = try Self.query(parameters, taking: Self.periodParameters)
+        let format = parameters["format"] ?? "csv"
+        guard let chosen = AuditExport.Format(rawValue: format) else {
+            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "format must be csv, json or fhir")
+        }
+        let store = self.store
+        var headers: HTTPFields = [.contentType: AuditExportStream.contentType(chosen), .cacheControl: "no-store"]
+        headers[.contentDisposition] = "attachment; filename=\"switchboard-audit.\(chosen == .csv ? "csv" : "json")\""
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await AuditExportStream.write(from: store, query: query, format: chosen) { chunk in
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    func exchange(_ request: Request, _ context: ManagementContext) async throws -> Response {
+        try FormQuery(request).only([])
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw ManagementError(status: .badRequest, code: "invalid-id", message: "an exchange id is a UUID (the X-Request-ID)")
         }
@@ -68,11 +94,13 @@ public struct AuditRoutes: Sendable {
     }
 
     func report(_ request: Request) async throws -> Response {
-        let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+        let parameters = try FormQuery(request)
+        let query = try Self.query(parameters, taking: Self.periodParameters)
+        let format = parameters["format"] ?? "json"
         guard format == "json" || format == "csv" else {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: "format must be json or csv")
         }
-        let report = try await AuditReport.build(from: store, query: try Self.query(request))
+        let report = try await AuditReport.build(from: store, query: query)
         if format == "csv" {
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: report.csv())))
@@ -82,7 +110,12 @@ public struct AuditRoutes: Sendable {
     }
 
     func verify(_ request: Request) async throws -> Response {
-        let node = request.uri.queryParameters["node"].map(String.init)
+        let parameters = try FormQuery(request)
+        try parameters.only(["node"])
+        let node = parameters["node"]
+        if let node, !Self.isNodeID(node) {
+            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "node must be 1 to 64 letters, digits, '-', '.' or '_'")
+        }
         let result = try await store.verify(node: node)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -93,5 +126,10 @@ public struct AuditRoutes: Sendable {
         }
         let body = try encoder.encode(Body(intact: result.isIntact, records: result.totalRecords, chains: result.chains))
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// A node id as `node.id` allows it.
+    static func isNodeID(_ text: String) -> Bool {
+        (1...64).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }
     }
 }

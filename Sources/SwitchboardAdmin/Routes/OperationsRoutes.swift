@@ -21,11 +21,13 @@ public struct OperationsRoutes: Sendable {
     }
 
     public func register(on router: Router<ManagementContext>) {
-        router.get("health") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+        router.get("health") { request, _ in
+            try FormQuery(request).only([])
+            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
-        router.get("ready") { _, _ in
+        router.get("ready") { request, _ in
+            try FormQuery(request).only([])
             var results: [String: String] = [:]
             for check in checks {
                 let (name, problem) = await check()
@@ -36,7 +38,8 @@ public struct OperationsRoutes: Sendable {
             return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        router.get("metrics") { _, _ in
+        router.get("metrics") { request, _ in
+            try FormQuery(request).only([])
             beforeScrape()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOCore
 public import Hummingbird
 public import Logging
 public import SwitchboardAudit
@@ -19,7 +20,9 @@ public struct ManagementActionLog: RouterMiddleware {
     let maximumBody: Int
     let logger: Logger
 
-    public init(recorder: any ManagementActionRecorder, node: String, maximumBody: Int = 16 * 1024 * 1024, logger: Logger) {
+    /// `maximumBody` is the largest body a change may send (`management.maximumBodyBytes`); a
+    /// larger one is refused `413` here, recorded, before anything reads it.
+    public init(recorder: any ManagementActionRecorder, node: String, maximumBody: Int = 1 << 20, logger: Logger) {
         self.recorder = recorder
         self.node = node
         self.maximumBody = maximumBody
@@ -50,7 +53,16 @@ public struct ManagementActionLog: RouterMiddleware {
                 return refusal.response()
             }
             // Collected once here (and kept in the request) so the record can name what was sent.
-            if let body = try? await request.collectBody(upTo: maximumBody), body.readableBytes > 0 {
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: maximumBody)
+            } catch {
+                let refusal = JSONBody.tooLarge(maximumBody)
+                finish(&record, context: context, status: 413, code: refusal.code, started: started)
+                await write(record)
+                return refusal.response()
+            }
+            if body.readableBytes > 0 {
                 record.bytesIn = Int64(body.readableBytes)
                 record.requestBodySHA256 = Hex.encode(body.withUnsafeReadableBytes { SHA256.hash(data: $0) })
             }

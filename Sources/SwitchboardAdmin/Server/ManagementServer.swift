@@ -41,7 +41,10 @@ public final class ManagementServer: Service, Sendable {
         router.middlewares.add(SecurityHeaders<ManagementContext>())
         if let actionLog { router.middlewares.add(actionLog) }
         router.middlewares.add(authentication)
+        let routes = MethodNotAllowed.RouteTable()
+        router.middlewares.add(MethodNotAllowed(table: routes))
         for registration in register { registration(router) }
+        routes.set(router.routes)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(settings.certificate).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: settings.privateKey, format: .pem)))

@@ -1,4 +1,5 @@
 public import Foundation
+import SwitchboardStorage
 import Yams
 
 /// A setting that stops start-up: which one, where it came from, and why.
@@ -43,6 +44,14 @@ public enum ConfigurationLoader {
     /// start-up.
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment, strictEnvironment: Bool = false,
                             warn: (String) -> Void = { _ in }) throws(ConfigurationError) -> SwitchboardConfiguration {
+        try loadTracingSources(file: file, environment: environment, strictEnvironment: strictEnvironment, warn: warn).configuration
+    }
+
+    /// Loads the configuration as ``load(file:environment:strictEnvironment:warn:)`` does, and says
+    /// where each setting that is not a default came from (`file:line` or the variable's name).
+    public static func loadTracingSources(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                                          strictEnvironment: Bool = false, warn: (String) -> Void = { _ in })
+        throws(ConfigurationError) -> (configuration: SwitchboardConfiguration, sources: [String: String]) {
         let defaults: Node
         do {
             defaults = try Yams.compose(yaml: try YAMLEncoder().encode(SwitchboardConfiguration()))!
@@ -81,7 +90,7 @@ public enum ConfigurationLoader {
             error.source = error.source ?? sources[error.setting]
             throw error
         }
-        return configuration
+        return (configuration, sources)
     }
 
     /// The environment variable that sets `path`: each camel-case word upper-cased and joined by
@@ -103,20 +112,62 @@ public enum ConfigurationLoader {
         }.joined(separator: "_")
     }
 
-    /// Every setting's dotted path and default, for documentation and `switchboard config`.
-    public static func settings() -> [(path: String, environment: String, defaultValue: String)] {
-        guard let text = try? YAMLEncoder().encode(SwitchboardConfiguration()), let node = try? Yams.compose(yaml: text) else { return [] }
-        var result: [(String, String, String)] = []
+    /// One setting as `switchboard config` lists it.
+    public struct Setting: Sendable {
+        /// The dotted path, e.g. `directory.store`.
+        public var path: String
+        public var environment: String
+        /// The value in effect, a password in a store URL shown as `***`.
+        public var value: String
+        public var defaultValue: String
+        /// `default`, the `file:line` or the environment variable the value came from.
+        public var source: String
+    }
+
+    /// Every setting of `configuration`: its value, default, environment variable and source.
+    public static func settings(of configuration: SwitchboardConfiguration = SwitchboardConfiguration(), sources: [String: String] = [:]) -> [Setting] {
+        let defaults = leafValues(of: SwitchboardConfiguration())
+        return leafValues(of: configuration).map { path, value in
+            let dotted = path.joined(separator: ".")
+            return Setting(path: dotted, environment: environmentName(for: path), value: hidingPassword(value),
+                           defaultValue: defaults.first { $0.path == path }?.value ?? "", source: sources[dotted] ?? "default")
+        }
+    }
+
+    /// Each leaf setting's path and value as YAML writes it, in declaration order.
+    private static func leafValues(of configuration: SwitchboardConfiguration) -> [(path: [String], value: String)] {
+        guard let text = try? YAMLEncoder().encode(configuration), let node = try? Yams.compose(yaml: text) else { return [] }
+        var result: [([String], String)] = []
         func walk(_ node: Node, _ path: [String]) {
             if case .mapping(let mapping) = node {
                 for (key, value) in mapping { walk(value, path + [key.string ?? ""]) }
             } else {
-                let value = (try? Yams.serialize(node: node).trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
-                result.append((path.joined(separator: "."), environmentName(for: path), value))
+                result.append((path, readable(node)))
             }
         }
         walk(node, [])
         return result
+    }
+
+    /// A value as a person writes it: a list in flow form (`[a, b]`), a number without YAML's
+    /// exponent (`50`, not `5e+1`).
+    private static func readable(_ node: Node) -> String {
+        switch node {
+        case .sequence(let items):
+            return "[" + items.map(readable).joined(separator: ", ") + "]"
+        default:
+            if case .scalar(let scalar) = node, scalar.string.contains("e"), let number = Double(scalar.string) {
+                return number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+            }
+            return (try? Yams.serialize(node: node).trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+        }
+    }
+
+    /// `value` with the password of a URL in it replaced by `***`.
+    static func hidingPassword(_ value: String) -> String {
+        guard value.contains("://"), var components = URLComponents(string: value), components.password != nil else { return value }
+        components.password = "***"
+        return components.string ?? value
     }
 
     private static func overlay(_ user: Node, onto target: inout Node, path: [String], file: String, sources: inout [String: String]) throws(ConfigurationError) {
@@ -216,13 +267,22 @@ public enum ConfigurationLoader {
         case .keyNotFound(let key, let context):
             return (path(context.codingPath + [key]), "is required")
         case .dataCorrupted(let context):
-            let reason = context.debugDescription.contains("Cannot initialize") || context.debugDescription.isEmpty
-                ? "has a value that is not allowed" : context.debugDescription
-            return (path(context.codingPath), reason)
+            // The standard library's words for a value no case has: "Cannot initialize <Type> from invalid String value <v>".
+            if let match = context.debugDescription.firstMatch(of: /Cannot initialize (\w+) from invalid \w+ value (.*)/) {
+                let allowed = choices[String(match.1)].map { " must be one of \($0.joined(separator: ", "))" } ?? " is not allowed"
+                return (path(context.codingPath), "'\(match.2)'" + allowed)
+            }
+            return (path(context.codingPath), context.debugDescription.isEmpty ? "has a value that is not allowed" : context.debugDescription)
         @unknown default:
             return ("(unknown)", "\(error)")
         }
     }
+
+    /// The words a setting of each choice type may take, by the type's name.
+    private static let choices: [String: [String]] = [
+        String(describing: SQLiteSynchronous.self): SQLiteSynchronous.allCases.map(\.rawValue),
+        String(describing: LoggingConfiguration.Format.self): LoggingConfiguration.Format.allCases.map(\.rawValue),
+    ]
 
     private static func readable(_ type: Any.Type) -> String {
         switch type {

@@ -19,6 +19,8 @@ public struct ManagementConfiguration: Codable, Sendable, Equatable {
     public var tokensFile: String = "var/management-tokens.json"
     /// Failed authentications a client address may make in a minute before it is refused `429`.
     public var maximumFailuresPerMinute: Int = 10
+    /// The largest request body the admin API takes; larger is refused `413`.
+    public var maximumBodyBytes: Int = 1 << 20
 
     public init() {}
 
@@ -26,6 +28,9 @@ public struct ManagementConfiguration: Codable, Sendable, Equatable {
         guard (0...65535).contains(port) else { throw ConfigurationError(setting: "management.port", message: "\(port) must be between 0 and 65535") }
         guard (1...10_000).contains(maximumFailuresPerMinute) else {
             throw ConfigurationError(setting: "management.maximumFailuresPerMinute", message: "must be between 1 and 10000")
+        }
+        guard (1024...(64 << 20)).contains(maximumBodyBytes) else {
+            throw ConfigurationError(setting: "management.maximumBodyBytes", message: "\(maximumBodyBytes) must be between 1024 and 67108864 (64 MiB)")
         }
         _ = try roles()
         if !certificateRoles.isEmpty && clientCA.isEmpty {

@@ -83,7 +83,7 @@ public struct ManagementAssembly: Sendable {
         ]
         var register: [(Router<ManagementContext>) -> Void] = [
             OperationsRoutes(registry: registry, checks: checks, beforeScrape: beforeScrape).register(on:),
-            AdminRoutes(directory: observed.directory).register(on:),
+            AdminRoutes(directory: observed.directory, maximumBody: management.maximumBodyBytes).register(on:),
         ]
         if let auditStore { register.append(AuditRoutes(store: auditStore).register(on:)) }
         let console = ConsoleRoutes(tokens: tokens, failures: signInFailures, auditStore: auditStore)
@@ -92,7 +92,9 @@ public struct ManagementAssembly: Sendable {
         return try ManagementServer(
             settings: .init(host: management.host, port: management.port, certificate: management.certificate, privateKey: management.privateKey,
                             clientCA: management.clientCA),
-            actionLog: observed.auditWriter.map { ManagementActionLog(recorder: $0, node: configuration.node.id, logger: logger) },
+            actionLog: observed.auditWriter.map {
+                ManagementActionLog(recorder: $0, node: configuration.node.id, maximumBody: management.maximumBodyBytes, logger: logger)
+            },
             authentication: authentication, register: register, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 }

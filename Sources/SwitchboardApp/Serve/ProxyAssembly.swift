@@ -27,7 +27,8 @@ public struct ProxyAssembly: Sendable {
         return ExchangePipeline(
             identify: IdentifyPhase(),
             validate: ValidatePhase(jwt: JWTValidator(clockSkewSeconds: proxy.checks.jwtClockSkewSeconds),
-                                    now: { Int(Date().timeIntervalSince1970) }),
+                                    now: { Int(Date().timeIntervalSince1970) },
+                                    acceptCollapsedTargetScheme: proxy.checks.acceptCollapsedTargetScheme),
             authorise: AuthorisePhase(enforceSharingAgreements: proxy.checks.enforceSharingAgreements,
                                       strictInteractionMatch: proxy.checks.strictInteractionMatch),
             throttle: ThrottlePhase(consumers: consumers, providers: providers))

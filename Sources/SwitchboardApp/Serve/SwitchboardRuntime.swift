@@ -22,6 +22,10 @@ public struct SwitchboardRuntime: Sendable {
     public let upstream: UpstreamClient
 
     public static func build(configuration: SwitchboardConfiguration, logger: Logger) async throws -> SwitchboardRuntime {
+        // Every certificate and key file first: a missing one stops start-up naming its setting,
+        // before a store is opened or a TLS context made.
+        try configuration.proxy.checkFiles()
+        if configuration.management.enabled { try configuration.management.checkFiles() }
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let assembly = ProxyAssembly(configuration: configuration)
         let directory = try await DirectoryOperations(configuration: configuration.directory).openDirectory()
@@ -36,7 +40,7 @@ public struct SwitchboardRuntime: Sendable {
         var auditWriter: AuditWriter?
         if try configuration.audit.storeLocation == .off {
             logger.critical("audit.store is off: exchanges are NOT recorded; use this for benchmarks and development only")
-            recorder = LoggingExchangeRecorder(logger: logger)
+            recorder = UnauditedRecorder()
         } else {
             let store = try await AuditOperations(configuration: configuration.audit).openStore()
             let writer = AuditWriter(store: store,

@@ -1,6 +1,9 @@
 public import Foundation
+import SwitchboardCore
 
-/// Writes exchange records as JSON, CSV or a FHIR STU3 `AuditEvent` Bundle.
+/// Writes exchange records as JSON, CSV or a FHIR STU3 `AuditEvent` Bundle. Every timestamp is
+/// RFC 3339 in UTC with its `Z` (a FHIR `instant`); every exchange id is lower-case, as in
+/// `X-Request-ID`.
 public enum AuditExport {
     public enum Format: String, Sendable, CaseIterable {
         case json, csv, fhir
@@ -23,9 +26,23 @@ public enum AuditExport {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            try container.encode(Timestamp.rfc3339(date))
         }
         return encoder
+    }
+
+    /// Reads back what the JSON exports write.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 time with its zone")
+            }
+            return date
+        }
+        return decoder
     }
 
     /// The CSV columns, in order.
@@ -61,7 +78,7 @@ public enum AuditExport {
     }
 
     static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        Timestamp.rfc3339(date)
     }
 
     /// A FHIR STU3 searchset Bundle of `AuditEvent` resources (type `rest`, subtype the
@@ -70,9 +87,13 @@ public enum AuditExport {
     public static func fhirBundle(_ records: [ExchangeRecord]) throws -> Data {
         let bundle: [String: Any] = [
             "resourceType": "Bundle", "type": "searchset", "total": records.count,
-            "entry": records.map { ["fullUrl": "urn:uuid:\($0.id.uuidString.lowercased())", "resource": auditEvent($0)] },
+            "entry": records.map(fhirEntry),
         ]
         return try JSONSerialization.data(withJSONObject: bundle, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    static func fhirEntry(_ record: ExchangeRecord) -> [String: Any] {
+        ["fullUrl": "urn:uuid:\(record.id.uuidString.lowercased())", "resource": auditEvent(record)]
     }
 
     static func auditEvent(_ r: ExchangeRecord) -> [String: Any] {

@@ -1,4 +1,5 @@
 public import Foundation
+import SwitchboardCore
 
 /// Which exchanges to read. Every filter is optional; set filters all apply.
 public struct AuditQuery: Sendable, Hashable {
@@ -28,6 +29,14 @@ public struct AuditQuery: Sendable, Hashable {
     public var cursor: Int64?
     /// Exchanges through the proxy (the default) or calls to the management API.
     public var scope: Scope = .exchanges
+    /// Newest first (searching), or oldest first (exporting a period in the order it happened).
+    public var order: Order = .newestFirst
+
+    /// The order records are read in; a cursor continues in the same order.
+    public enum Order: String, Sendable, Hashable {
+        case newestFirst
+        case oldestFirst
+    }
 
     /// Which records a query reads.
     public enum Scope: String, Sendable, Hashable, CaseIterable {
@@ -62,7 +71,7 @@ public struct AuditQuery: Sendable, Hashable {
             }
             guard seen.insert(name).inserted else { throw AuditQueryError(parameter: name, message: "given more than once") }
             func text(_ maximum: Int = 256) throws(AuditQueryError) -> String {
-                guard !value.isEmpty, value.utf8.count <= maximum, value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+                guard !value.isEmpty, value.count <= maximum, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                     throw AuditQueryError(parameter: name, message: "must be 1 to \(maximum) printable characters")
                 }
                 return value
@@ -87,8 +96,9 @@ public struct AuditQuery: Sendable, Hashable {
                 }
                 ods = value
             case "interaction":
-                guard value.hasPrefix("urn:nhs:names:services:") else { throw AuditQueryError(parameter: name, message: "must be an interaction URN") }
-                interaction = try text()
+                do { interaction = try InteractionID(validating: value).rawValue } catch {
+                    throw AuditQueryError(parameter: name, message: error.description)
+                }
             case "status":
                 guard let code = Int(value), (100...599).contains(code) else { throw AuditQueryError(parameter: name, message: "'\(value.prefix(40))' is not an HTTP status") }
                 status = code
@@ -100,7 +110,11 @@ public struct AuditQuery: Sendable, Hashable {
             case "user-id": userID = try text()
             case "resource-type": resourceType = try text(64)
             case "resource-id": resourceID = try text(64)
-            case "node": node = try text(64)
+            case "node":
+                guard (1...64).contains(value.count), value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }) else {
+                    throw AuditQueryError(parameter: name, message: "must be a node id: 1 to 64 letters, digits, '-', '.' or '_'")
+                }
+                node = value
             case "scope":
                 guard let parsed = Scope(rawValue: value) else {
                     throw AuditQueryError(parameter: name, message: "must be one of \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -115,19 +129,15 @@ public struct AuditQuery: Sendable, Hashable {
             default: break
             }
         }
-        if let since, let until, since >= until {
-            throw AuditQueryError(parameter: "until", message: "must be after since")
-        }
     }
 
-    /// `2026-11-26` (the day's start, or its end for `until`) or an ISO 8601 date-time.
+    /// `2026-11-26` (the day's start in UTC, or its end for `until`) or an RFC 3339 date-time.
     static func date(_ text: String, parameter: String, endOfDay: Bool) throws(AuditQueryError) -> Date {
-        if text.utf8.count == 10, let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) {
+        if text.utf8.count == 10, let day = Timestamp.parse(text + "T00:00:00Z") {
             return endOfDay ? day.addingTimeInterval(86_400) : day
         }
-        if let instant = try? Date(text, strategy: .iso8601) { return instant }
-        if let instant = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return instant }
-        throw AuditQueryError(parameter: parameter, message: "'\(text.prefix(40))' is not a date (2026-11-26) or an ISO 8601 time (2026-11-26T14:00:00Z)")
+        if let instant = Timestamp.parse(text) { return instant }
+        throw AuditQueryError(parameter: parameter, message: "'\(text.prefix(40))' is not a date (2026-11-26) or an RFC 3339 time with its zone (2026-11-26T14:00:00Z)")
     }
 }
 

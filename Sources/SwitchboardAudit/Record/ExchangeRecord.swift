@@ -95,3 +95,44 @@ public struct ExchangeRecord: Hashable, Sendable, Codable {
         self.requestingParty = RequestingParty()
     }
 }
+
+extension ExchangeRecord {
+    /// As decoded, except the id, which is written lower-case everywhere it appears (as in
+    /// `X-Request-ID`, the FHIR export and the database), and dates, which the encoder's
+    /// strategy writes.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(node, forKey: .node)
+        try container.encode(receivedAt, forKey: .receivedAt)
+        try container.encodeIfPresent(completedAt, forKey: .completedAt)
+        try container.encodeIfPresent(durationMicroseconds, forKey: .durationMicroseconds)
+        try container.encodeIfPresent(upstreamMicroseconds, forKey: .upstreamMicroseconds)
+        try container.encode(clientAddress, forKey: .clientAddress)
+        try container.encodeIfPresent(certificateSubject, forKey: .certificateSubject)
+        try container.encodeIfPresent(certificateFQDN, forKey: .certificateFQDN)
+        try container.encodeIfPresent(traceID, forKey: .traceID)
+        try container.encodeIfPresent(correlationID, forKey: .correlationID)
+        try container.encodeIfPresent(fromASID, forKey: .fromASID)
+        try container.encodeIfPresent(fromODS, forKey: .fromODS)
+        try container.encodeIfPresent(toASID, forKey: .toASID)
+        try container.encodeIfPresent(toODS, forKey: .toODS)
+        try container.encodeIfPresent(interaction, forKey: .interaction)
+        try container.encode(method, forKey: .method)
+        try container.encode(targetURL, forKey: .targetURL)
+        try container.encodeIfPresent(status, forKey: .status)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encodeIfPresent(refusalPhase, forKey: .refusalPhase)
+        try container.encodeIfPresent(refusalRule, forKey: .refusalRule)
+        try container.encodeIfPresent(refusalToken, forKey: .refusalToken)
+        try container.encode(bytesIn, forKey: .bytesIn)
+        try container.encode(bytesOut, forKey: .bytesOut)
+        try container.encodeIfPresent(requestBodySHA256, forKey: .requestBodySHA256)
+        try container.encodeIfPresent(responseBodySHA256, forKey: .responseBodySHA256)
+        try container.encode(requestingParty, forKey: .requestingParty)
+        try container.encodeIfPresent(resourceType, forKey: .resourceType)
+        try container.encodeIfPresent(resourceID, forKey: .resourceID)
+        try container.encodeIfPresent(responseLocation, forKey: .responseLocation)
+        try container.encodeIfPresent(responseETag, forKey: .responseETag)
+    }
+}

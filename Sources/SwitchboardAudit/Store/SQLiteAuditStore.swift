@@ -219,7 +219,7 @@ public final class SQLiteAuditStore: AuditStore {
         let limit = max(1, min(query.limit, 1000))
         let statementArguments = StatementArguments((arguments + [limit + 1]).map { $0.databaseValue })
         return try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) ORDER BY r.seq DESC LIMIT ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) \(AuditSQL.ordering(query)) LIMIT ?",
                                         arguments: statementArguments)
             return AuditPage(rows: rows.compactMap(Self.decode), limit: limit)
         }

@@ -67,11 +67,16 @@ public enum AuditSQL {
         if let value = query.resourceType { add("r.resource_type = ?", .text(value)) }
         if let value = query.resourceID { add("r.resource_id = ?", .text(value)) }
         if let value = query.node { add("r.node = ?", .text(value)) }
-        if let value = query.cursor { add("r.seq < ?", .integer(value)) }
+        if let value = query.cursor { add(query.order == .newestFirst ? "r.seq < ?" : "r.seq > ?", .integer(value)) }
         conditions.append(query.scope == .management ? "r.kind = 'management'" : "r.kind <> 'management'")
         // Filters read the partial indexes, which hold finished exchanges only.
         if query.hasFieldFilter { conditions.append("r.kind <> 'open'") }
         return (conditions.joined(separator: " AND "), arguments)
+    }
+
+    /// `ORDER BY` for the query's order.
+    public static func ordering(_ query: AuditQuery) -> String {
+        query.order == .newestFirst ? "ORDER BY r.seq DESC" : "ORDER BY r.seq"
     }
 
     /// `(index name, columns)` of every query filter's index; partial: rows of kind `open` are left out.

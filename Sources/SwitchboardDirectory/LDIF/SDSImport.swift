@@ -11,6 +11,11 @@ public import SwitchboardCore
 /// - An `nhsMhs` with an `nhsMhsEndPoint` becomes an endpoint named by `nhsMhsCPAId`.
 /// - An organisation entry (`objectClass: nhsOrg` or `organization`) gives the name (`o`) of the
 ///   ODS code in `uniqueIdentifier`.
+/// - An ODS code the entries name (`nhsIDCode`, `nhsMhsManufacturerOrg`) that is neither in the
+///   directory nor in the export becomes an organisation named by its code: an SDS export of
+///   `ou=services` carries no organisation entries. Its kind comes from the entries: a practice
+///   when it serves interactions, urgent care when it only sends them, a system supplier when it
+///   makes systems.
 ///
 /// Only interactions in the catalogue are kept (an SDS export lists every Spine service);
 /// what was left out is reported. Entries left with nothing routable are skipped.
@@ -170,6 +175,32 @@ public struct SDSImport: Sendable {
             let ref = EntityRef(.organisation, ods.rawValue)
             locations[ref] = location(record)
             entries.append(.organisation(organisation))
+        }
+
+        // Organisations the entries name without carrying.
+        var named: [ODSCode: (kind: Organisation.Kind, line: Int)] = [:]
+        for entry in entries {
+            switch entry {
+            case .endpoint(let endpoint):
+                named[endpoint.ods] = named[endpoint.ods] ?? (.gpPractice, locations[entry.ref]?.line ?? 0)
+            case .system(let system):
+                named[system.ods] = named[system.ods] ?? (kindHints[system.ods] ?? .other, locations[entry.ref]?.line ?? 0)
+                if let supplier = system.supplier, named[supplier] == nil || named[supplier]?.kind == .other {
+                    named[supplier] = (.systemSupplier, locations[entry.ref]?.line ?? 0)
+                }
+            default: break
+            }
+        }
+        var created: [ODSCode] = []
+        for (ods, found) in named.sorted(by: { $0.key < $1.key }) where organisations[ods] == nil {
+            let ref = EntityRef(.organisation, ods.rawValue)
+            locations[ref] = SourceLocation(file: file, line: found.line)
+            entries.append(.organisation(Organisation(ods: ods, name: ods.rawValue, kind: found.kind, status: .active)))
+            created.append(ods)
+        }
+        if !created.isEmpty {
+            notes.append("created \(created.count) organisation\(created.count == 1 ? "" : "s") the export names but does not carry, "
+                         + "each named by its ODS code until renamed: \(created.map(\.rawValue).joined(separator: ", "))")
         }
 
         if !droppedInteractions.isEmpty {

@@ -92,6 +92,9 @@ public struct HistoryRecord: Hashable, Sendable {
 public struct HistoryQuery: Hashable, Sendable {
     public var entry: EntityRef?
     public var kind: EntityKind?
+    /// Changes to entries with this key, of whatever kind (an ODS code names an organisation,
+    /// and a CPA id an endpoint, only once each).
+    public var key: String?
     public var since: Date?
     /// Only records with a smaller sequence (for paging backwards).
     public var beforeSequence: Int64?

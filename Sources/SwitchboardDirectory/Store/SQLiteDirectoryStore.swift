@@ -129,6 +129,10 @@ public final class SQLiteDirectoryStore: DirectoryStore {
                 conditions.append("kind = ?")
                 arguments.append(kind.rawValue)
             }
+            if let key = query.key {
+                conditions.append("entry_key = ?")
+                arguments.append(key)
+            }
             if let before = query.beforeSequence {
                 conditions.append("sequence < ?")
                 arguments.append(before)

@@ -84,6 +84,10 @@ public struct ProxyConfiguration: Codable, Sendable, Equatable {
         public var enforceSharingAgreements: Bool = true
         /// How far a consumer's clock may be from ours when checking JWT `iat` and `exp`.
         public var jwtClockSkewSeconds: Int = 60
+        /// Read a target of `/https:/host/…` (the `//` collapsed by clients that join URLs by
+        /// RFC 3986 rules) as `/https://host/…`, and record it so; off refuses it as
+        /// `INVALID_TARGET_URL_NOT_SSP_FORM`.
+        public var acceptCollapsedTargetScheme: Bool = true
         public init() {}
     }
 

@@ -10,6 +10,10 @@ import NIOSSL
 ///
 /// Two instances share one ``ConnectionTimeouts/State``: ``RawSide`` sits after TLS and sees
 /// bytes, ``HeadSide`` sits after the HTTP decoder and sees request heads and response ends.
+///
+/// They also keep the first bytes of each request, so that a method the HTTP parser does not
+/// know (`FOO /… HTTP/1.1`) is answered as the SSP answers any method it does not allow —
+/// `405` — rather than as a malformed request.
 enum ConnectionTimeouts {
     struct Limits: Sendable {
         var handshake: TimeAmount
@@ -24,6 +28,9 @@ enum ConnectionTimeouts {
         var awaitingHead = true
         var handshakeDone = false
         var responding = false
+        /// The first bytes of the request being read (up to ``methodWindow``).
+        var requestStart: [UInt8] = []
+        static let methodWindow = 32
 
         init(limits: Limits) { self.limits = limits }
 
@@ -76,7 +83,12 @@ enum ConnectionTimeouts {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             if state.handshakeDone && state.awaitingHead && !state.responding {
                 state.awaitingHead = false
+                state.requestStart.removeAll(keepingCapacity: true)
                 state.arm(state.limits.header, on: context)
+            }
+            if state.requestStart.count < State.methodWindow {
+                let bytes = unwrapInboundIn(data)
+                state.requestStart += bytes.readableBytesView.prefix(State.methodWindow - state.requestStart.count)
             }
             context.fireChannelRead(data)
         }
@@ -105,6 +117,16 @@ enum ConnectionTimeouts {
             context.fireChannelRead(data)
         }
 
+        /// A method the parser does not know becomes ``UnknownMethod`` when it is a well-formed
+        /// token (RFC 9110: one or more `tchar`s), so it can be answered `405`.
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            if let parser = error as? HTTPParserError, parser == .invalidMethod, let token = UnknownMethod.token(in: state.requestStart) {
+                context.fireErrorCaught(UnknownMethod(token: token))
+                return
+            }
+            context.fireErrorCaught(error)
+        }
+
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
             if case .end = unwrapOutboundIn(data) {
                 state.responding = false
@@ -112,6 +134,27 @@ enum ConnectionTimeouts {
                 state.arm(state.limits.idle, on: context)
             }
             context.write(data, promise: promise)
+        }
+    }
+}
+
+/// A request whose method is a well-formed token that HTTP parsing does not know.
+struct UnknownMethod: Error, Hashable {
+    var token: String
+
+    /// The method token at the start of `bytes` (up to the first space), if it is one.
+    static func token(in bytes: [UInt8]) -> String? {
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), space > 0 else { return nil }
+        let method = bytes[..<space]
+        guard method.allSatisfy(isTokenCharacter) else { return nil }
+        return String(decoding: method, as: UTF8.self)
+    }
+
+    /// RFC 9110 `tchar`.
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        default: Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
         }
     }
 }

@@ -97,7 +97,7 @@ public final class ExchangeHandler: Sendable {
                         try await self.serveExchanges(inbound: inbound, outbound: outbound, channel: channel, identity: identity)
                     }
                 } catch {
-                    self.logger.debug("connection ended", metadata: ["sb.error": "\(error)"])
+                    self.logger.debug("connection ended", metadata: [LogKey.error: "\(error)"])
                 }
             }
             group.addTask { try? await channel.closeFuture.get() }
@@ -121,9 +121,14 @@ public final class ExchangeHandler: Sendable {
                 let identityNow = client ?? Self.clientIdentity(channel: channel, identity: identity)
                 await refuseUnparsable(refusal, outbound: outbound, client: identityNow)
                 return
+            } catch let unknown as UnknownMethod {
+                // The parser stopped at the method, so nothing after it can be read: answered and closed.
+                let identityNow = client ?? Self.clientIdentity(channel: channel, identity: identity)
+                await refuseUnparsable(.methodNotAllowed(unknown.token), method: String(unknown.token.prefix(16)), outbound: outbound, client: identityNow)
+                return
             } catch {
                 // A failed handshake or a reset connection: no HTTP exchange took place.
-                logger.debug("connection failed before a request", metadata: ["sb.error": "\(error)"])
+                logger.debug("connection failed before a request", metadata: [LogKey.error: "\(error)"])
                 return
             }
             guard case .head(let head)? = part else { return }
@@ -144,7 +149,7 @@ public final class ExchangeHandler: Sendable {
         }
         var context = ExchangeContext(id: .timeOrdered(), node: settings.node, head: head, client: client, snapshot: directory.snapshot)
         var logger = self.logger
-        logger[metadataKey: "sb.exchange.id"] = "\(context.record.id)"
+        logger[metadataKey: LogKey.exchangeID] = "\(context.record.id.uuidString.lowercased())"
 
         let body: RequestFraming.Body
         do {
@@ -156,12 +161,12 @@ public final class ExchangeHandler: Sendable {
             await refuse(error, context: &context, outbound: outbound, keepAlive: keepAlive, logger: logger)
             return keepAlive && !error.closesConnection
         }
-        logger[metadataKey: "sb.trace.id"] = "\(context.headers?.traceID ?? "")"
+        logger[metadataKey: LogKey.traceID] = "\(context.headers?.traceID ?? "")"
 
         do {
             try await recorder.open(context.record)
         } catch {
-            logger.error("audit store refused to open a record; answering 503", metadata: ["sb.error": "\(error)"])
+            logger.error("audit store refused to open a record; answering 503", metadata: [LogKey.error: "\(error)"])
             if body == .none { _ = try? await requests.next() } else { keepAlive = false }
             await refuse(.auditUnavailable, context: &context, outbound: outbound, keepAlive: keepAlive, logger: logger, record: false)
             deferAnswered(.auditUnavailable, context: &context)
@@ -269,7 +274,7 @@ public final class ExchangeHandler: Sendable {
             } else {
                 refusal = .upstreamUnreachable(target)
             }
-            logger.notice("exchange failed upstream", metadata: ["sb.error": "\(error)", "sb.status": "\(refusal.status)"])
+            logger.notice("exchange failed upstream", metadata: [LogKey.error: "\(error)", LogKey.status: "\(refusal.status)"])
             await refuse(refusal, context: &context, outbound: outbound, keepAlive: false, logger: logger)
             return false
         }
@@ -329,7 +334,7 @@ public final class ExchangeHandler: Sendable {
                              keepAlive: false, logger: logger)
             } else {
                 // The head has gone: the consumer learns of the failure from a truncated message.
-                logger.notice("provider broke the response body; closing without its end", metadata: ["sb.error": "\(error)"])
+                logger.notice("provider broke the response body; closing without its end", metadata: [LogKey.error: "\(error)"])
                 context.record.refusalPhase = ExchangePhase.respond.rawValue
                 context.record.refusalRule = "UPSTREAM_BODY_INCOMPLETE"
                 await complete(&context, outcome: .upstreamFailed, status: status, logger: logger)
@@ -345,7 +350,7 @@ public final class ExchangeHandler: Sendable {
                 context.record.refusalRule = ProxyRefusal.auditUnavailable.rule
                 recorder.deferUntilRecovered(context.record)
             } else {
-                await writeRefusal(.auditUnavailable, id: context.record.id, head: context.head, traceID: context.headers?.traceID,
+                await writeRefusal(.auditUnavailable, id: context.record.id, head: context.head, traceID: context.responseTraceID,
                                    outbound: outbound, keepAlive: false)
                 deferAnswered(.auditUnavailable, context: &context)
             }
@@ -373,16 +378,15 @@ public final class ExchangeHandler: Sendable {
         case 504: .upstreamTimeout
         default: .refused
         }
-        logger.info("exchange refused", metadata: ["sb.phase": "\(refusal.phase.rawValue)", "sb.rule": "\(refusal.rule)", "sb.status": "\(refusal.status)"])
         if record {
             guard await complete(&context, outcome: outcome, status: refusal.status, logger: logger) else {
-                await writeRefusal(.auditUnavailable, id: context.record.id, head: context.head, traceID: context.headers?.traceID,
+                await writeRefusal(.auditUnavailable, id: context.record.id, head: context.head, traceID: context.responseTraceID,
                                    outbound: outbound, keepAlive: false)
                 deferAnswered(.auditUnavailable, context: &context)
                 return
             }
         }
-        await writeRefusal(refusal, id: context.record.id, head: context.head, traceID: context.headers?.traceID ?? Self.echoableTraceID(context.head),
+        await writeRefusal(refusal, id: context.record.id, head: context.head, traceID: context.responseTraceID,
                            outbound: outbound, keepAlive: keepAlive && !refusal.closesConnection)
     }
 
@@ -398,7 +402,7 @@ public final class ExchangeHandler: Sendable {
         recorder.deferUntilRecovered(context.record)
     }
 
-    private func writeRefusal(_ refusal: ProxyRefusal, id: UUID, head: HTTPRequestHead?, traceID: String?, outbound: Outbound, keepAlive: Bool) async {
+    private func writeRefusal(_ refusal: ProxyRefusal, id: UUID, head: HTTPRequestHead?, traceID: String, outbound: Outbound, keepAlive: Bool) async {
         let outcome = OperationOutcome(id: id.uuidString.lowercased(), status: refusal.status, issueType: refusal.issueType, token: refusal.token)
         let xml = OperationOutcome.prefersXML(accept: head?.headers.first(name: "accept"))
         let body = xml ? outcome.xml : outcome.json
@@ -408,7 +412,7 @@ public final class ExchangeHandler: Sendable {
         headers.add(name: "Cache-Control", value: "no-store")
         headers.add(contentsOf: Self.ownAnswerHeaders)
         headers.add(name: "X-Request-ID", value: id.uuidString.lowercased())
-        if let traceID { headers.add(name: "Ssp-TraceID", value: traceID) }
+        headers.add(name: "Ssp-TraceID", value: traceID)
         for (name, value) in refusal.headers { headers.add(name: name, value: value) }
         if let head { addCORS(&headers, request: head) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
@@ -425,8 +429,8 @@ public final class ExchangeHandler: Sendable {
     static let ownAnswerHeaders = [("Strict-Transport-Security", "max-age=31536000"), ("X-Content-Type-Options", "nosniff")]
 
     /// A request the HTTP decoder could not read: answered, recorded, and the connection closed.
-    private func refuseUnparsable(_ refusal: ProxyRefusal, outbound: Outbound, client: ClientIdentity) async {
-        var record = ExchangeRecord(id: .timeOrdered(), node: settings.node, receivedAt: Date(), clientAddress: client.address, method: "", targetURL: "")
+    private func refuseUnparsable(_ refusal: ProxyRefusal, method: String = "", outbound: Outbound, client: ClientIdentity) async {
+        var record = ExchangeRecord(id: .timeOrdered(), node: settings.node, receivedAt: Date(), clientAddress: client.address, method: method, targetURL: "")
         record.certificateSubject = client.certificate?.subject
         record.certificateFQDN = client.certificate?.fqdn
         record.refusalPhase = refusal.phase.rawValue
@@ -436,7 +440,7 @@ public final class ExchangeHandler: Sendable {
         record.status = refusal.status
         record.completedAt = Date()
         do { try await recorder.complete(record) } catch { recorder.deferUntilRecovered(record) }
-        await writeRefusal(refusal, id: record.id, head: nil, traceID: nil, outbound: outbound, keepAlive: false)
+        await writeRefusal(refusal, id: record.id, head: nil, traceID: record.id.uuidString.lowercased(), outbound: outbound, keepAlive: false)
     }
 
     /// Records plain HTTP sent to the TLS port (answered `497` by ``PlainHTTPDetector``).
@@ -487,7 +491,7 @@ public final class ExchangeHandler: Sendable {
             return keepAlive
         }
         guard await complete(&context, outcome: .answered, status: 204, logger: logger) else {
-            await writeRefusal(.auditUnavailable, id: context.record.id, head: head, traceID: nil, outbound: outbound, keepAlive: false)
+            await writeRefusal(.auditUnavailable, id: context.record.id, head: head, traceID: context.responseTraceID, outbound: outbound, keepAlive: false)
             deferAnswered(.auditUnavailable, context: &context)
             return false
         }
@@ -499,6 +503,7 @@ public final class ExchangeHandler: Sendable {
         headers.add(name: "Access-Control-Max-Age", value: "600")
         headers.add(name: "Vary", value: "Origin")
         headers.add(name: "X-Request-ID", value: context.record.id.uuidString.lowercased())
+        headers.add(name: "Ssp-TraceID", value: context.responseTraceID)
         headers.add(name: "Content-Length", value: "0")
         try? await outbound.write(contentsOf: [.head(HTTPResponseHead(version: head.version, status: .noContent, headers: headers)), .end(nil)])
         return keepAlive
@@ -528,12 +533,13 @@ public final class ExchangeHandler: Sendable {
         let host = head.headers.first(name: "host") ?? settings.proxyHost
         guard let body = try? Discovery.bundle(search, snapshot: context.snapshot, selfURL: "https://\(host)\(head.uri)") else { return false }
         guard await complete(&context, outcome: .answered, status: 200, logger: logger) else {
-            await writeRefusal(.auditUnavailable, id: context.record.id, head: head, traceID: nil, outbound: outbound, keepAlive: false)
+            await writeRefusal(.auditUnavailable, id: context.record.id, head: head, traceID: context.responseTraceID, outbound: outbound, keepAlive: false)
             deferAnswered(.auditUnavailable, context: &context)
             return false
         }
         var headers = HTTPHeaders([("Content-Type", "application/fhir+json;charset=utf-8"), ("Content-Length", "\(body.count)"),
-                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.record.id.uuidString.lowercased())] + Self.ownAnswerHeaders)
+                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.record.id.uuidString.lowercased()),
+                                   ("Ssp-TraceID", context.responseTraceID)] + Self.ownAnswerHeaders)
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         try? await outbound.write(contentsOf: [.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)),
                                                .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
@@ -559,9 +565,10 @@ public final class ExchangeHandler: Sendable {
         metrics?.record(context.record, catalogued: context.slot != nil)
         do {
             try await recorder.complete(context.record)
+            logger.info("exchange", metadata: context.record.logMetadata)
             return true
         } catch {
-            logger.error("audit store refused to complete a record", metadata: ["sb.error": "\(error)"])
+            logger.error("audit store refused to complete a record", metadata: [LogKey.error: "\(error)"])
             return false
         }
     }
@@ -574,13 +581,6 @@ public final class ExchangeHandler: Sendable {
             return ClientIdentity(address: address, certificate: nil)
         }
         return ClientIdentity(address: address, certificate: CertificateIdentities.shared.identity(der: der))
-    }
-
-    /// The consumer's `Ssp-TraceID`, if it is safe to echo (a refusal may come before validation).
-    static func echoableTraceID(_ head: HTTPRequestHead) -> String? {
-        let values = head.headers[SSPHeaders.traceID]
-        guard values.count == 1, let value = values.first, SSPHeaders.isUsableCorrelationID(value), value.utf8.count <= 64 else { return nil }
-        return value
     }
 
     static func reasonPhrase(_ status: Int) -> String {

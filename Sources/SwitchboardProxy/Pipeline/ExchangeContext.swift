@@ -35,6 +35,7 @@ public struct ExchangeContext: Sendable {
                                      method: head.method.rawValue, targetURL: String(head.uri.dropFirst().prefix(2048)))
         self.record.certificateSubject = client.certificate?.subject
         self.record.certificateFQDN = client.certificate?.fqdn
+        self.record.traceID = SSPHeaders.singleValidTraceID(head.headers)
         self.head = head
         self.snapshot = snapshot
         self.client = client
@@ -43,6 +44,10 @@ public struct ExchangeContext: Sendable {
 
     /// The correlation id sent upstream: the consumer's `X-Correlation-ID`, else its trace id.
     public var correlationID: String? { headers?.correlationID ?? headers?.traceID }
+
+    /// The `Ssp-TraceID` every answer carries: the consumer's when it sent exactly one valid
+    /// UUID, otherwise this exchange's id, so that every answer can be traced.
+    public var responseTraceID: String { record.traceID ?? record.id.uuidString.lowercased() }
 }
 
 /// Who is at the other end of a consumer connection.

@@ -125,10 +125,14 @@ public struct ProxyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
 
     // MARK: throttle
 
-    public static func consumerRateLimited(_ asid: ASID, limit: Int, reset: Int) -> ProxyRefusal {
+    /// Over the consumer's limit: `X-Rate-Limit-Limit` is how many requests it may make in one
+    /// go (the bucket's burst), `X-Rate-Limit-Reset` the seconds until that many are usable
+    /// again, and `Retry-After` the seconds until the next one is.
+    public static func consumerRateLimited(_ asid: ASID, limit: Int, reset: Int, retryAfter: Int) -> ProxyRefusal {
         ProxyRefusal(status: 429, issueType: .throttled, phase: .throttle, rule: "RATE_LIMIT_EXCEEDED_MESSAGESENDER",
                      token: "RATE_LIMIT_EXCEEDED_MESSAGESENDER_\(asid)",
-                     headers: [("X-Rate-Limit-Limit", "\(limit)"), ("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Reset", "\(reset)")])
+                     headers: [("X-Rate-Limit-Limit", "\(limit)"), ("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Reset", "\(reset)"),
+                               ("Retry-After", "\(retryAfter)")])
     }
 
     public static func providerRateLimited(_ asid: ASID, retryAfter: Int) -> ProxyRefusal {

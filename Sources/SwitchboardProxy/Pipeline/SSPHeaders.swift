@@ -41,9 +41,21 @@ public struct SSPHeaders: Sendable, Hashable {
         return asid
     }
 
+    /// The consumer's `Ssp-TraceID` when it sent exactly one and it is a UUID: read before any
+    /// check, so that whatever refuses the exchange later, its record and its answer carry it.
+    public static func singleValidTraceID(_ headers: HTTPHeaders) -> String? {
+        let values = headers[traceID]
+        guard values.count == 1, let value = values.first, isTraceID(value) else { return nil }
+        return value
+    }
+
+    static func isTraceID(_ text: String) -> Bool {
+        UUID(uuidString: text) != nil || isBracedUUID(text)
+    }
+
     /// Reads and checks the remaining SSP headers.
     public init(_ headers: HTTPHeaders, from sender: ASID) throws(ProxyRefusal) {
-        guard let trace = headers.first(name: Self.traceID), UUID(uuidString: trace) != nil || Self.isBracedUUID(trace) else {
+        guard let trace = headers.first(name: Self.traceID), Self.isTraceID(trace) else {
             throw .invalidHeader(Self.traceID)
         }
         guard let toText = headers.first(name: Self.to), let receiver = ASID(toText) else { throw .invalidHeader(Self.to) }

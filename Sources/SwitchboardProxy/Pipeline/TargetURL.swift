@@ -15,8 +15,17 @@ public struct TargetURL: Hashable, Sendable {
     public let query: Substring?
 
     /// Parses a request target. Refusals name the broken rule, e.g. `INVALID_TARGET_URL_DOT_SEGMENT`.
-    public init(requestTarget target: String) throws(ProxyRefusal) {
+    ///
+    /// With `acceptingCollapsedScheme`, `/https:/host/…` is read as `/https://host/…`: generic
+    /// FHIR clients that join relative paths by RFC 3986 rules (Python's `urljoin`, SMART's
+    /// `fhirclient`) collapse the `//` of a base such as `https://proxy/https://practice/fhir/`,
+    /// and the collapsed form cannot mean anything else. Every other check still applies.
+    public init(requestTarget original: String, acceptingCollapsedScheme: Bool = false) throws(ProxyRefusal) {
         let scheme = "/https://"
+        var target = original
+        if acceptingCollapsedScheme, !target.hasPrefix(scheme), target.hasPrefix("/https:/") {
+            target = scheme + target.dropFirst("/https:/".count)
+        }
         guard target.hasPrefix(scheme) else {
             if target.hasPrefix("/http://") { throw .invalidTargetURL("NOT_HTTPS") }
             throw .invalidTargetURL("NOT_SSP_FORM")

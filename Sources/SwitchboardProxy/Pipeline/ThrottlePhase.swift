@@ -18,11 +18,13 @@ public struct ThrottlePhase: Sendable {
     public func run(_ context: inout ExchangeContext) throws(ProxyRefusal) {
         guard let headers = context.headers, consumers.isEnabled || providers.isEnabled else { return }
         let now = nowNanoseconds()
-        if case .refused(let retry)? = consumers.take(headers.from, nowNanoseconds: now) {
-            let limit = consumers.limit(for: headers.from).map { Int($0.rate.rounded(.up)) } ?? 0
-            throw .consumerRateLimited(headers.from, limit: limit, reset: retry)
+        if case .refused(let retry, let full)? = consumers.take(headers.from, nowNanoseconds: now) {
+            // The limit a consumer can use in one go is the bucket's capacity (its burst), whole
+            // again after `full` seconds; its next single request may go after `retry`.
+            let limit = consumers.limit(for: headers.from).map { Int(max(1, $0.burst)) } ?? 0
+            throw .consumerRateLimited(headers.from, limit: limit, reset: full, retryAfter: retry)
         }
-        if case .refused(let retry)? = providers.take(headers.to, nowNanoseconds: now) {
+        if case .refused(let retry, _)? = providers.take(headers.to, nowNanoseconds: now) {
             throw .providerRateLimited(headers.to, retryAfter: retry)
         }
     }

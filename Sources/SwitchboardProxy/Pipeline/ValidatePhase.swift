@@ -9,10 +9,13 @@ public struct ValidatePhase: Sendable {
     public var jwt: JWTValidator
     /// Unix seconds now; injected so tests can fix the clock.
     public var now: @Sendable () -> Int
+    /// Read `/https:/host/…` as `/https://host/…` (``TargetURL/init(requestTarget:acceptingCollapsedScheme:)``).
+    public var acceptCollapsedTargetScheme: Bool
 
-    public init(jwt: JWTValidator, now: @escaping @Sendable () -> Int) {
+    public init(jwt: JWTValidator, now: @escaping @Sendable () -> Int, acceptCollapsedTargetScheme: Bool = true) {
         self.jwt = jwt
         self.now = now
+        self.acceptCollapsedTargetScheme = acceptCollapsedTargetScheme
     }
 
     public func run(_ context: inout ExchangeContext) throws(ProxyRefusal) {
@@ -34,7 +37,7 @@ public struct ValidatePhase: Sendable {
         }
         context.slot = slot
         let interaction = slot.interaction
-        let target = try TargetURL(requestTarget: context.head.uri)
+        let target = try TargetURL(requestTarget: context.head.uri, acceptingCollapsedScheme: acceptCollapsedTargetScheme)
         context.target = target
         context.record.targetURL = target.url
         let claims = try jwt.validate(authorization: headers.authorization, interaction: interaction, now: now())

@@ -17,9 +17,13 @@ public struct TokenBucket: Sendable, Hashable {
     public enum Decision: Sendable, Hashable {
         /// Granted; `remaining` whole tokens are left.
         case granted(remaining: Int)
-        /// Refused; a token will be available in `retryAfterSeconds` (rounded up, at least 1).
-        case refused(retryAfterSeconds: Int)
+        /// Refused: the next token comes in `retryAfterSeconds`, and the bucket is whole again —
+        /// all `burst` requests usable — in `fullAfterSeconds` (both rounded up, at least 1).
+        case refused(retryAfterSeconds: Int, fullAfterSeconds: Int)
     }
+
+    /// The most requests the consumer can make at once: what the bucket holds when whole.
+    public var capacity: Int { Int(burst) }
 
     public mutating func take(nowNanoseconds: UInt64) -> Decision {
         if nowNanoseconds > updatedNanoseconds {
@@ -30,7 +34,8 @@ public struct TokenBucket: Sendable, Hashable {
             tokens -= 1
             return .granted(remaining: Int(tokens))
         }
-        let wait = (1 - tokens) / rate
-        return .refused(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+        let next = (1 - tokens) / rate
+        let full = (burst - tokens) / rate
+        return .refused(retryAfterSeconds: max(1, Int(next.rounded(.up))), fullAfterSeconds: max(1, Int(full.rounded(.up))))
     }
 }

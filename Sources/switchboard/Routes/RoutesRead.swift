@@ -163,7 +163,7 @@ struct RoutesHistory: AsyncParsableCommand {
         let records = try await reportingErrors { try await context.directory.store.history(query) }
         if records.isEmpty { print("no recorded changes"); return }
         for record in records {
-            let when = record.at.formatted(.iso8601)
+            let when = Timestamp.rfc3339(record.at)
             let reason = record.author.reason.map { " — \($0)" } ?? ""
             print("#\(record.sequence)  \(when)  \(record.author.actor) (\(record.author.source.rawValue))  \(record.action.rawValue)  \(record.ref)\(reason)")
             for line in try fieldChanges(before: record.before, after: record.after) { print("    \(line)") }
