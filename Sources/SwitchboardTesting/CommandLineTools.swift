@@ -42,7 +42,7 @@ public func runProgram(_ path: String, _ arguments: [String], workingDirectory: 
             case .exited(let code): code
             case .signaled(let signal): 128 + signal
             }
-            return ProgramResult(status: status, output: result.standardOutput ?? "", error: result.standardError ?? "",
+            return ProgramResult(status: status, output: result.standardOutput, error: result.standardError,
                                  timedOut: watch.killed.withLock { $0 })
         }
         group.addTask {
