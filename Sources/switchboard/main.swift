@@ -13,7 +13,8 @@ func runCommand() async {
         } else {
             try command.run()
         }
-    } catch let error where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+    } catch where Switchboard.exitCode(for: error) != .failure {
+        // The parser's own endings (help, --version, a usage error, an explicit exit code).
         Switchboard.exit(withError: error)
     } catch {
         printError("Error: " + ErrorMessage.describe(error))

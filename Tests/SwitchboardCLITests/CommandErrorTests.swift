@@ -18,25 +18,17 @@ import Testing
         }
     }
 
-    @Test func serveWithTheProxyPortInUseNamesTheListenerAndAddress() async throws {
+    /// (the variable that moves the listener, the listener, the setting the message names)
+    @Test(arguments: [("SWITCHBOARD_PROXY_LISTEN_PORT", "the proxy listener", "proxy.listen.port"),
+                      ("SWITCHBOARD_MANAGEMENT_PORT", "the management listener", "management.port")])
+    func serveWithAPortInUseNamesTheListenerAndAddress(variable: String, listener: String, setting: String) async throws {
         try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
             let holder = try PortHolder()
             var cli = workspace.cli
-            cli.environment["SWITCHBOARD_PROXY_LISTEN_PORT"] = "\(holder.port)"
+            cli.environment[variable] = "\(holder.port)"
             let result = try await cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
-            Self.expectOneSentence(result, "the proxy listener cannot listen on 127.0.0.1:\(holder.port): another program is already using port \(holder.port); "
-                                   + "stop it, or choose another port with proxy.listen.port")
-        }
-    }
-
-    @Test func serveWithTheManagementPortInUseNamesThatListener() async throws {
-        try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
-            let holder = try PortHolder()
-            var cli = workspace.cli
-            cli.environment["SWITCHBOARD_MANAGEMENT_PORT"] = "\(holder.port)"
-            let result = try await cli.run(["serve", "--config", workspace.config.path], deadline: .seconds(60))
-            Self.expectOneSentence(result, "the management listener cannot listen on 127.0.0.1:\(holder.port)")
-            Self.expectOneSentence(result, "management.port")
+            Self.expectOneSentence(result, "\(listener) cannot listen on 127.0.0.1:\(holder.port): another program is already using port \(holder.port); "
+                                   + "stop it, or choose another port with \(setting)")
         }
     }
 

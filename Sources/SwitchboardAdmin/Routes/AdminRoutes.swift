@@ -75,8 +75,8 @@ public struct AdminRoutes: Sendable {
         try FormQuery(request).only([])
         let reason = try AdminHeaders.reason(request)
         let entry = try await readEntry(kind, from: request)
-        let applied = try await apply([.create(entry)], context: context, reason: reason)
-        return try entryResponse(try current(entry.ref, generation: applied.generation), status: .created)
+        try await apply([.create(entry)], context: context, reason: reason)
+        return try entryResponse(try existing(entry.ref), status: .created)
     }
 
     func update(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
@@ -92,7 +92,7 @@ public struct AdminRoutes: Sendable {
         }
         entry.version = expected ?? 0
         try await apply([.update(entry, expectedVersion: expected)], context: context, reason: reason)
-        return try entryResponse(try current(ref, generation: nil), status: .ok)
+        return try entryResponse(try existing(ref), status: .ok)
     }
 
     func retire(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
@@ -102,7 +102,7 @@ public struct AdminRoutes: Sendable {
         let expected = try Self.expectedVersion(request, required: true)
         let reason = try AdminHeaders.reason(request)
         try await apply([.retire(ref, expectedVersion: expected)], context: context, reason: reason)
-        return try entryResponse(try current(ref, generation: nil), status: .ok)
+        return try entryResponse(try existing(ref), status: .ok)
     }
 
     /// `{"changes": [{"op": "create"|"update"|"retire", "kind": "system", "key": "…", "entry": {…},
@@ -216,12 +216,6 @@ public struct AdminRoutes: Sendable {
         guard let entry = directory.snapshot.tables[ref] else {
             throw ManagementError(status: .notFound, code: "not-found", message: "\(ref) does not exist")
         }
-        return entry
-    }
-
-    /// The body field that names an entry of `kind`.
-    func current(_ ref: EntityRef, generation: Int64?) throws -> DirectoryEntry {
-        guard let entry = directory.snapshot.tables[ref] else { throw ManagementError(status: .notFound, code: "not-found", message: "\(ref) does not exist") }
         return entry
     }
 

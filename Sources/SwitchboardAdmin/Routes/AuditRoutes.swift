@@ -3,6 +3,7 @@ import Foundation
 public import Hummingbird
 import NIOCore
 public import SwitchboardAudit
+import SwitchboardCore
 
 /// `/audit/…`: the exchange log for auditors — search (JSON, CSV, FHIR AuditEvent), one
 /// record, volume reports, chain verification.
@@ -113,8 +114,8 @@ public struct AuditRoutes: Sendable {
         let parameters = try FormQuery(request)
         try parameters.only(["node"])
         let node = parameters["node"]
-        if let node, !Self.isNodeID(node) {
-            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "node must be 1 to 64 letters, digits, '-', '.' or '_'")
+        if let node, !NodeID.isValid(node) {
+            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "node must be \(NodeID.rule)")
         }
         let result = try await store.verify(node: node)
         let encoder = JSONEncoder()
@@ -126,10 +127,5 @@ public struct AuditRoutes: Sendable {
         }
         let body = try encoder.encode(Body(intact: result.isIntact, records: result.totalRecords, chains: result.chains))
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    /// A node id as `node.id` allows it.
-    static func isNodeID(_ text: String) -> Bool {
-        (1...64).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }
     }
 }

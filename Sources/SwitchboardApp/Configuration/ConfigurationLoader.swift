@@ -126,11 +126,11 @@ public enum ConfigurationLoader {
 
     /// Every setting of `configuration`: its value, default, environment variable and source.
     public static func settings(of configuration: SwitchboardConfiguration = SwitchboardConfiguration(), sources: [String: String] = [:]) -> [Setting] {
-        let defaults = leafValues(of: SwitchboardConfiguration())
+        let defaults = Dictionary(uniqueKeysWithValues: leafValues(of: SwitchboardConfiguration()).map { ($0.path, $0.value) })
         return leafValues(of: configuration).map { path, value in
             let dotted = path.joined(separator: ".")
             return Setting(path: dotted, environment: environmentName(for: path), value: hidingPassword(value),
-                           defaultValue: defaults.first { $0.path == path }?.value ?? "", source: sources[dotted] ?? "default")
+                           defaultValue: defaults[path] ?? "", source: sources[dotted] ?? "default")
         }
     }
 

@@ -3,7 +3,7 @@ public import SwitchboardCore
 public import SwitchboardProxy
 
 extension ProxyConfiguration {
-    /// Checks ranges and formats; files are checked when the proxy starts (``checkFiles()``).
+    /// Checks ranges and formats; files are checked before `serve` opens anything (``checkFiles()``).
     public func validate() throws(ConfigurationError) {
         guard (0...65535).contains(listen.port) else {
             throw ConfigurationError(setting: "proxy.listen.port", message: "\(listen.port) must be between 0 and 65535")

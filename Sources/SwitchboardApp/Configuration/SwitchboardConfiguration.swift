@@ -2,6 +2,7 @@ public import SwitchboardPostgres
 public import SwitchboardDirectory
 public import SwitchboardProxy
 public import SwitchboardStorage
+import SwitchboardCore
 
 /// Every setting of a Switchboard process. Read by ``ConfigurationLoader`` from a YAML file in
 /// `Config/`, then environment variables (`SWITCHBOARD_<SECTION>_<SETTING>`); a key the
@@ -36,8 +37,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var id: String = "node-1"
 
     public func validate() throws(ConfigurationError) {
-        guard !id.isEmpty, id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }) else {
-            throw ConfigurationError(setting: "node.id", message: "'\(id)' must be 1 to 64 letters, digits, '-', '.' or '_'")
+        guard NodeID.isValid(id) else {
+            throw ConfigurationError(setting: "node.id", message: "'\(id)' must be \(NodeID.rule)")
         }
     }
 }

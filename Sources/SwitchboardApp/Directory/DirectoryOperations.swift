@@ -22,16 +22,12 @@ public struct DirectoryOperations: Sendable {
     public func openStore() async throws -> any DirectoryStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
-            do {
-                return try SQLiteDirectoryStore(path: path, synchronous: configuration.synchronous)
-            } catch {
-                throw StoreOpenError(setting: "directory.store", location: path, reason: ErrorMessage.describe(error))
+            return try await StoreOpenError.opening("directory.store", at: path) {
+                try SQLiteDirectoryStore(path: path, synchronous: configuration.synchronous)
             }
         case .postgres(let location):
-            do {
-                return try await PostgresDirectoryStore(location: location, logger: Logger(label: "switchboard.directory.postgres"))
-            } catch {
-                throw StoreOpenError(setting: "directory.store", location: location.description, reason: ErrorMessage.describe(error))
+            return try await StoreOpenError.opening("directory.store", at: location.description) {
+                try await PostgresDirectoryStore(location: location, logger: Logger(label: "switchboard.directory.postgres"))
             }
         }
     }

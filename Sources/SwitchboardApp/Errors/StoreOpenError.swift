@@ -14,3 +14,14 @@ public struct StoreOpenError: Error, Sendable, CustomStringConvertible {
             + "or set \(setting) to another path"
     }
 }
+
+extension StoreOpenError {
+    /// Runs `open`; any failure becomes a ``StoreOpenError`` naming `setting` and `location`.
+    static func opening<Store>(_ setting: String, at location: String, _ open: () async throws -> Store) async throws -> Store {
+        do {
+            return try await open()
+        } catch {
+            throw StoreOpenError(setting: setting, location: location, reason: ErrorMessage.describe(error))
+        }
+    }
+}

@@ -13,16 +13,12 @@ public struct AuditOperations: Sendable {
     public func openStore() async throws -> any AuditStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
-            do {
-                return try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
-            } catch {
-                throw StoreOpenError(setting: "audit.store", location: path, reason: ErrorMessage.describe(error))
+            return try await StoreOpenError.opening("audit.store", at: path) {
+                try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
             }
         case .postgres(let location):
-            do {
-                return try await PostgresAuditStore(location: location, logger: Logger(label: "switchboard.audit.postgres"))
-            } catch {
-                throw StoreOpenError(setting: "audit.store", location: location.description, reason: ErrorMessage.describe(error))
+            return try await StoreOpenError.opening("audit.store", at: location.description) {
+                try await PostgresAuditStore(location: location, logger: Logger(label: "switchboard.audit.postgres"))
             }
         case .off:
             throw ConfigurationError(setting: "audit.store", message: "the audit store is off in this configuration")

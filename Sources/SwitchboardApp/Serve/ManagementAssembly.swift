@@ -32,7 +32,6 @@ public struct ManagementAssembly: Sendable {
     public func makeServer(observed: Observed, auditStore: (any AuditStore)?, registry: PrometheusCollectorRegistry,
                            eventLoopGroup: any EventLoopGroup, logger: Logger) throws -> ManagementServer {
         let management = configuration.management
-        try management.checkFiles()
         let roles = try management.roles().compactMapValues(Role.init(rawValue:))
         let tokens = TokenFile(path: management.tokensFile)
         let signInFailures = FailureLimiter(perMinute: management.maximumFailuresPerMinute)

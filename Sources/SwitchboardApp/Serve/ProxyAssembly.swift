@@ -57,7 +57,6 @@ public struct ProxyAssembly: Sendable {
         directory: DirectorySnapshotHolder, upstream: UpstreamClient, recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> ProxyServer {
-        try configuration.proxy.checkFiles()
         let proxy = configuration.proxy
         let handler = ExchangeHandler(
             settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,

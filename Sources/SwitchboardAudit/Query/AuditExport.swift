@@ -60,7 +60,7 @@ public enum AuditExport {
         for r in records {
             let p = r.requestingParty
             let fields: [String?] = [
-                r.id.uuidString.lowercased(), r.node, timestamp(r.receivedAt), r.completedAt.map(timestamp), r.durationMicroseconds.map(String.init),
+                r.id.uuidString.lowercased(), r.node, Timestamp.rfc3339(r.receivedAt), r.completedAt.map(Timestamp.rfc3339), r.durationMicroseconds.map(String.init),
                 r.upstreamMicroseconds.map(String.init), r.clientAddress, r.certificateSubject, r.traceID, r.correlationID, r.fromASID, r.fromODS,
                 r.toASID, r.toODS, r.interaction, r.method, r.targetURL, r.status.map(String.init), r.outcome.rawValue, r.refusalPhase,
                 r.refusalRule, r.refusalToken, String(r.bytesIn), String(r.bytesOut), r.requestBodySHA256, r.responseBodySHA256, p.userID,
@@ -75,10 +75,6 @@ public enum AuditExport {
     static func quote(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        Timestamp.rfc3339(date)
     }
 
     /// A FHIR STU3 searchset Bundle of `AuditEvent` resources (type `rest`, subtype the
@@ -148,7 +144,7 @@ public enum AuditExport {
             "id": r.id.uuidString.lowercased(),
             "type": ["system": "http://hl7.org/fhir/audit-event-type", "code": "rest", "display": "RESTful Operation"],
             "action": action,
-            "recorded": timestamp(r.completedAt ?? r.receivedAt),
+            "recorded": Timestamp.rfc3339(r.completedAt ?? r.receivedAt),
             "outcome": outcome,
             "outcomeDesc": "\(r.status.map(String.init) ?? "-") \(r.refusalToken ?? r.outcome.rawValue)",
             "agent": agents,

@@ -111,8 +111,8 @@ public struct AuditQuery: Sendable, Hashable {
             case "resource-type": resourceType = try text(64)
             case "resource-id": resourceID = try text(64)
             case "node":
-                guard (1...64).contains(value.count), value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }) else {
-                    throw AuditQueryError(parameter: name, message: "must be a node id: 1 to 64 letters, digits, '-', '.' or '_'")
+                guard NodeID.isValid(value) else {
+                    throw AuditQueryError(parameter: name, message: "must be a node id: \(NodeID.rule)")
                 }
                 node = value
             case "scope":

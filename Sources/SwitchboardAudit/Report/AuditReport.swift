@@ -1,4 +1,5 @@
 public import Foundation
+import SwitchboardCore
 
 /// Volume figures commissioners ask for: exchanges, refusals and errors, and latency
 /// percentiles, by provider, consumer, interaction and day.
@@ -63,7 +64,7 @@ public struct AuditReport: Sendable, Codable, Hashable {
             update(&provider[record.toASID ?? "(none)", default: Group()])
             update(&consumer[record.fromASID ?? "(none)", default: Group()])
             update(&interaction[record.interaction ?? "(none)", default: Group()])
-            update(&day[String(AuditExport.timestamp(record.receivedAt).prefix(10)), default: Group()])
+            update(&day[String(Timestamp.rfc3339(record.receivedAt).prefix(10)), default: Group()])
             if record.outcome == .refused, let rule = record.refusalRule { rules[rule, default: 0] += 1 }
         }
 

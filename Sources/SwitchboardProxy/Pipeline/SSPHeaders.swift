@@ -53,10 +53,15 @@ public struct SSPHeaders: Sendable, Hashable {
         UUID(uuidString: text) != nil || isBracedUUID(text)
     }
 
-    /// Reads and checks the remaining SSP headers.
-    public init(_ headers: HTTPHeaders, from sender: ASID) throws(ProxyRefusal) {
-        guard let trace = headers.first(name: Self.traceID), Self.isTraceID(trace) else {
-            throw .invalidHeader(Self.traceID)
+    /// Reads and checks the remaining SSP headers. `traceID` is the one ``singleValidTraceID(_:)``
+    /// already read from these headers, if it found one; it is not read again.
+    public init(_ headers: HTTPHeaders, from sender: ASID, traceID known: String? = nil) throws(ProxyRefusal) {
+        let trace: String
+        if let known {
+            trace = known
+        } else {
+            guard let first = headers.first(name: Self.traceID), Self.isTraceID(first) else { throw .invalidHeader(Self.traceID) }
+            trace = first
         }
         guard let toText = headers.first(name: Self.to), let receiver = ASID(toText) else { throw .invalidHeader(Self.to) }
         guard let interactionText = headers.first(name: Self.interactionID), let interaction = InteractionID(interactionText) else {

@@ -25,7 +25,7 @@ public struct ValidatePhase: Sendable {
         context.method = method
         try SSPHeaders.checkNames(context.head.headers)
         let from = try SSPHeaders.sender(context.head.headers)
-        let headers = try SSPHeaders(context.head.headers, from: from)
+        let headers = try SSPHeaders(context.head.headers, from: from, traceID: context.record.traceID)
         context.headers = headers
         context.record.traceID = headers.traceID
         context.record.correlationID = context.correlationID
