@@ -50,15 +50,17 @@ public enum RawClient {
     /// Connects to `127.0.0.1:port`, sends `request`, and reads until the server closes or
     /// `timeout` passes. With `closeAfterSending`, closes right after sending (a client that
     /// goes away) and returns at once; with `closeWhen`, closes as soon as it holds; with
-    /// `closeAfterReceiving`, once that many bytes have arrived (a consumer that stops reading).
+    /// `closeAfterReceiving`, once that many bytes have arrived (a consumer that stops reading);
+    /// with `closeOnReceiving`, as soon as it holds for the bytes received so far.
     public static func send(
         _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration = .seconds(5), closeAfterSending: Bool = false,
-        closeWhen: (@Sendable () -> Bool)? = nil, closeAfterReceiving: Int = .max
+        closeWhen: (@Sendable () -> Bool)? = nil, closeAfterReceiving: Int = .max, closeOnReceiving: (@Sendable ([UInt8]) -> Bool)? = nil
     ) async throws -> Reply {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             let reply = try await exchange(request, port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending,
-                                           closeWhen: closeWhen, closeAfterReceiving: closeAfterReceiving, group: group)
+                                           closeWhen: closeWhen, closeAfterReceiving: closeAfterReceiving, closeOnReceiving: closeOnReceiving,
+                                           group: group)
             try? await group.shutdownGracefully()
             return reply
         } catch {
@@ -69,7 +71,7 @@ public enum RawClient {
 
     private static func exchange(
         _ request: [UInt8], port: Int, tls: TLS?, timeout: Duration, closeAfterSending: Bool, closeWhen: (@Sendable () -> Bool)?,
-        closeAfterReceiving: Int, group: MultiThreadedEventLoopGroup
+        closeAfterReceiving: Int, closeOnReceiving: (@Sendable ([UInt8]) -> Bool)?, group: MultiThreadedEventLoopGroup
     ) async throws -> Reply {
         let collected = NIOLockedValueBox<(bytes: [UInt8], error: String?)>(([], nil))
         var context: NIOSSLContext?
@@ -89,7 +91,7 @@ public enum RawClient {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: "localhost"))
                     }
-                    try channel.pipeline.syncOperations.addHandler(Collector(collected: collected))
+                    try channel.pipeline.syncOperations.addHandler(Collector(collected: collected, readLimit: closeAfterReceiving))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -100,7 +102,8 @@ public enum RawClient {
         }
         let deadline = ContinuousClock.now + timeout
         while channel.isActive && ContinuousClock.now < deadline && closeWhen?() != true
-            && collected.withLockedValue({ $0.bytes.count }) < closeAfterReceiving {
+            && collected.withLockedValue({ $0.bytes.count }) < closeAfterReceiving
+            && closeOnReceiving?(collected.withLockedValue { $0.bytes }) != true {
             // A whole response that keeps the connection open is all there is to wait for.
             if Self.isCompleteKeepAliveResponse(collected.withLockedValue { $0.bytes }) { break }
             try await Task.sleep(for: .milliseconds(10))
@@ -132,15 +135,27 @@ public enum RawClient {
         try await send(Array(request.utf8), port: port, tls: tls, timeout: timeout, closeAfterSending: closeAfterSending, closeWhen: closeWhen)
     }
 
-    private final class Collector: ChannelInboundHandler {
+    /// Keeps what arrives; stops reading (as a stalled consumer does) once `readLimit` bytes have.
+    private final class Collector: ChannelDuplexHandler {
         typealias InboundIn = ByteBuffer
+        typealias OutboundIn = ByteBuffer
         let collected: NIOLockedValueBox<(bytes: [UInt8], error: String?)>
+        let readLimit: Int
+        private var received = 0
 
-        init(collected: NIOLockedValueBox<(bytes: [UInt8], error: String?)>) { self.collected = collected }
+        init(collected: NIOLockedValueBox<(bytes: [UInt8], error: String?)>, readLimit: Int) {
+            self.collected = collected
+            self.readLimit = readLimit
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
+            received += buffer.readableBytes
             collected.withLockedValue { $0.bytes.append(contentsOf: buffer.readableBytesView) }
+        }
+
+        func read(context: ChannelHandlerContext) {
+            if received < readLimit { context.read() }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {

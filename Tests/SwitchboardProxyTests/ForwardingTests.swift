@@ -89,6 +89,28 @@ import Testing
         }
     }
 
+    /// A provider that sends a piece of its answer and then pauses: the consumer has all of the
+    /// piece but its last byte during the pause (only the end waits for the durable record).
+    @Test func aPieceSentBeforeAPauseReachesTheConsumerDuringThePause() async throws {
+        let piece = 96 * 1024
+        try await ProxyHarness.with(behaviour: { request in
+            request.uri.contains("pause=1")
+                ? .stallAfter(status: 200, contentLength: 200_000, prefix: Data(repeating: UInt8(ascii: "a"), count: piece))
+                : ProxyHarness.slotBundle(request)
+        }, audited: true) { harness in
+            let request = Array(harness.rawRequest("GET", "/Slot?status=free&pause=1", headers: harness.sspHeaders()).utf8)
+            let bodyBytes: @Sendable ([UInt8]) -> Int = { bytes in
+                guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return 0 }
+                return bytes.count - end.upperBound
+            }
+            let reply = try await RawClient.send(request, port: harness.port, tls: harness.consumerTLS, timeout: .seconds(10),
+                                                 closeOnReceiving: { bodyBytes($0) >= piece - 1 })
+            #expect(reply.status == 200)
+            #expect(bodyBytes(Array(reply.text.utf8)) == piece - 1, "all but the last byte of the piece, before the provider goes on")
+            #expect(!reply.closedByServer)
+        }
+    }
+
     @Test func chunkedRequestBodyIsStreamed() async throws {
         try await ProxyHarness.with(behaviour: { _ in .respond(status: 201, headers: [], body: Data()) }) { harness in
             let raw = harness.rawRequest("POST", "/Appointment",

@@ -42,6 +42,7 @@ final class ProxyHarness: Sendable {
     let practiceAddress: String
     let server: ProxyServer
     private let upstream: UpstreamClient
+    private let proxyEventLoops: MultiThreadedEventLoopGroup
     private let serverTask: Task<Void, any Error>
     let client: HTTPClient
 
@@ -124,10 +125,13 @@ final class ProxyHarness: Sendable {
             writerTask = nil
         }
         let assembly = ProxyAssembly(configuration: configuration)
-        upstream = try assembly.makeUpstreamClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        // The proxy's own event loops, as `switchboard serve` has: every exchange runs on them,
+        // so tests running side by side must not queue behind each other's.
+        proxyEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        upstream = try assembly.makeUpstreamClient(eventLoopGroup: proxyEventLoops)
         server = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: auditWriter ?? recorder,
                                          metrics: ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry)),
-                                         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+                                         eventLoopGroup: proxyEventLoops, logger: logger)
         let server = self.server
         serverTask = Task { try await server.run() }
         port = try await server.localAddress().port!
@@ -165,6 +169,7 @@ final class ProxyHarness: Sendable {
         serverTask.cancel()
         _ = try? await serverTask.value
         try? await upstream.shutdown()
+        try? await proxyEventLoops.shutdownGracefully()
         writerTask?.cancel()
         _ = try? await writerTask?.value
         await provider.shutdown()

@@ -29,8 +29,8 @@ public struct ProxyAssembly: Sendable {
             validate: ValidatePhase(jwt: JWTValidator(clockSkewSeconds: proxy.checks.jwtClockSkewSeconds),
                                     now: { Int(Date().timeIntervalSince1970) },
                                     acceptCollapsedTargetScheme: proxy.checks.acceptCollapsedTargetScheme),
-            authorise: AuthorisePhase(enforceSharingAgreements: proxy.checks.enforceSharingAgreements,
-                                      strictInteractionMatch: proxy.checks.strictInteractionMatch),
+            authorise: AuthorisePhase(enforceSharingAgreements: proxy.checks.enforceSharingAgreements),
+            route: RoutePhase(strictInteractionMatch: proxy.checks.strictInteractionMatch),
             throttle: ThrottlePhase(consumers: consumers, providers: providers))
     }
 
@@ -58,13 +58,13 @@ public struct ProxyAssembly: Sendable {
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> ProxyServer {
         let proxy = configuration.proxy
-        let handler = ExchangeHandler(
+        let service = ExchangeService(
             settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,
                             maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins),
                             statusBody: statusBody),
             pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, logger: logger)
         do {
-            return try ProxyServer(configuration: proxy, handler: handler, eventLoopGroup: eventLoopGroup, logger: logger)
+            return try ProxyServer(configuration: proxy, service: service, eventLoopGroup: eventLoopGroup, logger: logger)
         } catch {
             throw ConfigurationError(setting: "proxy.tls", message: "cannot set up TLS: \(error)")
         }

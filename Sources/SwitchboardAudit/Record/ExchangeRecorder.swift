@@ -9,7 +9,30 @@ public protocol ExchangeRecorder: Sendable {
     /// Records the exchange's outcome (forwarded or refused, the only call for a refusal).
     func complete(_ record: ExchangeRecord) async throws
 
+    /// `open` for callers on an event loop: `done` runs, on the recorder's thread, once the
+    /// record is durable or has been refused.
+    func open(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void)
+
+    /// `complete` for callers on an event loop (see ``open(_:done:)``).
+    func complete(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void)
+
     /// Keeps a record the store could not take (the proxy answered `503`, or cut a response
     /// short) to write once the store recovers.
     func deferUntilRecovered(_ record: ExchangeRecord)
+}
+
+extension ExchangeRecorder {
+    public func open(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        Task { done(await Result(catching: { try await open(record) })) }
+    }
+
+    public func complete(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        Task { done(await Result(catching: { try await complete(record) })) }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
 }

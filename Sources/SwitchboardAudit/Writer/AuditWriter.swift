@@ -32,7 +32,8 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
 
     private struct Waiting {
         var entry: AuditEntry
-        var continuation: CheckedContinuation<Void, any Error>
+        /// Told once the entry is durable, or why it is not.
+        var done: @Sendable (Result<Void, any Error>) -> Void
     }
 
     private struct State {
@@ -67,6 +68,14 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
 
     public func complete(_ record: ExchangeRecord) async throws {
         try await submit(AuditEntry(kind: .complete, record: record))
+    }
+
+    public func open(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        submit(AuditEntry(kind: .open, record: record), done: done)
+    }
+
+    public func complete(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        submit(AuditEntry(kind: .complete, record: record), done: done)
     }
 
     public func deferUntilRecovered(_ record: ExchangeRecord) {
@@ -107,18 +116,23 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
 
     private func submit(_ entry: AuditEntry) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome: Result<AsyncStream<Void>.Continuation?, AuditStoreError> = state.withLock { state in
-                if let failure = state.failure { return .failure(.unavailable(failure)) }
-                if state.stopped { return .failure(.unavailable("shutting down")) }
-                state.queue.append(Waiting(entry: entry, continuation: continuation))
-                if state.writing { return .success(nil) }
-                state.writing = true
-                return .success(state.wake)
-            }
-            switch outcome {
-            case .failure(let error): continuation.resume(throwing: error)
-            case .success(let wake): wake?.yield()
-            }
+            submit(entry) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Queues `entry` for the next group commit; `done` runs once it is durable or refused.
+    private func submit(_ entry: AuditEntry, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        let outcome: Result<AsyncStream<Void>.Continuation?, AuditStoreError> = state.withLock { state in
+            if let failure = state.failure { return .failure(.unavailable(failure)) }
+            if state.stopped { return .failure(.unavailable("shutting down")) }
+            state.queue.append(Waiting(entry: entry, done: done))
+            if state.writing { return .success(nil) }
+            state.writing = true
+            return .success(state.wake)
+        }
+        switch outcome {
+        case .failure(let error): done(.failure(error))
+        case .success(let wake): wake?.yield()
         }
     }
 
@@ -153,7 +167,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
             defer { state.queue.removeAll() }
             return state.queue
         }
-        for waiting in abandoned { waiting.continuation.resume(throwing: AuditStoreError.unavailable("shutting down")) }
+        for waiting in abandoned { waiting.done(.failure(AuditStoreError.unavailable("shutting down"))) }
     }
 
     /// Writes queued records, a batch per transaction, until the queue is empty.
@@ -174,7 +188,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
                 try await store.append(batch.map(\.entry), node: settings.node)
                 let elapsed = started.duration(to: .now)
                 metrics.withLock { $0.recordCommit(records: batch.count, duration: elapsed) }
-                for waiting in batch { waiting.continuation.resume() }
+                for waiting in batch { waiting.done(.success(())) }
             } catch {
                 // The transaction's outcome is unknown; refuse everything until a probe succeeds.
                 logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: ["sb.error": "\(error)"])
@@ -185,7 +199,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
                     return state.queue
                 }
                 metrics.withLock { $0.failures += 1 }
-                for waiting in batch + queued { waiting.continuation.resume(throwing: AuditStoreError.unavailable("\(error)")) }
+                for waiting in batch + queued { waiting.done(.failure(AuditStoreError.unavailable("\(error)"))) }
             }
         }
     }

@@ -8,12 +8,12 @@ public import ServiceLifecycle
 import Atomics
 import SwitchboardCore
 
-/// The proxy port: a TLS listener that accepts consumer connections and hands each to an
-/// ``ExchangeHandler``. Runs as a service; on graceful shutdown it stops accepting and lets open
-/// connections finish their current exchange.
+/// The proxy port: a TLS listener whose consumer connections each end in a
+/// ``ConsumerConnection`` handler on their event loop. Runs as a service; on graceful shutdown it
+/// stops accepting and lets open connections finish their current exchange.
 public final class ProxyServer: Service, Sendable {
     public let configuration: ProxyConfiguration
-    let handler: ExchangeHandler
+    let service: ExchangeService
     let eventLoopGroup: any EventLoopGroup
     let sslContext: NIOSSLContext
     let logger: Logger
@@ -23,9 +23,9 @@ public final class ProxyServer: Service, Sendable {
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
     private let bound = AwaitedValue<SocketAddress>()
 
-    public init(configuration: ProxyConfiguration, handler: ExchangeHandler, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+    public init(configuration: ProxyConfiguration, service: ExchangeService, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
-        self.handler = handler
+        self.service = service
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         sslContext = try NIOSSLContext(configuration: try Self.tlsConfiguration(configuration.tls))
@@ -67,39 +67,40 @@ public final class ProxyServer: Service, Sendable {
         limitsForDecoder.maxHeaderFieldCount = limits.maxHeaderFields
         let decoderLimits = limitsForDecoder
         let sslContext = self.sslContext
-        let handler = self.handler
+        let service = self.service
         let openConnections = self.openConnections
         let maxConnections = limits.maxConnections
 
-        let server: NIOAsyncChannel<(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionIdentityBox), Never>
+        let server: any Channel
         do {
             server = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .bind(host: configuration.listen.host, port: configuration.listen.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if openConnections.loadThenWrappingIncrement(ordering: .relaxed) >= maxConnections {
-                        channel.close(promise: nil)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if openConnections.loadThenWrappingIncrement(ordering: .relaxed) >= maxConnections {
+                            channel.close(promise: nil)
+                        }
+                        channel.closeFuture.whenComplete { _ in openConnections.wrappingDecrement(ordering: .relaxed) }
+                        let identity = ConnectionIdentityBox()
+                        let state = ConnectionTimeouts.State(limits: timeouts)
+                        let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+                        let eventLoop = channel.eventLoop
+                        let operations = channel.pipeline.syncOperations
+                        try operations.addHandler(PlainHTTPDetector { line in
+                            service.recordPlainHTTP(clientAddress: remote, requestLine: line, on: eventLoop)
+                        })
+                        try operations.addHandler(NIOSSLServerHandler(context: sslContext))
+                        try operations.addHandler(ConnectionTimeouts.RawSide(state: state, identity: identity))
+                        try operations.addHandler(HTTPResponseEncoder(configuration: .init()))
+                        try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
+                        try operations.addHandler(ConnectionTimeouts.HeadSide(state: state))
+                        try operations.addHandler(ConsumerConnection(service: service, identity: identity))
                     }
-                    channel.closeFuture.whenComplete { _ in openConnections.wrappingDecrement(ordering: .relaxed) }
-                    let identity = ConnectionIdentityBox()
-                    let state = ConnectionTimeouts.State(limits: timeouts)
-                    let remote = channel.remoteAddress?.ipAddress ?? "unknown"
-                    let operations = channel.pipeline.syncOperations
-                    try operations.addHandler(PlainHTTPDetector { line in handler.recordPlainHTTP(clientAddress: remote, requestLine: line) })
-                    try operations.addHandler(NIOSSLServerHandler(context: sslContext))
-                    try operations.addHandler(ConnectionTimeouts.RawSide(state: state, identity: identity))
-                    try operations.addHandler(HTTPResponseEncoder(configuration: .init()))
-                    try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
-                    try operations.addHandler(ConnectionTimeouts.HeadSide(state: state))
-                    let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16)))
-                    return (asyncChannel, identity)
                 }
-            }
+                .bind(host: configuration.listen.host, port: configuration.listen.port).get()
         } catch {
             let failure = ListenerError(listener: "the proxy listener", host: configuration.listen.host, port: configuration.listen.port,
                                         errnoCode: (error as? IOError)?.errnoCode, detail: "\(error)", setting: "proxy.listen.port")
@@ -107,25 +108,25 @@ public final class ProxyServer: Service, Sendable {
             throw failure
         }
 
-        let address = server.channel.localAddress
+        let address = server.localAddress
         if let address { bound.set(address) }
         logger.info("proxy listening", metadata: ["sb.address": "\(address.map { "\($0)" } ?? "?")"])
 
-        try await withGracefulShutdownHandler {
-            try await server.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await (connection, identity) in connections {
-                        group.addTask {
-                            await handler.serve(connection, identity: identity)
-                        }
-                    }
-                }
+        let registry = service.registry
+        let grace = TimeAmount.milliseconds(Int64(configuration.limits.shutdownGraceMilliseconds))
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                try? await server.closeFuture.get()
+            } onCancel: {
+                registry.beginShutdown()
+                server.close(promise: nil)
+                registry.closeAll()
             }
+            await registry.waitUntilEmpty()
         } onGracefulShutdown: {
-            handler.beginShutdown()
-            server.channel.close(promise: nil)
-            let grace = TimeAmount.milliseconds(Int64(self.configuration.limits.shutdownGraceMilliseconds))
-            server.channel.eventLoop.scheduleTask(in: grace) { handler.closeAllConnections() }
+            registry.beginShutdown()
+            server.close(promise: nil)
+            server.eventLoop.scheduleTask(in: grace) { registry.closeAll() }
         }
     }
 }

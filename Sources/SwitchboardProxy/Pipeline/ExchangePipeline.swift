@@ -1,16 +1,18 @@
 /// The phases that decide whether an exchange may be forwarded, in the order the SSP applies
-/// them: identify, validate, authorise, throttle. Each refuses with its own error; forwarding,
-/// responding and auditing are the connection handler's.
+/// them: identify, validate, authorise, route, throttle. Each refuses with its own error; the
+/// forward, respond and audit phases follow for what they admit.
 public struct ExchangePipeline: Sendable {
     public var identify: IdentifyPhase
     public var validate: ValidatePhase
     public var authorise: AuthorisePhase
+    public var route: RoutePhase
     public var throttle: ThrottlePhase
 
-    public init(identify: IdentifyPhase, validate: ValidatePhase, authorise: AuthorisePhase, throttle: ThrottlePhase) {
+    public init(identify: IdentifyPhase, validate: ValidatePhase, authorise: AuthorisePhase, route: RoutePhase, throttle: ThrottlePhase) {
         self.identify = identify
         self.validate = validate
         self.authorise = authorise
+        self.route = route
         self.throttle = throttle
     }
 
@@ -19,6 +21,7 @@ public struct ExchangePipeline: Sendable {
         try identify.run(&context)
         try validate.run(&context)
         try authorise.run(&context)
+        try route.run(&context)
         try throttle.run(&context)
     }
 }

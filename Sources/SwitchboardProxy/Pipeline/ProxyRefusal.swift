@@ -2,7 +2,7 @@ public import SwitchboardCore
 
 /// The phases of the request path, in order. A refusal names the one that refused.
 public enum ExchangePhase: String, Hashable, Sendable, CaseIterable {
-    case accept, identify, validate, authorise, throttle, route, forward, respond, audit
+    case accept, identify, validate, authorise, route, throttle, forward, respond, audit
 }
 
 /// An answer Switchboard gives itself instead of forwarding: one HTTP status, one
@@ -114,12 +114,12 @@ public struct ProxyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func endpointVaries(registered: String, cpaID: CPAID, target: String) -> ProxyRefusal {
-        ProxyRefusal(status: 400, issueType: .invalid, phase: .authorise, rule: "ENDPOINT_VARIES_FROM_TARGETURL",
+        ProxyRefusal(status: 400, issueType: .invalid, phase: .route, rule: "ENDPOINT_VARIES_FROM_TARGETURL",
                      token: "ENDPOINT_\(registered)_CPAID_\(cpaID)_VARIES_FROM_TARGETURL_\(sanitised(target))")
     }
 
     public static func interactionMismatch(_ id: InteractionID) -> ProxyRefusal {
-        ProxyRefusal(status: 400, issueType: .invalid, phase: .authorise, rule: "INTERACTION_VERB_OR_PATH_MISMATCH",
+        ProxyRefusal(status: 400, issueType: .invalid, phase: .route, rule: "INTERACTION_VERB_OR_PATH_MISMATCH",
                      token: "INTERACTION_VERB_OR_PATH_MISMATCH_\(id)")
     }
 

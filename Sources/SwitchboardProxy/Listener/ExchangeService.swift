@@ -1,0 +1,75 @@
+import Foundation
+import NIOConcurrencyHelpers
+public import Logging
+import NIOCore
+import NIOSSL
+public import SwitchboardAudit
+import SwitchboardCore
+public import SwitchboardDirectory
+
+/// What every consumer connection shares: the settings, the admission phases, the live
+/// directory, the upstream client, the audit recorder and the connection registry. Each
+/// connection's ``ConsumerConnection`` handler takes its exchanges through them on its own
+/// event loop.
+public final class ExchangeService: Sendable {
+    public struct Settings: Sendable {
+        public var node: String
+        /// How this proxy names itself in `Forwarded: host=`.
+        public var proxyHost: String
+        public var maxBodyBytes: Int
+        public var allowedOrigins: Set<String>
+        /// The JSON `GET /_status` answers: liveness, this node and the build it runs.
+        public var statusBody: String
+
+        public init(node: String, proxyHost: String, maxBodyBytes: Int, allowedOrigins: Set<String>, statusBody: String = #"{"status":"ok"}"#) {
+            self.node = node
+            self.proxyHost = proxyHost
+            self.maxBodyBytes = maxBodyBytes
+            self.allowedOrigins = allowedOrigins
+            self.statusBody = statusBody
+        }
+    }
+
+    let settings: Settings
+    let pipeline: ExchangePipeline
+    let directory: DirectorySnapshotHolder
+    let upstream: UpstreamClient
+    let forward: ForwardPhase
+    let audit: AuditPhase
+    let cors: CORSPolicy
+    let registry = ConnectionRegistry()
+    let logger: Logger
+
+    public init(settings: Settings, pipeline: ExchangePipeline, directory: DirectorySnapshotHolder, upstream: UpstreamClient,
+                recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil, logger: Logger) {
+        self.settings = settings
+        self.pipeline = pipeline
+        self.directory = directory
+        self.upstream = upstream
+        self.forward = ForwardPhase(proxyHost: settings.proxyHost)
+        self.audit = AuditPhase(recorder: recorder, metrics: metrics, logger: logger)
+        self.cors = CORSPolicy(allowedOrigins: settings.allowedOrigins)
+        self.logger = logger
+    }
+
+    /// Open consumer connections.
+    public var openConnections: Int { registry.count }
+
+    /// Records plain HTTP sent to the TLS port (answered `497` by ``PlainHTTPDetector``).
+    func recordPlainHTTP(clientAddress: String, requestLine: String, on eventLoop: any EventLoop) {
+        let parts = requestLine.split(separator: " ", maxSplits: 2)
+        audit.record(.plainHTTPOnTLSPort, node: settings.node, client: ClientIdentity(address: clientAddress, certificate: nil),
+                     method: parts.first.map { String($0.prefix(16)) } ?? "",
+                     targetURL: parts.count > 1 ? ProxyRefusal.sanitised(String(parts[1].prefix(2048))) : "",
+                     on: eventLoop) { _ in }
+    }
+
+    /// Who is at the other end of `channel`, from the certificate captured at the handshake.
+    static func clientIdentity(channel: any Channel, identity: ConnectionIdentityBox) -> ClientIdentity {
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        guard let peer = identity.peerCertificate.withLockedValue({ $0 }), let der = try? peer.toDERBytes() else {
+            return ClientIdentity(address: address, certificate: nil)
+        }
+        return ClientIdentity(address: address, certificate: CertificateIdentities.shared.identity(der: der))
+    }
+}
