@@ -26,7 +26,7 @@
 # loaded with LD_PRELOAD, loads it into every OpenSSL client context they make. Client-certificate
 # verification stays on in every target.
 #
-# Settings (environment): DURATION=10 ROUNDS=3 WARMUP=3 RATE=2000 WORKERS="1 2"
+# Settings (environment): DURATION=10 ROUNDS=3 WARMUP=3 RATE=2000 WORKERS="1 2" KEY=ecdsa (or rsa: RSA-2048)
 #   RUNS="keepalive-16 keepalive-64 new-connection fixed-rate"
 #   TARGETS="direct nginx haproxy switchboard"   SWITCHBOARD=path/to/switchboard (else a release build)
 #   BASELINE=path/to/an/earlier/switchboard   adds target `baseline`: that build, set up the same
@@ -166,5 +166,6 @@ for workers in $WORKERS; do
     stop_proxies
 done
 
+echo "certificates: $KEY"
 python3 Benchmarks/tools/summarise.py "$WORK/results.tsv" "$(getconf CLK_TCK)" "$RATE"
 echo "(raw output in $WORK; client certificate presented through an LD_PRELOAD shim loading it into the load generator's OpenSSL contexts)"

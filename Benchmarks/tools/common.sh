@@ -32,14 +32,21 @@ fi
 gcc -shared -fPIC -O2 -o "$WORK/client-cert-preload.so" Benchmarks/tools/client-cert-preload.c -ldl
 
 # Certificates: a consumer CA (the proxies' server certificate and the client certificate) and
-# a provider CA. ECDSA P-256 throughout, as a modern deployment would use.
+# a provider CA. KEY=ecdsa (the default): ECDSA P-256 throughout, as a modern deployment would
+# use; KEY=rsa: RSA-2048 throughout, as Spine's certificates are.
+KEY=${KEY:-ecdsa}
+case "$KEY" in
+    ecdsa) NEWKEY=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1) ;;
+    rsa) NEWKEY=(-newkey rsa:2048) ;;
+    *) echo "KEY must be ecdsa or rsa, not '$KEY'" >&2; exit 2 ;;
+esac
 pki() { # name ca subject-alt-name extended-usage
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/$1.key" -subj "/CN=$3" -out "$WORK/$1.csr" 2>/dev/null
+    openssl req -new "${NEWKEY[@]}" -nodes -keyout "$WORK/$1.key" -subj "/CN=$3" -out "$WORK/$1.csr" 2>/dev/null
     printf "subjectAltName=DNS:%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n" "$3" "$4" > "$WORK/$1.ext"
     openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/$2.pem" -CAkey "$WORK/$2.key" -CAcreateserial -days 2 -sha256 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
 }
 for ca in consumer-ca provider-ca; do
-    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/$ca.key" -subj "/CN=$ca" -days 2 -out "$WORK/$ca.pem" 2>/dev/null
+    openssl req -x509 -new "${NEWKEY[@]}" -nodes -keyout "$WORK/$ca.key" -subj "/CN=$ca" -days 2 -out "$WORK/$ca.pem" 2>/dev/null
 done
 pki proxy consumer-ca localhost serverAuth
 pki client consumer-ca bench-111.thirdparty.nhs.uk clientAuth

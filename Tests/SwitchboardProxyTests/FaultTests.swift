@@ -223,13 +223,22 @@ import Testing
     }
 
     /// 1,000 connections that never finish a handshake and 50 that trickle headers, while normal
-    /// consumers are served as usual; the slow ones are closed at their timeouts.
+    /// consumers are served as usual (within a second, or four times the same exchanges without
+    /// the crowd on a machine loaded by other work); the slow ones are closed at their timeouts.
     @Test func slowClientsDoNotStarveOthers() async throws {
         try SocketLimit.raise(to: 8192)
         try await ProxyHarness.with(audited: true, configure: {
             $0.proxy.limits.handshakeTimeoutMilliseconds = 1_500
             $0.proxy.limits.headerTimeoutMilliseconds = 1_500
         }) { harness in
+            // The same exchanges without the crowd, on this machine as loaded now: a machine busy
+            // with other work slows every exchange, and that is not starvation.
+            var control: [Duration] = []
+            for _ in 0..<10 {
+                let start = ContinuousClock.now
+                #expect(try await harness.send().status == 200)
+                control.append(start.duration(to: .now))
+            }
             let idle = try (0..<1_000).map { _ in try PlainSocket(port: harness.port) }
             let trickling = try await withThrowingTaskGroup(of: SlowTLSClient.self) { group in
                 for _ in 0..<50 { group.addTask { try await SlowTLSClient(port: harness.port, tls: harness.consumerTLS) } }
@@ -244,7 +253,8 @@ import Testing
                 durations.append(start.duration(to: .now))
             }
             let worst = durations.max() ?? .zero
-            #expect(worst < .seconds(1), "a normal exchange took \(worst) while 1,050 slow clients were connected (all: \(durations.map { $0.formatted(.units(allowed: [.milliseconds])) }))")
+            let bound = max(.seconds(1), (control.max() ?? .zero) * 4)
+            #expect(worst < bound, "a normal exchange took \(worst) while 1,050 slow clients were connected (all: \(durations.map { $0.formatted(.units(allowed: [.milliseconds])) }); without them: \(control.map { $0.formatted(.units(allowed: [.milliseconds])) }))")
             try await Task.sleep(for: .seconds(2))
             let stillOpen = idle.filter { $0.isOpen }.count
             #expect(stillOpen == 0, "\(stillOpen) connections that never handshook are still open after the handshake timeout")

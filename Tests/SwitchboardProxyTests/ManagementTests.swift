@@ -473,31 +473,41 @@ final class ManagedFlag: Sendable {
         }
     }
 
-    @Test func changesAreRefusedWhileTheAuditStoreCannotRecordThem() async throws {
-        try await ProxyHarness.with(management: true) { harness in
-            let lock = try SQLiteLockHolder(harness.auditPath!)
-            // A read goes through; its record cannot be written, which puts the store in failure.
-            #expect(try await harness.manage(.GET, "/admin/systems", as: .adminToken).status == 200)
-            for _ in 0..<300 where harness.auditWriter!.isAcceptingRecords { try await Task.sleep(for: .milliseconds(10)) }
-            let organisation = #"{"ods": "Y01235", "name": "Walk-in Centre", "kind": "urgent-care"}"#
-            let refused = try await harness.manage(.POST, "/admin/organisations", as: .adminToken, json: organisation)
-            #expect(refused.status == 503)
-            #expect(refused.object["error"] as? String == "audit-unavailable")
-            #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01235")] == nil, "nothing changed")
-            lock.release()
-            var status = 0
-            for _ in 0..<200 {
-                status = try await harness.manage(.POST, "/admin/organisations", as: .adminToken, json: organisation).status
-                if status == 201 { break }
-                try await Task.sleep(for: .milliseconds(30))
+    /// The audit journal becomes immutable (the file system refuses its writes).
+    @Test(.enabled(if: ScratchFilesystem.isAvailable, "mounting a scratch ext4 file system needs root and a loop device"))
+    func changesAreRefusedWhileTheAuditStoreCannotRecordThem() async throws {
+        try await withTemporaryDirectory { outer in
+            let disk = try ScratchFilesystem(under: outer, sizeKiB: 8192)
+            defer { disk.unmount() }
+            try await ProxyHarness.with(auditFolder: disk.mountPoint, management: true) { harness in
+                // One call recorded first, so that the node's journal segment exists.
+                #expect(try await harness.manage(.GET, "/admin/systems", as: .adminToken).status == 200)
+                _ = try await Self.managementRecords(harness, count: 1)
+                let node = harness.journalFolder!.appendingPathComponent("test-node")
+                try disk.makeReadOnly(try FileManager.default.contentsOfDirectory(atPath: node.path).map { node.appendingPathComponent($0).path } + [node.path])
+                // A read goes through; its record cannot be written, which puts the store in failure.
+                #expect(try await harness.manage(.GET, "/admin/systems", as: .adminToken).status == 200)
+                for _ in 0..<300 where harness.auditWriter!.isAcceptingRecords { try await Task.sleep(for: .milliseconds(10)) }
+                let organisation = #"{"ods": "Y01235", "name": "Walk-in Centre", "kind": "urgent-care"}"#
+                let refused = try await harness.manage(.POST, "/admin/organisations", as: .adminToken, json: organisation)
+                #expect(refused.status == 503)
+                #expect(refused.object["error"] as? String == "audit-unavailable")
+                #expect(harness.directory.snapshot.tables[EntityRef(.organisation, "Y01235")] == nil, "nothing changed")
+                try disk.makeWritable()
+                var status = 0
+                for _ in 0..<200 {
+                    status = try await harness.manage(.POST, "/admin/organisations", as: .adminToken, json: organisation).status
+                    if status == 201 { break }
+                    try await Task.sleep(for: .milliseconds(30))
+                }
+                #expect(status == 201)
+                // The read and the refusal made during the outage are recorded once the store is back.
+                let records = try await Self.managementRecords(harness, count: 4)
+                #expect(records.filter { $0.method == "GET" && $0.targetURL == "/admin/systems" && $0.status == 200 }.count == 2)
+                #expect(records.contains { $0.status == 503 && $0.refusalRule == "audit-unavailable" })
+                #expect(records.last?.status == 201)
+                #expect(try await harness.auditStore!.verify(node: nil).isIntact)
             }
-            #expect(status == 201)
-            // The read and the refusal made during the outage are recorded once the store is back.
-            let records = try await Self.managementRecords(harness, count: 3)
-            #expect(records.contains { $0.method == "GET" && $0.targetURL == "/admin/systems" && $0.status == 200 })
-            #expect(records.contains { $0.status == 503 && $0.refusalRule == "audit-unavailable" })
-            #expect(records.last?.status == 201)
-            #expect(try await harness.auditStore!.verify(node: nil).isIntact)
         }
     }
 }

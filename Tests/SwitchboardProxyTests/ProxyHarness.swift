@@ -15,6 +15,7 @@ import SwitchboardPostgres
 import SwitchboardProxy
 import SwitchboardSimulator
 import SwitchboardTesting
+import SwitchboardStorage
 
 /// A real proxy over real TLS on loopback, in front of a scriptable provider, with the sample
 /// directory (the first practice's endpoint pointing at the provider).
@@ -27,6 +28,8 @@ final class ProxyHarness: Sendable {
     let auditStore: (any AuditStore)?
     /// The SQLite file of the audit store (when it is SQLite).
     let auditPath: String?
+    /// The audit journal folder (one folder per node inside), with the SQLite store.
+    let journalFolder: URL?
     let auditWriter: AuditWriter?
     private let writerTask: Task<Void, any Error>?
     /// The management listener, when the harness was asked for it.
@@ -51,6 +54,7 @@ final class ProxyHarness: Sendable {
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
         audited: Bool = false,
         auditFolder: URL? = nil,
+        journalSegmentBytes: Int = 256 << 10,
         auditDatabaseURL: String? = nil,
         providerCertificate: TestPKI.ProviderCertificateFault? = nil,
         management: Bool = false,
@@ -59,7 +63,7 @@ final class ProxyHarness: Sendable {
     ) async throws {
         try await withTemporaryDirectory { folder in
             let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management || auditDatabaseURL != nil, auditFolder: auditFolder,
-                                                 auditDatabaseURL: auditDatabaseURL,
+                                                 journalSegmentBytes: journalSegmentBytes, auditDatabaseURL: auditDatabaseURL,
                                                  providerCertificate: providerCertificate, management: management, configure: configure)
             do {
                 try await body(harness)
@@ -72,7 +76,7 @@ final class ProxyHarness: Sendable {
     }
 
     private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,
-                 auditFolder: URL?, auditDatabaseURL: String?, providerCertificate: TestPKI.ProviderCertificateFault?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
+                 auditFolder: URL?, journalSegmentBytes: Int, auditDatabaseURL: String?, providerCertificate: TestPKI.ProviderCertificateFault?, management withManagement: Bool, configure: (inout SwitchboardConfiguration) -> Void) async throws {
         self.folder = folder
         pki = try TestPKI(folder: folder)
         let providerFiles = try providerCertificate.map(pki.providerCertificate) ?? pki.provider
@@ -109,10 +113,15 @@ final class ProxyHarness: Sendable {
             if let auditDatabaseURL {
                 store = try await PostgresAuditStore(location: try PostgresLocation(url: auditDatabaseURL), logger: logger)
                 auditPath = nil
+                journalFolder = nil
             } else {
                 let path = (auditFolder ?? folder).appendingPathComponent("audit.sqlite").path
-                store = try SQLiteAuditStore(path: path, busyTimeoutSeconds: 0.2)
+                // As `switchboard serve` keeps it: durable in the journal, indexed in SQLite.
+                let journal = AuditConfiguration.journalFolder(forStoreAt: path)
+                store = try await JournaledAuditStore.open(index: try SQLiteAuditStore(path: path, synchronous: .normal, busyTimeoutSeconds: 0.2),
+                                                           settings: .init(folder: journal, segmentBytes: journalSegmentBytes))
                 auditPath = path
+                journalFolder = journal
             }
             let writer = AuditWriter(store: store, settings: .init(node: "test-node", recoveryInterval: .milliseconds(50)), logger: logger)
             auditStore = store
@@ -121,6 +130,7 @@ final class ProxyHarness: Sendable {
         } else {
             auditStore = nil
             auditPath = nil
+            journalFolder = nil
             auditWriter = nil
             writerTask = nil
         }

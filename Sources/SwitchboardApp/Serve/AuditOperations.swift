@@ -1,6 +1,8 @@
 public import SwitchboardAudit
 import Logging
 import SwitchboardPostgres
+import SwitchboardStorage
+import Foundation
 
 /// Opens the configured audit store (the CLI and the server share this).
 public struct AuditOperations: Sendable {
@@ -10,11 +12,22 @@ public struct AuditOperations: Sendable {
         self.configuration = configuration
     }
 
-    public func openStore() async throws -> any AuditStore {
+    /// - Parameter writing: `false` in a process that only reads and prunes (the CLI): a journal is
+    ///   then read, never written, so it may run beside a server.
+    public func openStore(writing: Bool = false) async throws -> any AuditStore {
         switch try configuration.storeLocation {
         case .sqlite(let path):
-            return try await StoreOpenError.opening("audit.store", at: path) {
-                try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
+            guard configuration.journal else {
+                return try await StoreOpenError.opening("audit.store", at: path) {
+                    try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
+                }
+            }
+            // The journal is the durability point; the index can be rebuilt from it.
+            let index = try await StoreOpenError.opening("audit.store", at: path) { try SQLiteAuditStore(path: path, synchronous: .normal) }
+            let folder = AuditConfiguration.journalFolder(forStoreAt: path)
+            return try await StoreOpenError.opening("audit.journal", at: folder.path) {
+                try await JournaledAuditStore.open(index: index, settings: .init(
+                    folder: folder, segmentBytes: configuration.journalSegmentBytes, writable: writing, syncs: configuration.synchronous == .full))
             }
         case .postgres(let location):
             return try await StoreOpenError.opening("audit.store", at: location.description) {

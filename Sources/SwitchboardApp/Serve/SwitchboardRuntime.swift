@@ -42,7 +42,7 @@ public struct SwitchboardRuntime: Sendable {
             logger.critical("audit.store is off: exchanges are NOT recorded; use this for benchmarks and development only")
             recorder = UnauditedRecorder()
         } else {
-            let store = try await AuditOperations(configuration: configuration.audit).openStore()
+            let store = try await AuditOperations(configuration: configuration.audit).openStore(writing: true)
             let writer = AuditWriter(store: store,
                                      settings: .init(node: configuration.node.id, maximumBatch: configuration.audit.maximumBatch,
                                                      recoveryInterval: .milliseconds(configuration.audit.recoveryIntervalMilliseconds)),

@@ -41,6 +41,19 @@ public protocol AuditStore: Sendable {
     func prune(before cutoff: Date, actor: String) async throws -> PruneResult
 }
 
+/// A store that can also serve as the index of an audit journal (``JournaledAuditStore``): it
+/// takes rows the journal has already chained, idempotently, and says where each chain ends.
+public protocol AuditIndex: AuditStore {
+    /// The last sequence number and hash of `node`'s chain (or its anchor, or genesis).
+    func chainHead(node: String) async throws -> (sequence: Int64, hash: String)
+
+    /// Stores rows chained by the journal, in order; rows it holds already are skipped.
+    func index(_ rows: [AuditChainRow]) async throws
+
+    /// `node`'s exchanges opened and never completed.
+    func openExchanges(node: String) async throws -> [ExchangeRecord]
+}
+
 /// One row to append: a record and what it says about the exchange.
 public struct AuditEntry: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, Codable {
@@ -55,6 +68,18 @@ public struct AuditEntry: Sendable, Hashable {
     public init(kind: Kind, record: ExchangeRecord) {
         self.kind = kind
         self.record = record
+    }
+}
+
+extension AuditEntry {
+    /// The `interrupted` rows that close `open` exchanges a crash left behind.
+    static func interruptions(of open: [ExchangeRecord], at date: Date) -> [AuditEntry] {
+        open.map { record in
+            var record = record
+            record.outcome = .interrupted
+            record.completedAt = date
+            return AuditEntry(kind: .interrupted, record: record)
+        }
     }
 }
 

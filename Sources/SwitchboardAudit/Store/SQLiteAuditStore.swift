@@ -7,7 +7,7 @@ public import SwitchboardStorage
 /// The embedded audit store: its own SQLite file (WAL, `synchronous=FULL` by default), rows
 /// that triggers refuse to update or delete (only `prune` may delete, through a gate it opens
 /// and closes inside its own transaction), and an index for every query filter.
-public final class SQLiteAuditStore: AuditStore {
+public final class SQLiteAuditStore: AuditIndex {
     public let path: String
     private let synchronous: SQLiteSynchronous
     private let busyTimeoutSeconds: Double
@@ -177,7 +177,14 @@ public final class SQLiteAuditStore: AuditStore {
     }
 
     public func interruptOpenExchanges(node: String, at date: Date) async throws -> Int {
-        let open = try await pool.read { db in
+        let entries = AuditEntry.interruptions(of: try await openExchanges(node: node), at: date)
+        guard !entries.isEmpty else { return 0 }
+        try await append(entries, node: node)
+        return entries.count
+    }
+
+    public func openExchanges(node: String) async throws -> [ExchangeRecord] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(AuditRowCoding.contentColumns.joined(separator: ", ")) FROM audit_record r
                 WHERE r.node = ? AND r.kind = 'open'
@@ -187,15 +194,39 @@ public final class SQLiteAuditStore: AuditStore {
                 AuditRowCoding.record(node: node, text: { row[$0] }, integer: { row[$0] })?.1
             }
         }
-        guard !open.isEmpty else { return 0 }
-        let entries = open.map { record -> AuditEntry in
-            var record = record
-            record.outcome = .interrupted
-            record.completedAt = date
-            return AuditEntry(kind: .interrupted, record: record)
+    }
+
+    // MARK: AuditIndex
+
+    public func chainHead(node: String) async throws -> (sequence: Int64, hash: String) {
+        try await pool.read { db in try Self.head(db, node: node) }
+    }
+
+    public func index(_ rows: [AuditChainRow]) async throws {
+        guard !rows.isEmpty else { return }
+        try checkFile()
+        let columns = AuditRowCoding.insertColumns
+        let sql = "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        try await pool.write { db in
+            var heads: [String: (Int64, String)] = [:]
+            let statement = try db.cachedStatement(sql: sql)
+            let binder = RowBinder(statement.sqliteStatement)
+            for row in rows {
+                let (sequence, hash) = try heads[row.node] ?? Self.head(db, node: row.node)
+                // Rows indexed already (a replay after a restart) are skipped: indexing is idempotent.
+                guard row.sequence > sequence else { continue }
+                guard row.sequence == sequence + 1, row.previous == hash else {
+                    throw JournalError.chain("node \(row.node) row \(row.sequence) follows \(row.previous.prefix(12))…, but the index ends at \(sequence) with \(hash.prefix(12))…")
+                }
+                try binder.bind(1, .text(row.node), db)
+                try binder.bind(2, .integer(row.sequence), db)
+                try binder.bind(3, .text(row.previous), db)
+                for (offset, value) in row.content.enumerated() { try binder.bind(Int32(4 + offset), value, db) }
+                try binder.bind(Int32(4 + row.content.count), .text(row.hash), db)
+                try binder.insert(db)
+                heads[row.node] = (row.sequence, row.hash)
+            }
         }
-        try await append(entries, node: node)
-        return entries.count
     }
 
     // MARK: Reading

@@ -1,0 +1,255 @@
+public import Foundation
+import Synchronization
+
+/// The audit store of a single-node deployment: a record is durable once its node's
+/// ``AuditJournal`` holds it (one write and one `fdatasync` per group), and the index — SQLite —
+/// is fed from the journal off the request path. The index is caught up from its last row when
+/// the store opens (so a crash loses nothing the journal held), and every query waits until it
+/// holds everything durable. Indexing is idempotent by chain position, so a journal replayed twice
+/// (two processes, or a crash mid-index) leaves one row per record.
+public final class JournaledAuditStore: AuditStore {
+    public struct Settings: Sendable {
+        /// The folder holding one journal folder per node.
+        public var folder: URL
+        public var segmentBytes: Int
+        /// `false` to open the journal for reading only (the CLI beside a running server).
+        public var writable: Bool
+        /// Whether each group is synced; `false` survives a process crash only.
+        public var syncs: Bool
+        /// How long a query waits for the index to catch up before it reports why it has not.
+        public var catchUpTimeout: Duration
+
+        public init(folder: URL, segmentBytes: Int = 64 << 20, writable: Bool = true, syncs: Bool = true, catchUpTimeout: Duration = .seconds(10)) {
+            self.folder = folder
+            self.segmentBytes = segmentBytes
+            self.writable = writable
+            self.syncs = syncs
+            self.catchUpTimeout = catchUpTimeout
+        }
+    }
+
+    public let index: any AuditIndex
+    public let settings: Settings
+    private let journals: JournalQueue
+    private let pending = Mutex(Pending())
+
+    private struct Pending {
+        var rows: [AuditChainRow] = []
+        var indexing = false
+        var failure: String?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private init(index: any AuditIndex, settings: Settings) {
+        self.index = index
+        self.settings = settings
+        journals = JournalQueue(settings: settings)
+    }
+
+    /// Opens the journals under `settings.folder` and catches the index up with them.
+    public static func open(index: any AuditIndex, settings: Settings) async throws -> JournaledAuditStore {
+        let store = JournaledAuditStore(index: index, settings: settings)
+        try await store.catchUp()
+        return store
+    }
+
+    /// Indexes every journal row the index does not hold yet.
+    private func catchUp() async throws {
+        for node in try journals.nodes() {
+            while true {
+                let head = try await index.chainHead(node: node)
+                let rows = try await journals.run { try $0.journal(node: node).rows(after: head.sequence, limit: 4096) }
+                guard !rows.isEmpty else { break }
+                try await index.index(rows)
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    public func append(_ entries: [AuditEntry], node: String) async throws {
+        guard !entries.isEmpty else { return }
+        // The chain goes on from the journal's last row, or from the index's when the index is
+        // further on (a store that had no journal yet).
+        let indexHead = try await journals.knowsHead(node: node) ? nil : try await index.chainHead(node: node)
+        let rows = try await journals.run { journals in
+            let journal = try journals.journal(node: node)
+            var head = journal.head ?? (0, AuditRowCoding.genesis)
+            if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
+            let rows = AuditChainRow.chain(entries, node: node, after: head)
+            try journal.append(rows)
+            journals.markAppended(node)
+            return rows
+        }
+        enqueueForIndex(rows)
+    }
+
+    private func enqueueForIndex(_ rows: [AuditChainRow]) {
+        let start = pending.withLock { pending -> Bool in
+            pending.rows += rows
+            guard !pending.indexing else { return false }
+            pending.indexing = true
+            return true
+        }
+        if start { Task { await self.indexPending() } }
+    }
+
+    /// Feeds pending rows to the index, a batch per transaction, until none is left; a failing
+    /// index is retried (the rows are durable in the journal meanwhile).
+    private func indexPending() async {
+        while true {
+            let batch = pending.withLock { pending -> [AuditChainRow] in
+                let batch = Array(pending.rows.prefix(2048))
+                if batch.isEmpty { pending.indexing = false }
+                return batch
+            }
+            guard !batch.isEmpty else {
+                for waiter in pending.withLock({ pending in defer { pending.waiters.removeAll() }; return pending.waiters }) { waiter.resume() }
+                return
+            }
+            do {
+                try await index.index(batch)
+                pending.withLock { pending in
+                    pending.rows.removeFirst(batch.count)
+                    pending.failure = nil
+                }
+            } catch {
+                pending.withLock { $0.failure = "\(error)" }
+                for waiter in pending.withLock({ pending in defer { pending.waiters.removeAll() }; return pending.waiters }) { waiter.resume() }
+                try? await Task.sleep(for: .milliseconds(200))
+                try? await index.reopen()
+            }
+        }
+    }
+
+    /// Returns once the index holds every durable row; throws if it cannot catch up in time.
+    private func indexCaughtUp() async throws {
+        let deadline = ContinuousClock.now + settings.catchUpTimeout
+        while true {
+            let (behind, failure) = pending.withLock { ($0.rows.count, $0.failure) }
+            if behind == 0 { return }
+            guard ContinuousClock.now < deadline else {
+                throw AuditStoreError.unavailable("the audit index is \(behind) records behind the journal\(failure.map { ": \($0)" } ?? "")")
+            }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let ready = pending.withLock { pending -> Bool in
+                    if pending.rows.isEmpty || pending.failure != nil { return true }
+                    pending.waiters.append(waiter)
+                    return false
+                }
+                if ready { waiter.resume() }
+            }
+            if pending.withLock({ $0.failure != nil }) { try await Task.sleep(for: .milliseconds(50)) }
+        }
+    }
+
+    public func probe() async throws {
+        try await journals.run { try $0.probe() }
+    }
+
+    public func reopen() async throws {
+        try await journals.run { try $0.reopen() }
+        try await index.reopen()
+    }
+
+    public func storedEntries(_ entries: [AuditEntry], node: String) async throws -> [Bool] {
+        try await catchUp()
+        return try await index.storedEntries(entries, node: node)
+    }
+
+    public func interruptOpenExchanges(node: String, at date: Date) async throws -> Int {
+        try await indexCaughtUp()
+        let entries = AuditEntry.interruptions(of: try await index.openExchanges(node: node), at: date)
+        try await append(entries, node: node)
+        return entries.count
+    }
+
+    // MARK: Reading
+
+    public func exchanges(_ query: AuditQuery) async throws -> AuditPage {
+        try await indexCaughtUp()
+        return try await index.exchanges(query)
+    }
+
+    public func exchange(id: UUID) async throws -> ExchangeRecord? {
+        try await indexCaughtUp()
+        return try await index.exchange(id: id)
+    }
+
+    public func verify(node: String?) async throws -> ChainVerification {
+        try await indexCaughtUp()
+        return try await index.verify(node: node)
+    }
+
+    public func reduceExchanges<Result: Sendable>(_ query: AuditQuery, into initial: Result,
+                                                  _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result {
+        try await indexCaughtUp()
+        return try await index.reduceExchanges(query, into: initial, update)
+    }
+
+    /// Prunes the index, then removes the journal segments whose rows all lie before each
+    /// chain's new anchor.
+    public func prune(before cutoff: Date, actor: String) async throws -> PruneResult {
+        try await indexCaughtUp()
+        let result = try await index.prune(before: cutoff, actor: actor)
+        try await journals.run { journals in
+            for (node, anchor) in result.anchors { try journals.journal(node: node).removeSegments(through: anchor.afterSequence) }
+        }
+        return result
+    }
+}
+
+/// The journals of every node, touched only on one serial queue: their file I/O blocks, so it
+/// stays off Swift's cooperative threads.
+private final class JournalQueue: @unchecked Sendable {
+    let settings: JournaledAuditStore.Settings
+    private let queue = DispatchQueue(label: "switchboard.audit.journal")
+    private var journals: [String: AuditJournal] = [:]
+
+    init(settings: JournaledAuditStore.Settings) {
+        self.settings = settings
+    }
+
+    func run<Value: Sendable>(_ body: @escaping @Sendable (JournalQueue) throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(self) }) }
+        }
+    }
+
+    /// Whether `node`'s journal holds a row since it was opened or reopened here (its head is then
+    /// the chain's).
+    func knowsHead(node: String) async throws -> Bool {
+        try await run { try $0.journal(node: node).head != nil && $0.appended.contains(node) }
+    }
+
+    /// Nodes whose journal this process has appended to since it opened them.
+    private(set) var appended: Set<String> = []
+
+    func markAppended(_ node: String) { appended.insert(node) }
+
+    /// The nodes with a journal folder.
+    func nodes() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: settings.folder.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: settings.folder.path).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// `node`'s journal, opened on first use (on the queue).
+    func journal(node: String) throws -> AuditJournal {
+        if let journal = journals[node] { return journal }
+        let journal = try AuditJournal(folder: settings.folder.appendingPathComponent(node), segmentBytes: settings.segmentBytes,
+                                       writable: settings.writable, syncs: settings.syncs)
+        journals[node] = journal
+        return journal
+    }
+
+    func probe() throws {
+        if journals.isEmpty, settings.writable {
+            try FileManager.default.createDirectory(at: settings.folder, withIntermediateDirectories: true)
+        }
+        for journal in journals.values { try journal.probe() }
+    }
+
+    func reopen() throws {
+        for journal in journals.values { try journal.reopen() }
+    }
+}
