@@ -105,6 +105,9 @@ printf "agreements:\n- {id: bench, consumer: any, provider: any, interactions: a
 
 
 # switchboard.yaml for the release build under test: audit durable (the default), errors logged.
+# (The eventLoopThreads check lets grep read everything: with -q it would stop early, the binary
+# would die of SIGPIPE, pipefail would call the setting unknown, and every build would run with
+# one event loop per core.)
 write_switchboard_config() { # event-loop threads (0: one per core) [binary name port management-port store-url]
     local binary=${2:-$SWITCHBOARD} name=${3:-switchboard} port=${4:-$SWITCHBOARD_PORT} management=${5:-$MANAGEMENT_PORT}
     local directory_store=${6:-sqlite:$WORK/$name-directory.sqlite} audit_store=${6:-sqlite:$WORK/$name-audit.sqlite}
@@ -115,7 +118,7 @@ directory:
   routingTables: $WORK/tables
   endpointPolicy: {allowLoopback: true}
 proxy:
-$(if "$binary" config 2>/dev/null | grep -q eventLoopThreads; then echo "  eventLoopThreads: $1"; fi)
+$(if "$binary" config 2>/dev/null | grep eventLoopThreads > /dev/null; then echo "  eventLoopThreads: $1"; fi)
   listen: {host: 127.0.0.1, port: $port}
   tls: {certificate: $WORK/proxy.pem, privateKey: $WORK/proxy.key, clientCA: $WORK/consumer-ca.pem}
   upstream: {caBundle: $WORK/provider-ca.pem}

@@ -40,6 +40,7 @@ public final class TestProvider: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let received = NIOLockedValueBox<[ReceivedRequest]>([])
     private let closed = NIOLockedValueBox(0)
+    private let opened = NIOLockedValueBox(0)
     private let stopped = NIOLockedValueBox(false)
 
     /// Starts a provider on `127.0.0.1` with `certificate` and `privateKey` (PEM files).
@@ -52,10 +53,12 @@ public final class TestProvider: Sendable {
         let context = try NIOSSLContext(configuration: tls)
         let received = self.received
         let closed = self.closed
+        let opened = self.opened
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    opened.withLockedValue { $0 += 1 }
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     // No HTTPServerPipelineHandler: it stops reading while a request is in flight,
                     // and the provider must notice a client that gives up on it.
@@ -68,6 +71,9 @@ public final class TestProvider: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
         port = channel.localAddress!.port!
     }
+
+    /// How many connections to the provider have been accepted.
+    public var openedConnections: Int { opened.withLockedValue { $0 } }
 
     /// How many connections to the provider have closed.
     public var closedConnections: Int { closed.withLockedValue { $0 } }

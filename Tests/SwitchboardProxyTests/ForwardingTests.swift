@@ -138,6 +138,19 @@ import Testing
 
     /// A generic FHIR client's collapsed `https:/host` target is the same exchange, forwarded to
     /// and recorded as the normalised URL; with the setting off it is refused as before.
+    /// Upstream connections are kept alive and reused: a run of exchanges on one consumer
+    /// connection does not open a provider connection (and make a TLS handshake) for each.
+    @Test func upstreamConnectionsAreReused() async throws {
+        try await ProxyHarness.with { harness in
+            for _ in 0..<10 {
+                let status = try await harness.send().status
+                #expect(status == 200)
+            }
+            #expect(harness.provider.openedConnections <= 2, "\(harness.provider.openedConnections) provider connections for 10 exchanges")
+            #expect(harness.provider.closedConnections == 0)
+        }
+    }
+
     @Test func collapsedSchemeIsForwardedAsTheSameTarget() async throws {
         try await ProxyHarness.with(behaviour: ProxyHarness.slotBundle) { harness in
             let collapsed = "/" + harness.practiceAddress.replacingOccurrences(of: "https://", with: "https:/")

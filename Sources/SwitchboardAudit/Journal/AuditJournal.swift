@@ -129,8 +129,9 @@ final class AuditJournal {
     }
 
     /// Appends `rows` (which continue the chain from ``head``) with one write and one sync,
-    /// starting a new segment first when they do not fit in the current one.
-    func append(_ rows: [AuditChainRow]) throws {
+    /// starting a new segment first when they do not fit in the current one. With `sync: false`
+    /// the rows survive a process crash, and become durable with the next synced group.
+    func append(_ rows: [AuditChainRow], sync: Bool = true) throws {
         guard writable else { throw JournalError.broken("the journal was opened for reading only") }
         if let broken { throw JournalError.broken(broken) }
         guard let first = rows.first else { return }
@@ -143,7 +144,7 @@ final class AuditJournal {
             }
             attempted = bytes.count
             try bytes.withUnsafeBytes { try Self.writeAll(descriptor, $0, at: writeOffset) }
-            if syncs { guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) } }
+            if syncs && sync { guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) } }
         } catch {
             broken = "\(error)"
             throw error

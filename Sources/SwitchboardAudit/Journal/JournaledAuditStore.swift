@@ -77,7 +77,11 @@ public final class JournaledAuditStore: AuditStore {
             var head = journal.head ?? (0, AuditRowCoding.genesis)
             if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
             let rows = AuditChainRow.chain(entries, node: node, after: head)
-            try journal.append(rows)
+            // A group of open rows only (exchanges about to be forwarded) is written but not
+            // synced: it survives a process crash, and the next group that completes an exchange
+            // syncs the journal up to and including it before that exchange's answer ends. Every
+            // completion is durable, and so is the opening of every exchange anyone got an answer to.
+            try journal.append(rows, sync: !entries.allSatisfy { $0.kind == .open })
             journals.markAppended(node)
             return rows
         }

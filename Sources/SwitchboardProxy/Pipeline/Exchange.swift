@@ -154,7 +154,7 @@ final class Exchange {
             self.providerFailed(HTTPClientError.deadlineExceeded)
         }
         upstream = service.upstream.client.execute(request: request, delegate: UpstreamResponseDelegate(self, eventLoop: eventLoop),
-                                                   eventLoop: .delegateAndChannel(on: eventLoop), logger: nil)
+                                                   eventLoop: .delegate(on: eventLoop), logger: nil)
     }
 
     func providerAnswered(_ head: HTTPResponseHead) {

@@ -3,7 +3,9 @@ import NIOCore
 import NIOHTTP1
 
 /// Hands the provider's answer to its ``Exchange``. AsyncHTTPClient calls it on the exchange's
-/// own event loop (the request runs with `.delegateAndChannel(on:)`), so no call crosses threads.
+/// own event loop: the request runs with `.delegate(on:)`, which also prefers a pooled provider
+/// connection on that loop. (`.delegateAndChannel(on:)` would require one there, but AsyncHTTPClient
+/// closes such connections once idle rather than pooling them: a TLS handshake per exchange.)
 final class UpstreamResponseDelegate: HTTPClientResponseDelegate {
     typealias Response = Void
 
