@@ -44,6 +44,7 @@ let package = Package(
                 .product(name: "SwitchboardCore", package: "switchboard"),
                 .product(name: "SwitchboardDirectory", package: "switchboard"),
                 .product(name: "SwitchboardProxy", package: "switchboard"),
+                .product(name: "SwitchboardAudit", package: "switchboard"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "ProxyBenchmarks",

@@ -55,7 +55,12 @@ import Testing
                     group.addTask { await workspace.sendSlotSearches(client: client, until: stop, answered: answered) }
                 }
                 group.addTask {
+                    // SIGTERM mid-traffic: once exchanges are flowing (a busy machine gets there later).
+                    let start = ContinuousClock.now
                     try? await Task.sleep(for: .milliseconds(800))
+                    while answered.withLockedValue({ $0.count }) < 10 && start.duration(to: .now) < .seconds(15) {
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
                     kill(server.processIdentifier, SIGTERM)
                     while server.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
                     stop.withLockedValue { $0 = true }

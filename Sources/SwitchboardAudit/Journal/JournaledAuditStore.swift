@@ -102,6 +102,9 @@ public final class JournaledAuditStore: AuditStore {
     /// index is retried (the rows are durable in the journal meanwhile).
     private func indexPending() async {
         while true {
+            // A moment's wait gathers the rows of several journal groups into one index
+            // transaction; queries wait for the index anyway.
+            if pending.withLock({ $0.rows.count < 256 && $0.waiters.isEmpty }) { try? await Task.sleep(for: .milliseconds(5)) }
             let batch = pending.withLock { pending -> [AuditChainRow] in
                 let batch = Array(pending.rows.prefix(2048))
                 if batch.isEmpty { pending.indexing = false }

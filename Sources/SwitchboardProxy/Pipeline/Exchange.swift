@@ -44,7 +44,7 @@ final class Exchange {
     }
 
     var isBackedUp: Bool { bridge?.isBackedUp ?? false }
-    private var exchangeID: String { context.record.id.uuidString.lowercased() }
+    private var exchangeID: String { context.exchangeID }
     private var target: String { context.target?.url ?? "" }
 
     // MARK: Admission

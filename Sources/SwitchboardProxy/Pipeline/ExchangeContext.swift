@@ -9,6 +9,8 @@ public import SwitchboardDirectory
 public struct ExchangeContext: Sendable {
     /// The audit record as it stands; `id` is also the `X-Request-ID`.
     public var record: ExchangeRecord
+    /// The record's id as every header, log line and answer spells it (lower-case).
+    public let exchangeID: String
     public var head: HTTPRequestHead
     /// The directory as it was when the request arrived; one exchange sees one snapshot.
     public let snapshot: DirectorySnapshot
@@ -36,6 +38,7 @@ public struct ExchangeContext: Sendable {
         self.record.certificateSubject = client.certificate?.subject
         self.record.certificateFQDN = client.certificate?.fqdn
         self.record.traceID = SSPHeaders.singleValidTraceID(head.headers)
+        self.exchangeID = id.uuidString.lowercased()
         self.head = head
         self.snapshot = snapshot
         self.client = client
@@ -47,7 +50,7 @@ public struct ExchangeContext: Sendable {
 
     /// The `Ssp-TraceID` every answer carries: the consumer's when it sent exactly one valid
     /// UUID, otherwise this exchange's id, so that every answer can be traced.
-    public var responseTraceID: String { record.traceID ?? record.id.uuidString.lowercased() }
+    public var responseTraceID: String { record.traceID ?? exchangeID }
 }
 
 /// Who is at the other end of a consumer connection.

@@ -14,7 +14,7 @@ struct ForwardPhase {
 
     /// The upstream request for an admitted exchange; throws when the target cannot be requested.
     func request(_ context: ExchangeContext, body: RequestFraming.Body, bridge: RequestBodyBridge?) throws -> HTTPClient.Request {
-        let exchangeID = context.record.id.uuidString.lowercased()
+        let exchangeID = context.exchangeID
         let headers = HeaderRules.upstreamRequestHeaders(
             from: context.head.headers, clientAddress: context.client.address, proxyHost: proxyHost,
             exchangeID: exchangeID, correlationID: context.correlationID ?? exchangeID)

@@ -26,7 +26,7 @@ struct RespondPhase {
     private(set) var bytesOut: Int64 = 0
 
     init(providerHead: HTTPResponseHead, context: inout ExchangeContext, cors: CORSPolicy, keepAlive: Bool) {
-        let exchangeID = context.record.id.uuidString.lowercased()
+        let exchangeID = context.exchangeID
         var headers = HeaderRules.downstreamResponseHeaders(from: providerHead.headers, exchangeID: exchangeID, traceID: context.headers?.traceID)
         cors.addHeaders(&headers, request: context.head)
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }

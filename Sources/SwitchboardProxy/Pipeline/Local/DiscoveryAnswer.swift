@@ -25,7 +25,7 @@ enum DiscoveryAnswer {
         let host = head.headers.first(name: "host") ?? proxyHost
         guard let body = try? Discovery.bundle(search, snapshot: context.snapshot, selfURL: "https://\(host)\(head.uri)") else { return nil }
         let headers = HTTPHeaders([("Content-Type", "application/fhir+json;charset=utf-8"), ("Content-Length", "\(body.count)"),
-                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.record.id.uuidString.lowercased()),
+                                   ("Cache-Control", "no-store"), ("X-Request-ID", context.exchangeID),
                                    ("Ssp-TraceID", context.responseTraceID)])
         return ProxyAnswer(version: head.version, status: 200, headers: headers, body: ByteBuffer(bytes: body), keepAlive: keepAlive)
     }
