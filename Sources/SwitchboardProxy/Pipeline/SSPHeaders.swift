@@ -11,6 +11,7 @@ public struct SSPHeaders: Sendable, Hashable {
     public static let authorization = "Authorization"
     /// Headers that must appear at most once; a second copy is a refusal, not a choice.
     static let singletons = [traceID, from, to, interactionID, authorization, "X-Correlation-ID", "Host", "Content-Length"]
+    static let lowercasedSingletons = singletons.map { $0.lowercased() }
     static let lookalikeTargets: Set<String> = Set([traceID, from, to, interactionID, authorization].map { $0.lowercased() })
 
     public var traceID: String
@@ -24,8 +25,10 @@ public struct SSPHeaders: Sendable, Hashable {
 
     /// Refuses duplicated singleton headers and names that imitate an SSP header with `_`.
     public static func checkNames(_ headers: HTTPHeaders) throws(ProxyRefusal) {
-        for name in singletons where headers[name].count > 1 {
-            throw .duplicateHeader(name)
+        for (name, lowercase) in zip(singletons, lowercasedSingletons) {
+            var count = 0
+            for (field, _) in headers where HeaderRules.named(field, lowercase) { count += 1 }
+            if count > 1 { throw .duplicateHeader(name) }
         }
         for (name, _) in headers where name.utf8.contains(UInt8(ascii: "_")) {
             if lookalikeTargets.contains(name.lowercased().replacingOccurrences(of: "_", with: "-")) {

@@ -1,28 +1,40 @@
-import Foundation
 public import NIOHTTP1
 
 /// Which headers cross the proxy, in each direction (RFC 9110 §7.6.1 hop-by-hop fields are
 /// dropped; Switchboard's own are added).
 public enum HeaderRules {
     /// Hop-by-hop fields, plus those the proxy or the HTTP client sets itself.
-    static let dropped: Set<String> = [
+    static let dropped = [
         "connection", "keep-alive", "te", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-connection",
         "trailer", "host", "content-length", "expect",
     ]
     /// Fields the proxy replaces with its own values on the way to the provider.
-    static let replacedUpstream: Set<String> = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id", "x-correlation-id"]
+    static let replacedUpstream = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id", "x-correlation-id"]
     /// Fields the proxy replaces with its own values on the way back to the consumer.
-    static let replacedDownstream: Set<String> = ["x-request-id", "ssp-traceid"]
+    static let replacedDownstream = ["x-request-id", "ssp-traceid"]
 
-    /// The names a `Connection` field lists (they are hop-by-hop too).
-    static func connectionOptions(_ headers: HTTPHeaders) -> Set<String> {
-        var names: Set<String> = []
-        for value in headers["connection"] {
-            for option in value.split(separator: ",") {
-                names.insert(option.trimmingCharacters(in: .whitespaces).lowercased())
+    /// Whether `name` is `lowercase` (ASCII, any case), without making a lower-cased copy.
+    static func named(_ name: String, _ lowercase: String) -> Bool {
+        name.utf8.count == lowercase.utf8.count
+            && zip(name.utf8, lowercase.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+
+    static func isAny(_ name: String, of lowercase: [String]) -> Bool {
+        lowercase.contains { named(name, $0) }
+    }
+
+    /// Whether a `Connection` field lists `name` (it is hop-by-hop too).
+    static func isConnectionOption(_ name: String, in headers: HTTPHeaders) -> Bool {
+        for (field, value) in headers where named(field, "connection") {
+            for option in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = option.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+                if trimmed.count == name.utf8.count,
+                   zip(trimmed, name.utf8).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }) {
+                    return true
+                }
             }
         }
-        return names
+        return false
     }
 
     /// The headers to send to the provider: the consumer's end-to-end headers (the `Ssp-*`
@@ -32,12 +44,11 @@ public enum HeaderRules {
     public static func upstreamRequestHeaders(
         from incoming: HTTPHeaders, clientAddress: String, proxyHost: String, exchangeID: String, correlationID: String
     ) -> HTTPHeaders {
-        let options = connectionOptions(incoming)
+        let hasConnection = incoming.contains(name: "connection")
         var headers = HTTPHeaders()
         headers.reserveCapacity(incoming.count + 4)
         for (name, value) in incoming {
-            let lower = name.lowercased()
-            if dropped.contains(lower) || replacedUpstream.contains(lower) || options.contains(lower) { continue }
+            if isAny(name, of: dropped) || isAny(name, of: replacedUpstream) || (hasConnection && isConnectionOption(name, in: incoming)) { continue }
             headers.add(name: name, value: value)
         }
         let forwardedFor = clientAddress.contains(":") ? "\"[\(clientAddress)]\"" : clientAddress
@@ -51,13 +62,12 @@ public enum HeaderRules {
     /// The headers to send to the consumer: the provider's end-to-end headers (framing is the
     /// proxy's own), plus `X-Request-ID` and `Ssp-TraceID`.
     public static func downstreamResponseHeaders(from upstream: HTTPHeaders, exchangeID: String, traceID: String?) -> HTTPHeaders {
-        let options = connectionOptions(upstream)
+        let hasConnection = upstream.contains(name: "connection")
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.count + 2)
         for (name, value) in upstream {
-            let lower = name.lowercased()
-            if lower == "content-length" { headers.add(name: name, value: value); continue }
-            if dropped.contains(lower) || replacedDownstream.contains(lower) || options.contains(lower) { continue }
+            if named(name, "content-length") { headers.add(name: name, value: value); continue }
+            if isAny(name, of: dropped) || isAny(name, of: replacedDownstream) || (hasConnection && isConnectionOption(name, in: upstream)) { continue }
             headers.add(name: name, value: value)
         }
         headers.add(name: "X-Request-ID", value: exchangeID)
