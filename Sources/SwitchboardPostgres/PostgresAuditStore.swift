@@ -65,25 +65,21 @@ public final class PostgresAuditStore: AuditStore {
         let columns = AuditRowCoding.insertColumns
         try await database.transaction { connection in
             if relaxed { try await connection.query("SET LOCAL synchronous_commit = off", logger: logger) }
-            var (sequence, previous) = try await Self.head(connection, node: node, logger: logger)
-            var start = entries.startIndex
-            while start < entries.endIndex {
-                let end = min(start + Self.rowsPerStatement, entries.endIndex)
+            let rows = AuditChainRow.chain(entries, node: node, after: try await Self.head(connection, node: node, logger: logger))
+            var start = rows.startIndex
+            while start < rows.endIndex {
+                let end = min(start + Self.rowsPerStatement, rows.endIndex)
                 var binds = PostgresBindings(capacity: (end - start) * columns.count)
                 var tuples: [String] = []
                 tuples.reserveCapacity(end - start)
-                for entry in entries[start..<end] {
-                    sequence += 1
-                    let content = AuditRowCoding.content(entry)
-                    let hash = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: previous, content: content)
+                for row in rows[start..<end] {
                     let first = binds.count
-                    binds.append(node)
-                    binds.append(sequence)
-                    binds.append(previous)
-                    for value in content { binds.append(value) }
-                    binds.append(hash)
+                    binds.append(row.node)
+                    binds.append(row.sequence)
+                    binds.append(row.previous)
+                    for value in row.content { binds.append(value) }
+                    binds.append(row.hash)
                     tuples.append("(" + (1...columns.count).map { "$\(first + $0)" }.joined(separator: ",") + ")")
-                    previous = hash
                 }
                 try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ","))",
                                                           binds: binds), logger: logger)

@@ -16,7 +16,7 @@ public struct AuditChainRow: Sendable, Hashable {
     }
 
     /// Chains `entries` after `head` (the last sequence number and hash of `node`'s chain).
-    static func chain(_ entries: [AuditEntry], node: String, after head: (sequence: Int64, hash: String)) -> [AuditChainRow] {
+    public static func chain(_ entries: [AuditEntry], node: String, after head: (sequence: Int64, hash: String)) -> [AuditChainRow] {
         var (sequence, previous) = head
         return entries.map { entry in
             sequence += 1

@@ -59,7 +59,7 @@ final class AuditJournal {
         writeOffset = 0
         var firsts = try segments()
         // A segment started by a group whose write then failed holds nothing: the one before goes on.
-        while writable, firsts.count > 1, let last = firsts.last, try Self.contents(of: path(first: last)).prefix(JournalRecord.headerBytes).allSatisfy({ $0 == 0 }) {
+        while writable, firsts.count > 1, let last = firsts.last, try Self.isEmpty(path(first: last)) {
             unlink(path(first: last))
             firsts.removeLast()
         }
@@ -223,6 +223,17 @@ final class AuditJournal {
     private static func contents(of path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else { throw JournalError.io("cannot read \(path)", errno) }
         return [UInt8](data)
+    }
+
+    /// Whether the segment at `path` holds no record (its first header is unwritten).
+    private static func isEmpty(_ path: String) throws -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw JournalError.io("cannot open \(path)", errno) }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: JournalRecord.headerBytes)
+        let read = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard read >= 0 else { throw JournalError.io("cannot read \(path)", errno) }
+        return header.allSatisfy { $0 == 0 }
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws {

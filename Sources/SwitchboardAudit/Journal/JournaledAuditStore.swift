@@ -32,6 +32,8 @@ public final class JournaledAuditStore: AuditStore {
     public let settings: Settings
     private let journals: JournalQueue
     private let pending = Mutex(Pending())
+    /// Nodes this process has appended to: their journal's last row is their chain's head.
+    private let chained = Mutex(Set<String>())
 
     private struct Pending {
         var rows: [AuditChainRow] = []
@@ -71,7 +73,7 @@ public final class JournaledAuditStore: AuditStore {
         guard !entries.isEmpty else { return }
         // The chain goes on from the journal's last row, or from the index's when the index is
         // further on (a store that had no journal yet).
-        let indexHead = try await journals.knowsHead(node: node) ? nil : try await index.chainHead(node: node)
+        let indexHead = chained.withLock({ $0.contains(node) }) ? nil : try await index.chainHead(node: node)
         let rows = try await journals.run { journals in
             let journal = try journals.journal(node: node)
             var head = journal.head ?? (0, AuditRowCoding.genesis)
@@ -82,9 +84,9 @@ public final class JournaledAuditStore: AuditStore {
             // syncs the journal up to and including it before that exchange's answer ends. Every
             // completion is durable, and so is the opening of every exchange anyone got an answer to.
             try journal.append(rows, sync: !entries.allSatisfy { $0.kind == .open })
-            journals.markAppended(node)
             return rows
         }
+        chained.withLock { _ = $0.insert(node) }
         enqueueForIndex(rows)
     }
 
@@ -110,10 +112,7 @@ public final class JournaledAuditStore: AuditStore {
                 if batch.isEmpty { pending.indexing = false }
                 return batch
             }
-            guard !batch.isEmpty else {
-                for waiter in pending.withLock({ pending in defer { pending.waiters.removeAll() }; return pending.waiters }) { waiter.resume() }
-                return
-            }
+            guard !batch.isEmpty else { return resumeWaiters() }
             do {
                 try await index.index(batch)
                 pending.withLock { pending in
@@ -122,11 +121,16 @@ public final class JournaledAuditStore: AuditStore {
                 }
             } catch {
                 pending.withLock { $0.failure = "\(error)" }
-                for waiter in pending.withLock({ pending in defer { pending.waiters.removeAll() }; return pending.waiters }) { waiter.resume() }
+                resumeWaiters()
                 try? await Task.sleep(for: .milliseconds(200))
                 try? await index.reopen()
             }
         }
+    }
+
+    /// Wakes the queries waiting for the index (it has caught up, or failed).
+    private func resumeWaiters() {
+        for waiter in pending.withLock({ pending in defer { pending.waiters.removeAll() }; return pending.waiters }) { waiter.resume() }
     }
 
     /// Returns once the index holds every durable row; throws if it cannot catch up in time.
@@ -222,17 +226,6 @@ private final class JournalQueue: @unchecked Sendable {
             queue.async { continuation.resume(with: Result { try body(self) }) }
         }
     }
-
-    /// Whether `node`'s journal holds a row since it was opened or reopened here (its head is then
-    /// the chain's).
-    func knowsHead(node: String) async throws -> Bool {
-        try await run { try $0.journal(node: node).head != nil && $0.appended.contains(node) }
-    }
-
-    /// Nodes whose journal this process has appended to since it opened them.
-    private(set) var appended: Set<String> = []
-
-    func markAppended(_ node: String) { appended.insert(node) }
 
     /// The nodes with a journal folder.
     func nodes() throws -> [String] {

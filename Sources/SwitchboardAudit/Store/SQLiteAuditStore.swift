@@ -108,8 +108,6 @@ public final class SQLiteAuditStore: AuditIndex {
     public func append(_ entries: [AuditEntry], node: String) async throws {
         guard !entries.isEmpty else { return }
         try checkFile()
-        let columns = AuditRowCoding.insertColumns
-        let sql = "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         // A batch of open rows only (exchanges about to be forwarded) is written but not synced:
         // it survives a process crash, and the next batch that completes an exchange syncs the
         // log up to and including it, before that exchange's response is released. Every
@@ -120,7 +118,7 @@ public final class SQLiteAuditStore: AuditIndex {
             if relaxed { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
             do {
                 try db.inTransaction(.immediate) {
-                    try Self.insert(entries, node: node, sql: sql, db)
+                    try Self.insert(entries, node: node, db)
                     return .commit
                 }
             } catch {
@@ -132,23 +130,26 @@ public final class SQLiteAuditStore: AuditIndex {
         }
     }
 
-    private static func insert(_ entries: [AuditEntry], node: String, sql: String, _ db: Database) throws {
-        var (sequence, previous) = try Self.head(db, node: node)
-        let statement = try db.cachedStatement(sql: sql)
-        let row = RowBinder(statement.sqliteStatement)
-        for entry in entries {
-            sequence += 1
-            let content = AuditRowCoding.content(entry)
-            let hash = AuditRowCoding.hash(node: node, nodeSequence: sequence, previous: previous, content: content)
-            try row.bind(1, .text(node), db)
-            try row.bind(2, .integer(sequence), db)
-            try row.bind(3, .text(previous), db)
-            for (offset, value) in content.enumerated() { try row.bind(Int32(4 + offset), value, db) }
-            try row.bind(Int32(4 + content.count), .text(hash), db)
-            try row.insert(db)
-            previous = hash
-        }
+    private static func insert(_ entries: [AuditEntry], node: String, _ db: Database) throws {
+        let rows = AuditChainRow.chain(entries, node: node, after: try Self.head(db, node: node))
+        let binder = RowBinder(try db.cachedStatement(sql: insertSQL).sqliteStatement)
+        for row in rows { try insert(row, binder, db) }
     }
+
+    /// Inserts one chain row as it stands (its sequence and hashes already made).
+    private static func insert(_ row: AuditChainRow, _ binder: RowBinder, _ db: Database) throws {
+        try binder.bind(1, .text(row.node), db)
+        try binder.bind(2, .integer(row.sequence), db)
+        try binder.bind(3, .text(row.previous), db)
+        for (offset, value) in row.content.enumerated() { try binder.bind(Int32(4 + offset), value, db) }
+        try binder.bind(Int32(4 + row.content.count), .text(row.hash), db)
+        try binder.insert(db)
+    }
+
+    private static let insertSQL: String = {
+        let columns = AuditRowCoding.insertColumns
+        return "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    }()
 
     /// The last sequence number and hash of `node`'s chain (or its anchor, or genesis).
     static func head(_ db: Database, node: String) throws -> (Int64, String) {
@@ -205,12 +206,9 @@ public final class SQLiteAuditStore: AuditIndex {
     public func index(_ rows: [AuditChainRow]) async throws {
         guard !rows.isEmpty else { return }
         try checkFile()
-        let columns = AuditRowCoding.insertColumns
-        let sql = "INSERT INTO audit_record (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         try await pool.write { db in
             var heads: [String: (Int64, String)] = [:]
-            let statement = try db.cachedStatement(sql: sql)
-            let binder = RowBinder(statement.sqliteStatement)
+            let binder = RowBinder(try db.cachedStatement(sql: Self.insertSQL).sqliteStatement)
             for row in rows {
                 let (sequence, hash) = try heads[row.node] ?? Self.head(db, node: row.node)
                 // Rows indexed already (a replay after a restart) are skipped: indexing is idempotent.
@@ -218,12 +216,7 @@ public final class SQLiteAuditStore: AuditIndex {
                 guard row.sequence == sequence + 1, row.previous == hash else {
                     throw JournalError.chain("node \(row.node) row \(row.sequence) follows \(row.previous.prefix(12))…, but the index ends at \(sequence) with \(hash.prefix(12))…")
                 }
-                try binder.bind(1, .text(row.node), db)
-                try binder.bind(2, .integer(row.sequence), db)
-                try binder.bind(3, .text(row.previous), db)
-                for (offset, value) in row.content.enumerated() { try binder.bind(Int32(4 + offset), value, db) }
-                try binder.bind(Int32(4 + row.content.count), .text(row.hash), db)
-                try binder.insert(db)
+                try Self.insert(row, binder, db)
                 heads[row.node] = (row.sequence, row.hash)
             }
         }

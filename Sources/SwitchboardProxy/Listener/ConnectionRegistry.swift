@@ -16,10 +16,11 @@ final class ConnectionRegistry: Sendable {
     var count: Int { state.withLockedValue { $0.connections.count } }
     var isShuttingDown: Bool { state.withLockedValue { $0.shuttingDown } }
 
-    /// Registers `channel`; `false` (and nothing registered) when shutdown has begun.
-    func add(_ channel: any Channel) -> Bool {
+    /// Registers `channel`; `false` (and nothing registered) when `maximum` are open already or
+    /// shutdown has begun.
+    func add(_ channel: any Channel, maximum: Int) -> Bool {
         state.withLockedValue { state in
-            guard !state.shuttingDown else { return false }
+            guard !state.shuttingDown, state.connections.count < maximum else { return false }
             state.connections[ObjectIdentifier(channel)] = (channel, false)
             return true
         }

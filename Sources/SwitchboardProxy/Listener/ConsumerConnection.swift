@@ -35,7 +35,6 @@ final class ConsumerConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if !service.registry.add(context.channel) { context.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -49,9 +48,8 @@ final class ConsumerConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func connectionClosed() {
-        guard !closed, let context else { return }
+        guard !closed else { return }
         closed = true
-        service.registry.remove(context.channel)
         exchange?.consumerClosed()
     }
 
@@ -91,6 +89,7 @@ final class ConsumerConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// of its body, nor while more than a few parts of later requests wait their turn. Reading
     /// on while an answer is awaited is how a consumer that goes away is noticed.
     private var mayRead: Bool {
+        if discardingRequest { return true }
         guard let exchange else { return waiting.isEmpty }
         return exchange.requestEnded ? waiting.count < Self.maximumWaitingParts : !exchange.isBackedUp
     }
@@ -98,7 +97,7 @@ final class ConsumerConnection: ChannelDuplexHandler, RemovableChannelHandler {
     static let maximumWaitingParts = 16
 
     func read(context: ChannelHandlerContext) {
-        if mayRead || discardingRequest {
+        if mayRead {
             readHeld = false
             context.read()
         } else {
@@ -108,7 +107,7 @@ final class ConsumerConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Reads again if a read was held back and the connection may read now.
     func resumeReading() {
-        guard readHeld, mayRead || discardingRequest, let context else { return }
+        guard readHeld, mayRead, let context else { return }
         readHeld = false
         context.read()
     }
@@ -139,9 +138,10 @@ final class ConsumerConnection: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let client = client ?? ExchangeService.clientIdentity(channel: context.channel, identity: identityBox)
-        service.audit.record(refusal, node: service.settings.node, client: client, method: method, targetURL: "", on: context.eventLoop) { _ in
-            let id = UUID.timeOrdered().uuidString.lowercased()
-            self.write(refusal.answer(exchangeID: id, traceID: id, request: nil, cors: self.service.cors, keepAlive: false))
+        let id = UUID.timeOrdered()
+        service.audit.record(refusal, id: id, node: service.settings.node, client: client, method: method, targetURL: "", on: context.eventLoop) { _ in
+            let exchangeID = id.uuidString.lowercased()
+            self.write(refusal.answer(exchangeID: exchangeID, traceID: exchangeID, request: nil, cors: self.service.cors, keepAlive: false))
             self.exchangeEnded(keepAlive: false)
         }
     }

@@ -5,7 +5,6 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
-import Atomics
 import SwitchboardCore
 
 /// The proxy port: a TLS listener whose consumer connections each end in a
@@ -17,10 +16,9 @@ public final class ProxyServer: Service, Sendable {
     let eventLoopGroup: any EventLoopGroup
     let sslContext: NIOSSLContext
     let logger: Logger
-    let openConnections = ManagedAtomic(0)
 
     /// Consumer connections open now.
-    public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+    public var connectionCount: Int { service.registry.count }
     private let bound = AwaitedValue<SocketAddress>()
 
     public init(configuration: ProxyConfiguration, service: ExchangeService, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
@@ -68,7 +66,7 @@ public final class ProxyServer: Service, Sendable {
         let decoderLimits = limitsForDecoder
         let sslContext = self.sslContext
         let service = self.service
-        let openConnections = self.openConnections
+        let registry = service.registry
         let maxConnections = limits.maxConnections
 
         let server: any Channel
@@ -80,10 +78,12 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        if openConnections.loadThenWrappingIncrement(ordering: .relaxed) >= maxConnections {
+                        // Beyond the limit, or once shutdown has begun, a connection is closed on accept.
+                        guard registry.add(channel, maximum: maxConnections) else {
                             channel.close(promise: nil)
+                            return
                         }
-                        channel.closeFuture.whenComplete { _ in openConnections.wrappingDecrement(ordering: .relaxed) }
+                        channel.closeFuture.whenComplete { _ in registry.remove(channel) }
                         let identity = ConnectionIdentityBox()
                         let state = ConnectionTimeouts.State(limits: timeouts)
                         let remote = channel.remoteAddress?.ipAddress ?? "unknown"
@@ -112,7 +112,6 @@ public final class ProxyServer: Service, Sendable {
         if let address { bound.set(address) }
         logger.info("proxy listening", metadata: ["sb.address": "\(address.map { "\($0)" } ?? "?")"])
 
-        let registry = service.registry
         let grace = TimeAmount.milliseconds(Int64(configuration.limits.shutdownGraceMilliseconds))
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {

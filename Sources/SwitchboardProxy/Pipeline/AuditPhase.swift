@@ -60,10 +60,10 @@ struct AuditPhase: Sendable {
     }
 
     /// Records an answer given before any exchange could be read (plain HTTP on the TLS port, a
-    /// request the HTTP parser could not read); `done(true)` once durable.
-    func record(_ refusal: ProxyRefusal, node: String, client: ClientIdentity, method: String, targetURL: String,
+    /// request the HTTP parser could not read) under `id`; `done(true)` once durable.
+    func record(_ refusal: ProxyRefusal, id: UUID = .timeOrdered(), node: String, client: ClientIdentity, method: String, targetURL: String,
                 on eventLoop: any EventLoop, done: @escaping (Bool) -> Void) {
-        var record = ExchangeRecord(id: .timeOrdered(), node: node, receivedAt: Date(), clientAddress: client.address, method: method, targetURL: targetURL)
+        var record = ExchangeRecord(id: id, node: node, receivedAt: Date(), clientAddress: client.address, method: method, targetURL: targetURL)
         record.certificateSubject = client.certificate?.subject
         record.certificateFQDN = client.certificate?.fqdn
         refusal.mark(&record)

@@ -51,24 +51,26 @@ final class Exchange {
 
     func start() {
         let head = context.head
-        let framing = (try? RequestFraming.check(head, maxBodyBytes: Int.max)) ?? .chunked
+        let framing = Result { () throws(ProxyRefusal) in try RequestFraming.check(head, maxBodyBytes: service.settings.maxBodyBytes) }
+        let bodiless = (try? framing.get()) == RequestFraming.Body.none
         if StatusAnswer.matches(head) {
             return answer(StatusAnswer.answer(head, body: service.settings.statusBody, keepAlive: keepAlive), recorded: false)
         }
         do throws(ProxyRefusal) {
-            if framing == .none, DiscoveryAnswer.matches(head),
+            if bodiless, DiscoveryAnswer.matches(head),
                let answer = try DiscoveryAnswer.answer(&context, proxyHost: service.settings.proxyHost, keepAlive: keepAlive) {
                 return self.answer(answer, recorded: true)
             }
-            if framing == .none, let origin = CORSPolicy.preflightOrigin(head) {
+            if bodiless, let origin = CORSPolicy.preflightOrigin(head) {
                 let traceID = context.responseTraceID
                 return answer(try service.cors.preflight(origin: origin, request: head, exchangeID: exchangeID, traceID: traceID, keepAlive: keepAlive),
                               recorded: true)
             }
-            body = try RequestFraming.check(head, maxBodyBytes: service.settings.maxBodyBytes)
+            body = try framing.get()
             try service.pipeline.admit(&context)
         } catch {
-            if framing != .none { keepAlive = false }
+            // A body that will not be read leaves the connection's framing unknown.
+            if !bodiless { keepAlive = false }
             return refuse(error)
         }
         if body != .none {
@@ -250,7 +252,7 @@ final class Exchange {
     private func answer(_ answer: ProxyAnswer, recorded: Bool) {
         guard recorded else {
             connection.write(answer)
-            return connection.exchangeEnded(keepAlive: keepAlive && !answer.head.headers.contains(name: "connection"))
+            return connection.exchangeEnded(keepAlive: answer.keepAlive)
         }
         complete(.answered, status: Int(answer.head.status.code)) { durable in
             durable ? self.answer(answer, recorded: false) : self.answerAuditUnavailable()

@@ -8,6 +8,8 @@ import SwitchboardCore
 struct ProxyAnswer {
     var head: HTTPResponseHead
     var body: ByteBuffer
+    /// Whether the connection may carry another request after this answer.
+    var keepAlive: Bool
 
     /// - Parameter resource: whether the answer is a resource (which carries ``ownAnswerHeaders``)
     ///   rather than a CORS pre-flight's permission.
@@ -18,6 +20,7 @@ struct ProxyAnswer {
         self.head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status, reasonPhrase: Self.reasonPhrase(status)),
                                      headers: headers)
         self.body = body
+        self.keepAlive = keepAlive
     }
 
     /// Headers on every answer Switchboard makes itself (not on a provider's, which pass as
