@@ -21,7 +21,7 @@ public final class TestProvider: Sendable {
     }
 
     /// How to answer one request.
-    public enum Action: Sendable {
+    public indirect enum Action: Sendable {
         case respond(status: Int, headers: [(String, String)], body: Data)
         /// Read the request and never answer.
         case hang
@@ -33,6 +33,8 @@ public final class TestProvider: Sendable {
         case stream(status: Int, totalBytes: Int, chunkBytes: Int, chunked: Bool)
         /// Send these bytes as they are (not HTTP, or broken HTTP), then close.
         case raw(Data)
+        /// Do `action` after `milliseconds`.
+        case delayed(milliseconds: Int64, Action)
     }
 
     public let port: Int
@@ -131,6 +133,12 @@ private final class ScriptedHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         case .hang:
             break
+        case .delayed(let milliseconds, let action):
+            let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+                handler.value.perform(action, context: loopBoundContext.value)
+            }
         case .stallAfter(let status, let length, let prefix):
             context.write(wrapOutboundOut(head(status, [("Content-Length", "\(length)")])), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: prefix)))), promise: nil)

@@ -1,8 +1,3 @@
-import Foundation
-import SwitchboardAudit
-import SwitchboardCore
-import SwitchboardDirectory
-import AsyncHTTPClient
 import Crypto
 import Foundation
 import Logging
@@ -10,11 +5,12 @@ import NIOCore
 import NIOHTTP1
 import SwitchboardAudit
 import SwitchboardCore
+import SwitchboardDirectory
 
 /// One exchange, taken through the phases on its consumer connection's event loop: the local
 /// answers, admission (identify, validate, authorise, route, throttle), then open, forward and
 /// respond, and always last the audit step that completes the record before the answer ends.
-final class Exchange {
+final class Exchange: ProviderAnswerReceiver {
     private let service: ExchangeService
     private let connection: ConsumerConnection
     private let eventLoop: any EventLoop
@@ -28,11 +24,10 @@ final class Exchange {
     private var bridge: RequestBodyBridge?
     private var bytesIn: Int64 = 0
     private var requestHash = SHA256()
-    private var upstream: HTTPClient.Task<Void>?
+    private var upstream: ProviderCall?
     private var responseTimer: Scheduled<Void>?
     private var response: RespondPhase?
     private var upstreamStarted = ContinuousClock.now
-    private var writable: EventLoopPromise<Void>?
 
     init(head: HTTPRequestHead, client: ClientIdentity, service: ExchangeService, connection: ConsumerConnection,
          eventLoop: any EventLoop, keepAlive: Bool) {
@@ -74,7 +69,7 @@ final class Exchange {
             return refuse(error)
         }
         if body != .none {
-            let bridge = RequestBodyBridge(eventLoop: eventLoop)
+            let bridge = RequestBodyBridge()
             bridge.onDrained = { [connection] in connection.resumeReading() }
             self.bridge = bridge
         }
@@ -134,16 +129,15 @@ final class Exchange {
     }
 
     func consumerWritable() {
-        writable?.succeed()
-        writable = nil
+        upstream?.resumeReading()
     }
 
     // MARK: Forward and respond
 
     private func forward() {
-        let request: HTTPClient.Request
+        let request: UpstreamRequest
         do {
-            request = try service.forward.request(context, body: body, bridge: bridge)
+            request = try service.forward.request(context, body: body)
         } catch {
             keepAlive = keepAlive && requestEnded
             return refuse(.upstreamUnreachable(target))
@@ -153,10 +147,9 @@ final class Exchange {
         }
         upstreamStarted = .now
         responseTimer = eventLoop.assumeIsolated().scheduleTask(in: service.upstream.responseTimeout) {
-            self.providerFailed(HTTPClientError.deadlineExceeded)
+            self.providerFailed(UpstreamError.responseTimeout)
         }
-        upstream = service.upstream.client.execute(request: request, delegate: UpstreamResponseDelegate(self, eventLoop: eventLoop),
-                                                   eventLoop: .delegate(on: eventLoop), logger: nil)
+        upstream = service.upstream.execute(request, body: bridge, receiver: self, on: eventLoop)
     }
 
     func providerAnswered(_ head: HTTPResponseHead) {
@@ -167,14 +160,11 @@ final class Exchange {
         response = RespondPhase(providerHead: head, context: &context, cors: service.cors, keepAlive: keepAlive)
     }
 
-    /// Sends what may go now; the future completes when the consumer can take more.
-    func providerSent(_ chunk: ByteBuffer) -> EventLoopFuture<Void> {
-        guard !auditing, response != nil else { return eventLoop.makeSucceededVoidFuture() }
+    /// Sends what may go now; returns whether the consumer can take more at once.
+    func providerSent(_ chunk: ByteBuffer) -> Bool {
+        guard !auditing, response != nil else { return true }
         connection.write(response!.receive(chunk))
-        if connection.isWritable { return eventLoop.makeSucceededVoidFuture() }
-        let promise = writable ?? eventLoop.makePromise()
-        writable = promise
-        return promise.futureResult
+        return connection.isWritable
     }
 
     func providerFinished() {

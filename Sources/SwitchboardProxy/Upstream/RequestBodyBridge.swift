@@ -1,91 +1,63 @@
-import AsyncHTTPClient
 import NIOCore
 
 /// The consumer's request body on its way to the provider, on the consumer connection's event
-/// loop: chunks the consumer sends are queued until the upstream connection asks for the body,
-/// then written one at a time, each when the previous one has been written. While more than
-/// ``highWatermark`` bytes wait, ``isBackedUp`` tells the connection to stop reading.
+/// loop: chunks the consumer sends are queued until a provider connection carries the request,
+/// then written as they come. While more than ``highWatermark`` bytes wait for a connection, or
+/// the connection cannot take more, ``isBackedUp`` tells the consumer connection to stop reading.
 final class RequestBodyBridge {
     static let highWatermark = 256 * 1024
 
-    private let eventLoop: any EventLoop
     private var queued = CircularBuffer<ByteBuffer>()
     private var queuedBytes = 0
-    private var writer: HTTPClient.Body.StreamWriter?
-    private var writing = false
+    private weak var connection: ProviderConnection?
+    private weak var call: ProviderCall?
     private var ended = false
-    private var failure: (any Error)?
-    private var finished: EventLoopPromise<Void>?
-    /// Called when queued bytes have gone, so the connection may read again.
+    private var failed = false
+    /// Called when the body can flow again, so the consumer connection may read.
     var onDrained: () -> Void = {}
 
-    init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    var isBackedUp: Bool { queuedBytes >= Self.highWatermark }
-
-    /// The body for the upstream request: streams what ``append(_:)`` queues until ``finish()``.
-    func body(length: Int?) -> HTTPClient.Body {
-        let bridge = NIOLoopBound(self, eventLoop: eventLoop)
-        let eventLoop = self.eventLoop
-        return .stream(contentLength: length.map(Int64.init)) { writer in
-            if eventLoop.inEventLoop { return bridge.value.start(writer) }
-            return eventLoop.flatSubmit { bridge.value.start(writer) }
-        }
+    var isBackedUp: Bool {
+        if let connection { return !connection.isWritable }
+        return queuedBytes >= Self.highWatermark
     }
 
     func append(_ chunk: ByteBuffer) {
-        guard !ended, failure == nil else { return }
-        queued.append(chunk)
-        queuedBytes += chunk.readableBytes
-        pump()
+        guard !ended, !failed else { return }
+        if let connection, let call {
+            connection.writeBody(chunk, of: call, flush: true)
+        } else {
+            queued.append(chunk)
+            queuedBytes += chunk.readableBytes
+        }
     }
 
     /// The consumer's body is complete.
     func finish() {
+        guard !ended, !failed else { return }
         ended = true
-        pump()
+        if let connection, let call { connection.endRequest(of: call) }
     }
 
-    /// The consumer's body broke off: the provider's request is cut off unfinished.
+    /// The consumer's body broke off: nothing more is sent (the call's cancellation closes the
+    /// provider connection, so the provider never sees a complete request).
     func fail(_ error: any Error) {
-        guard failure == nil else { return }
-        failure = error
+        failed = true
         queued.removeAll()
         queuedBytes = 0
-        pump()
+        connection = nil
+        call = nil
     }
 
-    private func start(_ writer: HTTPClient.Body.StreamWriter) -> EventLoopFuture<Void> {
-        self.writer = writer
-        let promise = eventLoop.makePromise(of: Void.self)
-        finished = promise
-        pump()
-        return promise.futureResult
-    }
-
-    private func pump() {
-        guard let writer, let finished, !writing else { return }
-        if let failure {
-            self.finished = nil
-            finished.fail(failure)
-            return
+    /// `connection` now carries `call`: what is queued goes, and the rest as it comes.
+    func attach(_ connection: ProviderConnection, call: ProviderCall) {
+        guard !failed else { return }
+        self.connection = connection
+        self.call = call
+        while let chunk = queued.popFirst() {
+            connection.writeBody(chunk, of: call, flush: queued.isEmpty)
         }
-        guard let chunk = queued.popFirst() else {
-            if ended {
-                self.finished = nil
-                finished.succeed()
-            }
-            return
-        }
-        writing = true
-        writer.write(.byteBuffer(chunk)).hop(to: eventLoop).assumeIsolated().whenComplete { result in
-            self.writing = false
-            self.queuedBytes -= chunk.readableBytes
-            if case .failure(let error) = result, self.failure == nil { self.failure = error }
-            self.pump()
-            self.onDrained()
-        }
+        queuedBytes = 0
+        if ended { connection.endRequest(of: call) }
+        onDrained()
     }
 }

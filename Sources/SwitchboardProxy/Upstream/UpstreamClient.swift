@@ -1,20 +1,35 @@
-public import AsyncHTTPClient
 import Foundation
 public import NIOCore
 import NIOSSL
+import Synchronization
 
-/// The pooled HTTPS client that carries requests to providers: keep-alive connections per host,
-/// TLS 1.2+ verified against the configured CA (with the proxy's own certificate when providers
-/// require mutual TLS), no redirects followed, no decompression, no retries of sent requests
-/// (only connection establishment is retried, inside the connect timeout).
+/// The HTTPS client that carries requests to providers: for each event loop a ``ProviderPool``
+/// of keep-alive HTTP/1.1 connections, so an exchange's request runs on its own consumer
+/// connection's loop. TLS 1.2+ verified against the configured CA with hostname checks (with the
+/// proxy's own certificate when providers require mutual TLS); no redirects followed, no
+/// decompression, no retries of sent requests (only failed connection attempts are repeated,
+/// inside the connect timeout).
 public final class UpstreamClient: Sendable {
-    public let client: HTTPClient
+    struct Settings: Sendable {
+        var tls: NIOSSLContext
+        var connectTimeout: TimeAmount
+        var readTimeout: TimeAmount
+        var idleTimeout: TimeAmount
+        /// `maxConnectionsPerHost` shared evenly between the event loops (at least one each).
+        var connectionsPerLoop: Int
+        /// Host → address to connect to instead of resolving it.
+        var resolve: [String: String]
+    }
+
+    let settings: Settings
     public let responseTimeout: TimeAmount
+    private let pools = Mutex<[ObjectIdentifier: (eventLoop: any EventLoop, pool: NIOLoopBoundBox<ProviderPool>)]>([:])
 
     public init(configuration: ProxyConfiguration.Upstream, eventLoopGroup: any EventLoopGroup) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
+        tls.applicationProtocols = ["http/1.1"]
         if !configuration.caBundle.isEmpty {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(configuration.caBundle))
         }
@@ -22,20 +37,14 @@ public final class UpstreamClient: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.clientCertificate).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: configuration.clientPrivateKey, format: .pem))
         }
-        var clientConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
-                           read: .milliseconds(Int64(configuration.readTimeoutMilliseconds))),
-            connectionPool: .init(idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
-                                  concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnectionsPerHost),
-            proxy: nil,
-            ignoreUncleanSSLShutdown: false,
-            decompression: .disabled
-        )
-        clientConfiguration.httpVersion = .http1Only
-        clientConfiguration.dnsOverride = try Self.parseResolve(configuration.resolve)
-        client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: clientConfiguration)
+        let loops = eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+        settings = Settings(
+            tls: try NIOSSLContext(configuration: tls),
+            connectTimeout: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
+            readTimeout: .milliseconds(Int64(configuration.readTimeoutMilliseconds)),
+            idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
+            connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops)),
+            resolve: try Self.parseResolve(configuration.resolve))
         responseTimeout = .milliseconds(Int64(configuration.responseTimeoutMilliseconds))
     }
 
@@ -52,8 +61,32 @@ public final class UpstreamClient: Sendable {
         return result
     }
 
+    /// Starts `request` on `eventLoop`, the caller's own; the answer goes to `receiver` there.
+    func execute(_ request: UpstreamRequest, body: RequestBodyBridge?, receiver: any ProviderAnswerReceiver,
+                 on eventLoop: any EventLoop) -> ProviderCall {
+        let call = ProviderCall(request: request, body: body, receiver: receiver)
+        pool(for: eventLoop).start(call)
+        return call
+    }
+
+    private func pool(for eventLoop: any EventLoop) -> ProviderPool {
+        let key = ObjectIdentifier(eventLoop)
+        let box = pools.withLock { pools in
+            if let existing = pools[key] { return existing.pool }
+            let made = NIOLoopBoundBox(ProviderPool(eventLoop: eventLoop, settings: settings), eventLoop: eventLoop)
+            pools[key] = (eventLoop, made)
+            return made
+        }
+        return box.value
+    }
+
+    /// Closes idle connections and refuses new requests; connections in use close as their
+    /// requests end.
     public func shutdown() async throws {
-        try await client.shutdown()
+        let all = pools.withLock { Array($0.values) }
+        for (eventLoop, pool) in all {
+            try await eventLoop.submit { pool.value.shutDown() }.get()
+        }
     }
 }
 
