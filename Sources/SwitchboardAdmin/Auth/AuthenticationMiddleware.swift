@@ -6,6 +6,7 @@ import NIOSSL
 import Synchronization
 import X509
 import SwiftASN1
+import SwitchboardCore
 
 /// Authenticates management callers by bearer token (`Authorization: Bearer sbt_…`) or by a
 /// client certificate whose FQDN the configuration maps to a role, and refuses a caller whose
@@ -41,7 +42,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
         if let wait = failures.blockedFor(client) {
             context.call.refusal = "too-many-failures"
-            logger.warning("management authentication refused: too many failures", metadata: ["sb.client": "\(client)"])
+            logger.warning("management authentication refused: too many failures", metadata: [LogKey.client: "\(client)"])
             var headers = HTTPFields()
             headers[.retryAfter] = "\(wait)"
             return ManagementError(status: .tooManyRequests, code: "too-many-failures",
@@ -50,7 +51,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard let principal = try await authenticate(request, channel: context.channel) else {
             failures.record(client)
             context.call.refusal = "unauthenticated"
-            logger.warning("management authentication failed", metadata: ["sb.client": "\(client)", "sb.path": "\(path)"])
+            logger.warning("management authentication failed", metadata: [LogKey.client: "\(client)", LogKey.path: "\(path)"])
             var response = ManagementError(status: .unauthorized, code: "unauthenticated",
                                            message: "present a management bearer token or a client certificate mapped to a role").response()
             response.headers[.wwwAuthenticate] = "Bearer realm=\"switchboard-management\""
@@ -60,7 +61,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard principal.role == required else {
             context.call.refusal = "wrong-role"
             logger.notice("management request refused: wrong role",
-                          metadata: ["sb.principal": "\(principal.name)", "sb.role": "\(principal.role.rawValue)", "sb.path": "\(path)"])
+                          metadata: [LogKey.principal: "\(principal.name)", LogKey.role: "\(principal.role.rawValue)", LogKey.path: "\(path)"])
             return ManagementError(status: .forbidden, code: "wrong-role",
                                    message: "\(path) needs the \(required.rawValue) role; \(principal.name) is \(principal.role.rawValue)").response()
         }

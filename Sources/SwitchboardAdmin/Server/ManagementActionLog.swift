@@ -111,7 +111,7 @@ public struct ManagementActionLog: RouterMiddleware {
             try await recorder.recordManagementAction(record)
         } catch {
             logger.error("management call could not be recorded yet; kept for when the audit store recovers",
-                         metadata: ["sb.error": "\(error)", "sb.management.path": "\(record.targetURL)"])
+                         metadata: [LogKey.error: "\(error)", LogKey.managementPath: "\(record.targetURL)"])
             recorder.deferManagementAction(record)
         }
     }

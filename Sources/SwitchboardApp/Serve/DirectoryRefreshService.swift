@@ -1,6 +1,7 @@
 public import Logging
 public import ServiceLifecycle
 public import SwitchboardDirectory
+import SwitchboardCore
 
 /// Keeps this process's directory snapshot current. Where the store announces commits
 /// (PostgreSQL's `LISTEN`/`NOTIFY`), it reloads as soon as one is announced; it also checks the
@@ -47,7 +48,7 @@ public struct DirectoryRefreshService: Service {
                     await refresh(reason: "notified")
                 }
             } catch {
-                logger.warning("directory change notifications lost; polling until they are back", metadata: ["sb.error": "\(error)"])
+                logger.warning("directory change notifications lost; polling until they are back", metadata: [LogKey.error: "\(error)"])
             }
             do { try await Task.sleep(for: .seconds(1)) } catch { return }
         }
@@ -56,10 +57,10 @@ public struct DirectoryRefreshService: Service {
     private func refresh(reason: String) async {
         do {
             if try await directory.refresh() {
-                logger.info("directory reloaded", metadata: ["sb.directory.generation": "\(directory.snapshot.generation)", "sb.directory.reason": "\(reason)"])
+                logger.info("directory reloaded", metadata: [LogKey.directoryGeneration: "\(directory.snapshot.generation)", LogKey.directoryReason: "\(reason)"])
             }
         } catch {
-            logger.warning("directory refresh failed; serving the last snapshot", metadata: ["sb.error": "\(error)"])
+            logger.warning("directory refresh failed; serving the last snapshot", metadata: [LogKey.error: "\(error)"])
         }
     }
 }

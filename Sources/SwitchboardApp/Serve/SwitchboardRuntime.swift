@@ -8,6 +8,7 @@ public import SwitchboardAudit
 public import SwitchboardDirectory
 public import SwitchboardProxy
 import SwitchboardBuildInfo
+import SwitchboardCore
 import UnixSignals
 
 /// Everything `switchboard serve` runs, built from a configuration: the stores, the audit
@@ -30,9 +31,9 @@ public struct SwitchboardRuntime: Sendable {
         let assembly = ProxyAssembly(configuration: configuration)
         let directory = try await DirectoryOperations(configuration: configuration.directory).openDirectory()
         logger.info("directory loaded", metadata: [
-            "sb.directory.generation": "\(directory.snapshot.generation)",
-            "sb.directory.systems": "\(directory.snapshot.tables.systems.count)",
-            "sb.directory.endpoints": "\(directory.snapshot.tables.endpoints.count)",
+            LogKey.directoryGeneration: "\(directory.snapshot.generation)",
+            LogKey.directorySystems: "\(directory.snapshot.tables.systems.count)",
+            LogKey.directoryEndpoints: "\(directory.snapshot.tables.endpoints.count)",
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let recorder: any ExchangeRecorder

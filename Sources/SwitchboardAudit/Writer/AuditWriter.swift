@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import SwitchboardCore
 
 /// The proxy's ``ExchangeRecorder`` backed by an ``AuditStore``, with group commit: records
 /// submitted while a transaction is being made durable wait and go in the next one, so one
@@ -147,7 +148,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         if pending { wake.yield() }
         let recovered = try await store.interruptOpenExchanges(node: settings.node, at: Date())
         if recovered > 0 {
-            logger.warning("marked exchanges left open by an earlier stop as interrupted", metadata: ["sb.audit.interrupted": "\(recovered)"])
+            logger.warning("marked exchanges left open by an earlier stop as interrupted", metadata: [LogKey.auditInterrupted: "\(recovered)"])
         }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -191,7 +192,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
                 for waiting in batch { waiting.done(.success(())) }
             } catch {
                 // The transaction's outcome is unknown; refuse everything until a probe succeeds.
-                logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: ["sb.error": "\(error)"])
+                logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: [LogKey.error: "\(error)"])
                 let queued = state.withLock { state -> [Waiting] in
                     state.failure = "\(error)"
                     state.indeterminate += batch.map(\.entry)
@@ -231,14 +232,14 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
                 // Exchanges of the failed transaction were answered 503 or cut short; their
                 // deferred records (written just now) are their latest rows whichever way it went.
                 logger.notice("audit store recovered", metadata: [
-                    "sb.audit.deferred": "\(deferred.count)", "sb.audit.dropped": "\(dropped)",
-                    "sb.audit.failed_rows_committed": "\(committed)", "sb.audit.failed_rows_missing": "\(indeterminate.count - committed)",
+                    LogKey.auditDeferred: "\(deferred.count)", LogKey.auditDropped: "\(dropped)",
+                    LogKey.auditFailedRowsCommitted: "\(committed)", LogKey.auditFailedRowsMissing: "\(indeterminate.count - committed)",
                 ])
                 if dropped > 0 {
-                    logger.error("exchanges answered during the audit outage were not recorded (deferral limit reached)", metadata: ["sb.audit.dropped": "\(dropped)"])
+                    logger.error("exchanges answered during the audit outage were not recorded (deferral limit reached)", metadata: [LogKey.auditDropped: "\(dropped)"])
                 }
             } catch {
-                logger.debug("audit store still failing", metadata: ["sb.error": "\(error)"])
+                logger.debug("audit store still failing", metadata: [LogKey.error: "\(error)"])
             }
         }
     }

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 import SwiftASN1
 import X509
 
@@ -9,18 +9,18 @@ final class CertificateIdentities: Sendable {
     static let shared = CertificateIdentities(capacity: 4096)
 
     private let capacity: Int
-    private let known: NIOLockedValueBox<[[UInt8]: ClientIdentity.Certificate?]>
+    private let known: Mutex<[[UInt8]: ClientIdentity.Certificate?]>
 
     init(capacity: Int) {
         self.capacity = capacity
-        known = NIOLockedValueBox([:])
+        known = Mutex([:])
     }
 
     /// The identity of the certificate whose DER encoding is `der`; nil if it cannot be read.
     func identity(der: [UInt8]) -> ClientIdentity.Certificate? {
-        if let cached = known.withLockedValue({ $0[der] }) { return cached }
+        if let cached = known.withLock({ $0[der] }) { return cached }
         let identity = Self.read(der: der)
-        known.withLockedValue { known in
+        known.withLock { known in
             if known.count >= capacity { known.removeAll(keepingCapacity: true) }
             known[der] = identity
         }

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 
 /// The open consumer connections and whether each is in the middle of an exchange, so that a
@@ -11,15 +11,15 @@ final class ConnectionRegistry: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
 
-    var count: Int { state.withLockedValue { $0.connections.count } }
-    var isShuttingDown: Bool { state.withLockedValue { $0.shuttingDown } }
+    var count: Int { state.withLock { $0.connections.count } }
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     /// Registers `channel`; `false` (and nothing registered) when `maximum` are open already or
     /// shutdown has begun.
     func add(_ channel: any Channel, maximum: Int) -> Bool {
-        state.withLockedValue { state in
+        state.withLock { state in
             guard !state.shuttingDown, state.connections.count < maximum else { return false }
             state.connections[ObjectIdentifier(channel)] = (channel, false)
             return true
@@ -27,11 +27,11 @@ final class ConnectionRegistry: Sendable {
     }
 
     func mark(_ channel: any Channel, busy: Bool) {
-        state.withLockedValue { $0.connections[ObjectIdentifier(channel)]?.busy = busy }
+        state.withLock { $0.connections[ObjectIdentifier(channel)]?.busy = busy }
     }
 
     func remove(_ channel: any Channel) {
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.connections.removeValue(forKey: ObjectIdentifier(channel))
             guard state.connections.isEmpty else { return [] }
             defer { state.waiters.removeAll() }
@@ -43,7 +43,7 @@ final class ConnectionRegistry: Sendable {
     /// Stops taking connections and closes the idle ones; busy ones close after their answer
     /// (which says `Connection: close`).
     func beginShutdown() {
-        let idle = state.withLockedValue { state in
+        let idle = state.withLock { state in
             state.shuttingDown = true
             return state.connections.values.filter { !$0.busy }.map(\.channel)
         }
@@ -52,13 +52,13 @@ final class ConnectionRegistry: Sendable {
 
     /// Closes every connection still open.
     func closeAll() {
-        for channel in state.withLockedValue({ $0.connections.values.map(\.channel) }) { channel.close(promise: nil) }
+        for channel in state.withLock({ $0.connections.values.map(\.channel) }) { channel.close(promise: nil) }
     }
 
     /// Returns once no connection is open.
     func waitUntilEmpty() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let empty = state.withLockedValue { state in
+            let empty = state.withLock { state in
                 if state.connections.isEmpty { return true }
                 state.waiters.append(waiter)
                 return false

@@ -1,5 +1,5 @@
 import NIOTLS
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -74,7 +74,7 @@ enum ConnectionTimeouts {
             if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
                 state.handshakeDone = true
                 let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
-                identity.peerCertificate.withLockedValue { $0 = certificate }
+                identity.peerCertificate.withLock { $0 = certificate }
                 state.arm(state.limits.idle, on: context)
             }
             context.fireUserInboundEventTriggered(event)
@@ -162,5 +162,5 @@ struct UnknownMethod: Error, Hashable {
 /// The peer certificate of one connection, captured on the event loop when the handshake
 /// completes and read by the connection's task when its first request arrives.
 final class ConnectionIdentityBox: Sendable {
-    let peerCertificate = NIOLockedValueBox<NIOSSLCertificate?>(nil)
+    let peerCertificate = Mutex<NIOSSLCertificate?>(nil)
 }

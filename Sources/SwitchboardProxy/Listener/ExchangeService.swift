@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 public import Logging
 import NIOCore
 import NIOSSL
@@ -67,7 +67,7 @@ public final class ExchangeService: Sendable {
     /// Who is at the other end of `channel`, from the certificate captured at the handshake.
     static func clientIdentity(channel: any Channel, identity: ConnectionIdentityBox) -> ClientIdentity {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        guard let peer = identity.peerCertificate.withLockedValue({ $0 }), let der = try? peer.toDERBytes() else {
+        guard let peer = identity.peerCertificate.withLock({ $0 }), let der = try? peer.toDERBytes() else {
             return ClientIdentity(address: address, certificate: nil)
         }
         return ClientIdentity(address: address, certificate: CertificateIdentities.shared.identity(der: der))

@@ -1,6 +1,5 @@
 public import Logging
 public import NIOCore
-import NIOConcurrencyHelpers
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
@@ -110,7 +109,7 @@ public final class ProxyServer: Service, Sendable {
 
         let address = server.localAddress
         if let address { bound.set(address) }
-        logger.info("proxy listening", metadata: ["sb.address": "\(address.map { "\($0)" } ?? "?")"])
+        logger.info("proxy listening", metadata: [LogKey.address: "\(address.map { "\($0)" } ?? "?")"])
 
         let grace = TimeAmount.milliseconds(Int64(configuration.limits.shutdownGraceMilliseconds))
         await withGracefulShutdownHandler {
