@@ -247,6 +247,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardCoreTests",
+            dependencies: ["SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardDirectoryTests",
             dependencies: ["SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore", "SwitchboardPostgres",
                            .product(name: "Logging", package: "swift-log")],
