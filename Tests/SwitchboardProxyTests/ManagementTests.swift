@@ -433,7 +433,7 @@ final class ManagedFlag: Sendable {
             #expect(records[1].certificateSubject == "cert:\(TestPKI.adminFQDN)")
             #expect(records[2].refusalPhase == "authorise" && records[2].refusalRule == "wrong-role")
             #expect(records[2].certificateSubject == "token:siem")
-            #expect(records[3].refusalPhase == "authenticate" && records[3].refusalRule == "unauthenticated")
+            #expect(records[3].refusalPhase == "identify" && records[3].refusalRule == "unauthenticated")
             #expect(records[3].certificateSubject == nil)
             #expect(records[5].requestingParty.userRoleProfileID == "auditor", "an auditor's reads are recorded too")
             #expect(records[6].refusalRule == "not-found")

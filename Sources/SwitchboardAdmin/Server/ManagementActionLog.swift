@@ -97,11 +97,12 @@ public struct ManagementActionLog: RouterMiddleware {
             record.outcome = .answered
         } else {
             record.outcome = .refused
-            record.refusalPhase = switch context.call.refusal {
-            case "unauthenticated", "too-many-failures": "authenticate"
-            case "wrong-role": "authorise"
-            default: status == 503 ? "audit" : "management"
+            let phase: ExchangePhase = switch context.call.refusal {
+            case "unauthenticated", "too-many-failures": .identify
+            case "wrong-role": .authorise
+            default: status == 503 ? .audit : .validate
             }
+            record.refusalPhase = phase.rawValue
             record.refusalRule = code ?? "HTTP_\(status)"
         }
     }

@@ -1,10 +1,5 @@
 public import SwitchboardCore
 
-/// The phases of the request path, in order. A refusal names the one that refused.
-public enum ExchangePhase: String, Hashable, Sendable, CaseIterable {
-    case accept, identify, validate, authorise, route, throttle, forward, respond, audit
-}
-
 /// An answer Switchboard gives itself instead of forwarding: one HTTP status, one
 /// OperationOutcome token. `rule` is the token without its variable parts (ASIDs, URLs), stable
 /// for metrics labels, audit queries and documentation.

@@ -1,0 +1,49 @@
+/// The `WHERE` clause of an audit query over `audit_record r`, shared by the SQL stores; each
+/// supplies how its placeholders are spelt (`?` or `$1`, `$2`, …).
+public enum AuditSQL {
+    public static func conditions(_ query: AuditQuery, placeholder: (Int) -> String) -> (String, [AuditRowCoding.Value]) {
+        var conditions = ["NOT EXISTS (SELECT 1 FROM audit_record later WHERE later.exchange_id = r.exchange_id AND later.seq > r.seq)"]
+        var arguments: [AuditRowCoding.Value] = []
+        func add(_ condition: String, _ values: AuditRowCoding.Value...) {
+            var text = condition
+            for value in values {
+                arguments.append(value)
+                text = text.replacing("?", with: placeholder(arguments.count), maxReplacements: 1)
+            }
+            conditions.append(text)
+        }
+        if let since = query.since { add("r.received_us >= ?", .integer(AuditRowCoding.microseconds(since))) }
+        if let until = query.until { add("r.received_us < ?", .integer(AuditRowCoding.microseconds(until))) }
+        if let value = query.traceID { add("r.trace_id = ?", .text(value)) }
+        if let value = query.correlationID { add("r.correlation_id = ?", .text(value)) }
+        if let value = query.fromASID { add("r.from_asid = ?", .text(value)) }
+        if let value = query.toASID { add("r.to_asid = ?", .text(value)) }
+        if let value = query.asid { add("(r.from_asid = ? OR r.to_asid = ?)", .text(value), .text(value)) }
+        if let value = query.ods { add("(r.from_ods = ? OR r.to_ods = ?)", .text(value), .text(value)) }
+        if let value = query.interaction { add("r.interaction = ?", .text(value)) }
+        if let value = query.status { add("r.status = ?", .integer(Int64(value))) }
+        if let value = query.outcome { add("r.outcome = ?", .text(value.rawValue)) }
+        if let value = query.userID { add("r.user_id = ?", .text(value)) }
+        if let value = query.resourceType { add("r.resource_type = ?", .text(value)) }
+        if let value = query.resourceID { add("r.resource_id = ?", .text(value)) }
+        if let value = query.node { add("r.node = ?", .text(value)) }
+        if let value = query.cursor { add(query.order == .newestFirst ? "r.seq < ?" : "r.seq > ?", .integer(value)) }
+        conditions.append(query.scope == .management ? "r.kind = 'management'" : "r.kind <> 'management'")
+        // Filters read the partial indexes, which hold finished exchanges only.
+        if query.hasFieldFilter { conditions.append("r.kind <> 'open'") }
+        return (conditions.joined(separator: " AND "), arguments)
+    }
+
+    /// `ORDER BY` for the query's order.
+    public static func ordering(_ query: AuditQuery) -> String {
+        query.order == .newestFirst ? "ORDER BY r.seq DESC" : "ORDER BY r.seq"
+    }
+
+    /// `(index name, columns)` of every query filter's index; partial: rows of kind `open` are left out.
+    public static let filterIndexes: [(String, String)] = [
+        ("audit_trace", "trace_id"), ("audit_correlation", "correlation_id"), ("audit_from_asid", "from_asid, received_us"),
+        ("audit_to_asid", "to_asid, received_us"), ("audit_from_ods", "from_ods, received_us"), ("audit_to_ods", "to_ods, received_us"),
+        ("audit_interaction", "interaction, received_us"), ("audit_status", "status, received_us"), ("audit_outcome", "outcome, received_us"),
+        ("audit_user", "user_id, received_us"), ("audit_resource", "resource_type, resource_id"),
+    ]
+}
