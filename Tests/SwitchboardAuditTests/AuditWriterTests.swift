@@ -65,8 +65,7 @@ import Testing
                 let moved = store.path + ".moved"
                 try FileManager.default.moveItem(atPath: store.path, toPath: moved)
                 await #expect(throws: AuditStoreError.self) { try await writer.complete(AuditFixtures.record()) }
-                try await Task.sleep(for: .milliseconds(150))
-                #expect(writer.isFailing)
+                #expect(await eventually { writer.isFailing })
                 try FileManager.default.moveItem(atPath: moved, toPath: store.path)
                 for _ in 0..<100 where writer.isFailing { try await Task.sleep(for: .milliseconds(20)) }
                 #expect(!writer.isFailing)

@@ -23,13 +23,9 @@ import Testing
                 }
                 group.addTask {
                     // Kill mid-load: once plenty has been answered (a busy machine gets there later).
-                    let start = ContinuousClock.now
-                    try? await Task.sleep(for: .milliseconds(1000))
-                    while answered.withLockedValue({ $0.count }) < 100 && start.duration(to: .now) < .seconds(15) {
-                        try? await Task.sleep(for: .milliseconds(50))
-                    }
+                    await eventually(timeout: .seconds(15)) { answered.withLockedValue { $0.count } >= 100 }
                     kill(server.processIdentifier, SIGKILL)
-                    try? await Task.sleep(for: .milliseconds(300))
+                    await eventually { !server.isRunning }
                     stop.withLockedValue { $0 = true }
                 }
             }

@@ -39,15 +39,13 @@ struct MultiNodeTests {
                         group.addTask { await nodeB.sendSlotSearches(client: client, until: stopB, answered: answeredB) }
                     }
                     group.addTask {
-                        let start = ContinuousClock.now
-                        try? await Task.sleep(for: .milliseconds(800))
-                        while answeredB.withLockedValue({ $0.count }) < 60 && start.duration(to: .now) < .seconds(15) {
-                            try? await Task.sleep(for: .milliseconds(50))
-                        }
+                        await eventually(timeout: .seconds(15)) { answeredB.withLockedValue { $0.count } >= 60 }
                         kill(nodeBProcess, SIGKILL)
-                        try? await Task.sleep(for: .milliseconds(300))
+                        await eventually { kill(nodeBProcess, 0) != 0 }
                         stopB.withLockedValue { $0 = true }
-                        try? await Task.sleep(for: .milliseconds(300))
+                        // Node A goes on serving after B's death.
+                        let answeredByA = answeredA.withLockedValue { $0.count }
+                        await eventually { answeredA.withLockedValue { $0.count } >= answeredByA + 20 }
                         stopA.withLockedValue { $0 = true }
                     }
                 }

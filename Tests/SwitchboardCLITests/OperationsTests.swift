@@ -56,13 +56,9 @@ import Testing
                 }
                 group.addTask {
                     // SIGTERM mid-traffic: once exchanges are flowing (a busy machine gets there later).
-                    let start = ContinuousClock.now
-                    try? await Task.sleep(for: .milliseconds(800))
-                    while answered.withLockedValue({ $0.count }) < 10 && start.duration(to: .now) < .seconds(15) {
-                        try? await Task.sleep(for: .milliseconds(50))
-                    }
+                    await eventually(timeout: .seconds(15)) { answered.withLockedValue { $0.count } >= 10 }
                     kill(server.processIdentifier, SIGTERM)
-                    while server.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+                    await eventually(timeout: .seconds(30)) { !server.isRunning }
                     stop.withLockedValue { $0 = true }
                 }
             }

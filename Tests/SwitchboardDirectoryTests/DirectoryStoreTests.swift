@@ -107,17 +107,22 @@ import Testing
     /// Two processes on one PostgreSQL database: a commit through one is announced to the other.
     @Test(.enabled(if: ScratchPostgres.serverURL != nil, "no test PostgreSQL server (TEST_POSTGRES_URL)"))
     func postgresAnnouncesEveryCommit() async throws {
-        try await Self.withStore(.postgres) { open, _ in
+        try await Self.withStore(.postgres) { open, sql in
             let listener = try await open() as! PostgresDirectoryStore
             let writer = try await open()
             let heard = Heard()
             let listening = Task { try await listener.listenForCommits { generation in heard.values.withLock { $0.append(generation) } } }
             defer { listening.cancel() }
-            try await Task.sleep(for: .milliseconds(200))
+            // The listener's LISTEN has reached the server before anything is committed.
+            let listenerReady = try await eventually {
+                try await sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'").output
+                    .trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+            }
+            #expect(listenerReady)
             let directory = try await Directory(store: writer)
             try await directory.replaceAll(with: SampleDirectory.tables, author: author)
             try await directory.apply([.retire(EntityRef(.system, SampleDirectory.practiceASID.rawValue))], author: author)
-            for _ in 0..<100 where heard.values.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            await eventually { heard.values.withLock { $0.count } >= 2 }
             #expect(heard.values.withLock { $0 } == [1, 2])
         }
     }

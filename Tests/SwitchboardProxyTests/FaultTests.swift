@@ -255,7 +255,12 @@ import Testing
             let worst = durations.max() ?? .zero
             let bound = max(.seconds(1), (control.max() ?? .zero) * 4)
             #expect(worst < bound, "a normal exchange took \(worst) while 1,050 slow clients were connected (all: \(durations.map { $0.formatted(.units(allowed: [.milliseconds])) }); without them: \(control.map { $0.formatted(.units(allowed: [.milliseconds])) }))")
-            try await Task.sleep(for: .seconds(2))
+            // Both kinds are closed at their timeouts; wait for that rather than for a fixed time.
+            await eventually {
+                guard idle.allSatisfy({ !$0.isOpen }) else { return false }
+                for client in trickling where await client.isOpen { return false }
+                return true
+            }
             let stillOpen = idle.filter { $0.isOpen }.count
             #expect(stillOpen == 0, "\(stillOpen) connections that never handshook are still open after the handshake timeout")
             var tricklingOpen = 0

@@ -101,6 +101,11 @@ final class ProviderConnection: ChannelDuplexHandler {
             readCheck = nil
             self.call = nil
             readsPaused = false
+            if readPending {
+                // A read held back for the consumer must not leave the connection deaf in the pool.
+                readPending = false
+                context.read()
+            }
             if reusable && requestEnded, let pool {
                 pool.release(self)
             } else {
