@@ -13,11 +13,27 @@ public final class InMemoryExchangeRecorder: ExchangeRecorder {
     public init() {}
 
     public func open(_ record: ExchangeRecord) async throws {
+        try recordOpen(record)
+    }
+
+    public func complete(_ record: ExchangeRecord) async throws {
+        try recordComplete(record)
+    }
+
+    public func open(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        done(Result { try recordOpen(record) })
+    }
+
+    public func complete(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        done(Result { try recordComplete(record) })
+    }
+
+    private func recordOpen(_ record: ExchangeRecord) throws {
         if let error = failure.withLockedValue({ $0 }) { throw error }
         state.withLockedValue { $0.opened.append(record.id) }
     }
 
-    public func complete(_ record: ExchangeRecord) async throws {
+    private func recordComplete(_ record: ExchangeRecord) throws {
         if let error = failure.withLockedValue({ $0 }) { throw error }
         state.withLockedValue { $0.completed.append(record) }
     }

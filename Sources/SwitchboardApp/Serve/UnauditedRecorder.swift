@@ -11,4 +11,12 @@ public struct UnauditedRecorder: ExchangeRecorder {
     public func deferUntilRecovered(_ record: ExchangeRecord) {}
 
     public func complete(_ record: ExchangeRecord) async throws {}
+
+    public func open(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        done(.success(()))
+    }
+
+    public func complete(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        done(.success(()))
+    }
 }

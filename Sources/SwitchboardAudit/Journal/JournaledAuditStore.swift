@@ -60,7 +60,7 @@ public final class JournaledAuditStore: AuditStore {
         for node in try journals.nodes() {
             while true {
                 let head = try await index.chainHead(node: node)
-                let rows = try await journals.run { try $0.journal(node: node).rows(after: head.sequence, limit: 4096) }
+                let rows = try await journals.run { try $0.withJournal(node: node) { try $0.rows(after: head.sequence, limit: 4096) } }
                 guard !rows.isEmpty else { break }
                 try await index.index(rows)
             }
@@ -75,16 +75,17 @@ public final class JournaledAuditStore: AuditStore {
         // further on (a store that had no journal yet).
         let indexHead = chained.withLock({ $0.contains(node) }) ? nil : try await index.chainHead(node: node)
         let rows = try await journals.run { journals in
-            let journal = try journals.journal(node: node)
-            var head = journal.head ?? (0, AuditRowCoding.genesis)
-            if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
-            let rows = AuditChainRow.chain(entries, node: node, after: head)
-            // A group of open rows only (exchanges about to be forwarded) is written but not
-            // synced: it survives a process crash, and the next group that completes an exchange
-            // syncs the journal up to and including it before that exchange's answer ends. Every
-            // completion is durable, and so is the opening of every exchange anyone got an answer to.
-            try journal.append(rows, sync: !entries.allSatisfy { $0.kind == .open })
-            return rows
+            try journals.withJournal(node: node) { journal in
+                var head = journal.head ?? (0, AuditRowCoding.genesis)
+                if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
+                let rows = AuditChainRow.chain(entries, node: node, after: head)
+                // A group of open rows only (exchanges about to be forwarded) is written but not
+                // synced: it survives a process crash, and the next group that completes an exchange
+                // syncs the journal up to and including it before that exchange's answer ends. Every
+                // completion is durable, and so is the opening of every exchange anyone got an answer to.
+                try journal.append(rows, sync: !entries.allSatisfy { $0.kind == .open })
+                return rows
+            }
         }
         chained.withLock { _ = $0.insert(node) }
         enqueueForIndex(rows)
@@ -204,18 +205,19 @@ public final class JournaledAuditStore: AuditStore {
         try await indexCaughtUp()
         let result = try await index.prune(before: cutoff, actor: actor)
         try await journals.run { journals in
-            for (node, anchor) in result.anchors { try journals.journal(node: node).removeSegments(through: anchor.afterSequence) }
+            for (node, anchor) in result.anchors { _ = try journals.withJournal(node: node) { try $0.removeSegments(through: anchor.afterSequence) } }
         }
         return result
     }
 }
 
-/// The journals of every node, touched only on one serial queue: their file I/O blocks, so it
-/// stays off Swift's cooperative threads.
-private final class JournalQueue: @unchecked Sendable {
+/// The journals of every node, touched on one serial queue: their file I/O blocks, so it stays
+/// off Swift's cooperative threads. The mutex is never contended (only the queue takes it); it
+/// is what lets the compiler see that the journals are not shared.
+private final class JournalQueue: Sendable {
     let settings: JournaledAuditStore.Settings
     private let queue = DispatchQueue(label: "switchboard.audit.journal")
-    private var journals: [String: AuditJournal] = [:]
+    private let journals = Mutex<[String: AuditJournal]>([:])
 
     init(settings: JournaledAuditStore.Settings) {
         self.settings = settings
@@ -233,23 +235,29 @@ private final class JournalQueue: @unchecked Sendable {
         return try FileManager.default.contentsOfDirectory(atPath: settings.folder.path).filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    /// `node`'s journal, opened on first use (on the queue).
-    func journal(node: String) throws -> AuditJournal {
-        if let journal = journals[node] { return journal }
-        let journal = try AuditJournal(folder: settings.folder.appendingPathComponent(node), segmentBytes: settings.segmentBytes,
-                                       writable: settings.writable, syncs: settings.syncs)
-        journals[node] = journal
-        return journal
+    /// Runs `body` with `node`'s journal, opened on first use (on the queue).
+    func withJournal<Value: Sendable>(node: String, _ body: (AuditJournal) throws -> Value) throws -> Value {
+        try journals.withLock { journals in
+            if let journal = journals[node] { return try body(journal) }
+            let journal = try AuditJournal(folder: settings.folder.appendingPathComponent(node), segmentBytes: settings.segmentBytes,
+                                           writable: settings.writable, syncs: settings.syncs)
+            journals[node] = journal
+            return try body(journal)
+        }
     }
 
     func probe() throws {
-        if journals.isEmpty, settings.writable {
-            try FileManager.default.createDirectory(at: settings.folder, withIntermediateDirectories: true)
+        try journals.withLock { journals in
+            if journals.isEmpty, settings.writable {
+                try FileManager.default.createDirectory(at: settings.folder, withIntermediateDirectories: true)
+            }
+            for journal in journals.values { try journal.probe() }
         }
-        for journal in journals.values { try journal.probe() }
     }
 
     func reopen() throws {
-        for journal in journals.values { try journal.reopen() }
+        try journals.withLock { journals in
+            for journal in journals.values { try journal.reopen() }
+        }
     }
 }

@@ -20,19 +20,3 @@ public protocol ExchangeRecorder: Sendable {
     /// short) to write once the store recovers.
     func deferUntilRecovered(_ record: ExchangeRecord)
 }
-
-extension ExchangeRecorder {
-    public func open(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-        Task { done(await Result(catching: { try await open(record) })) }
-    }
-
-    public func complete(_ record: ExchangeRecord, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-        Task { done(await Result(catching: { try await complete(record) })) }
-    }
-}
-
-extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
-    }
-}
