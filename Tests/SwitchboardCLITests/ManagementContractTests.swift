@@ -52,6 +52,7 @@ import Testing
                 #expect(result.output.contains("No issues found") || result.output.contains("warnings in"), "\(summary)")
                 #expect(!result.output.contains("failures in"), "\(summary)")
             }
+            #expect(await workspace.stop(server), "switchboard serve did not stop within 20 s of SIGTERM")
         }
     }
 }

@@ -36,9 +36,11 @@ import Testing
                 #expect(after - before < 20 * 1024, "peak resident grew by \(after - before) KiB streaming 50 MiB")
             }
 
-            server.terminate()
-            server.waitUntilExit()
-            #expect(server.terminationStatus == 0)
+            if await workspace.stop(server) {
+                #expect(server.terminationStatus == 0)
+            } else {
+                Issue.record("switchboard serve did not stop within 20 s of SIGTERM")
+            }
         }
     }
 
@@ -71,6 +73,7 @@ import Testing
                 #expect(text.contains("switchboard_build_info{version=\"\(match.1)\",commit=\"\(match.2)\",built_at=\"\(match.4)\",swift_version=\"\(match.5)\"} 1"),
                         "\(text.split(separator: "\n").filter { $0.contains("build_info") })")
             }
+            #expect(await workspace.stop(server), "switchboard serve did not stop within 20 s of SIGTERM")
         }
     }
 

@@ -26,6 +26,16 @@ struct ServeWorkspace {
         try cli.start(["serve", "--config", config.path], log: folder.appendingPathComponent(log))
     }
 
+    /// Stops `server` with SIGTERM; whether it exited within `timeout`. One that did not is
+    /// killed, so a graceful shutdown that hangs fails its test instead of outliving it.
+    func stop(_ server: Process, timeout: Duration = .seconds(20)) async -> Bool {
+        guard server.isRunning else { return true }
+        server.terminate()
+        if await eventually(timeout: timeout, { !server.isRunning }) { return true }
+        kill(server.processIdentifier, SIGKILL)
+        return false
+    }
+
     /// A request from the sample consumer to the sample practice.
     func request(_ path: String = "/Slot?status=free", interaction: InteractionID = SampleDirectory.slotSearch, traceID: String = UUID().uuidString) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: "https://localhost:\(port)/\(practiceAddress)\(path)")
