@@ -1,7 +1,6 @@
 import Foundation
 public import NIOCore
 import NIOSSL
-import Synchronization
 
 /// The HTTPS client that carries requests to providers: for each event loop a ``ProviderPool``
 /// of keep-alive HTTP/1.1 connections, so an exchange's request runs on its own consumer
@@ -23,7 +22,9 @@ public final class UpstreamClient: Sendable {
 
     let settings: Settings
     public let responseTimeout: TimeAmount
-    private let pools = Mutex<[ObjectIdentifier: (eventLoop: any EventLoop, pool: NIOLoopBoundBox<ProviderPool>)]>([:])
+    /// One pool per event loop of the group, made up front so that finding an exchange's pool
+    /// takes no lock.
+    private let pools: [ObjectIdentifier: (eventLoop: any EventLoop, pool: NIOLoopBoundBox<ProviderPool>)]
 
     public init(configuration: ProxyConfiguration.Upstream, eventLoopGroup: any EventLoopGroup) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -37,14 +38,18 @@ public final class UpstreamClient: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.clientCertificate).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: configuration.clientPrivateKey, format: .pem))
         }
-        let loops = eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
-        settings = Settings(
+        let loops = Array(eventLoopGroup.makeIterator())
+        let settings = Settings(
             tls: try NIOSSLContext(configuration: tls),
             connectTimeout: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
             readTimeout: .milliseconds(Int64(configuration.readTimeoutMilliseconds)),
             idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
-            connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops)),
+            connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops.count)),
             resolve: try Self.parseResolve(configuration.resolve))
+        self.settings = settings
+        pools = Dictionary(uniqueKeysWithValues: loops.map { loop in
+            (ObjectIdentifier(loop), (loop, NIOLoopBoundBox.makeBoxSendingValue(ProviderPool(eventLoop: loop, settings: settings), eventLoop: loop)))
+        })
         responseTimeout = .milliseconds(Int64(configuration.responseTimeoutMilliseconds))
     }
 
@@ -61,30 +66,23 @@ public final class UpstreamClient: Sendable {
         return result
     }
 
-    /// Starts `request` on `eventLoop`, the caller's own; the answer goes to `receiver` there.
+    /// Starts `request` on `eventLoop`, the caller's own (one of the client's group); the answer
+    /// goes to `receiver` there.
     func execute(_ request: UpstreamRequest, body: RequestBodyBridge?, receiver: any ProviderAnswerReceiver,
                  on eventLoop: any EventLoop) -> ProviderCall {
         let call = ProviderCall(request: request, body: body, receiver: receiver)
-        pool(for: eventLoop).start(call)
-        return call
-    }
-
-    private func pool(for eventLoop: any EventLoop) -> ProviderPool {
-        let key = ObjectIdentifier(eventLoop)
-        let box = pools.withLock { pools in
-            if let existing = pools[key] { return existing.pool }
-            let made = NIOLoopBoundBox(ProviderPool(eventLoop: eventLoop, settings: settings), eventLoop: eventLoop)
-            pools[key] = (eventLoop, made)
-            return made
+        if let pool = pools[ObjectIdentifier(eventLoop)]?.pool.value {
+            pool.start(call)
+        } else {
+            call.failed(UpstreamError.connectionFailed("the exchange's event loop is not one of the upstream client's"))
         }
-        return box.value
+        return call
     }
 
     /// Closes idle connections and refuses new requests; connections in use close as their
     /// requests end.
     public func shutdown() async throws {
-        let all = pools.withLock { Array($0.values) }
-        for (eventLoop, pool) in all {
+        for (eventLoop, pool) in pools.values {
             try await eventLoop.submit { pool.value.shutDown() }.get()
         }
     }
