@@ -137,8 +137,6 @@ let package = Package(
             name: "SwitchboardSimulator",
             dependencies: [
                 "SwitchboardCore",
-                "SwitchboardDirectory",
-                "SwitchboardProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -248,7 +246,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore"],
+            dependencies: ["SwitchboardCore", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

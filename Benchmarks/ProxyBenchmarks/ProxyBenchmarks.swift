@@ -89,7 +89,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Validate: the GP Connect JWT of a slot search", configuration: fast) { benchmark in
         let validator = JWTValidator()
         for _ in benchmark.scaledIterations {
-            blackHole(try validator.validate(authorization: SlotSearch.authorization, interaction: SlotSearch.interaction, now: SlotSearch.now))
+            blackHole(try validator.validate(authorization: SlotSearch.authorization, scope: SlotSearch.interaction.scope, now: SlotSearch.now))
         }
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import SwitchboardCore
 
 /// Builds the GP Connect audit JWT a consumer sends (unsigned, `alg: none`, a new one per
 /// request), for the demo journey and for trying Switchboard with curl.
@@ -41,6 +42,6 @@ public struct ConsumerJWT: Sendable {
 
     static func part(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(data)
     }
 }

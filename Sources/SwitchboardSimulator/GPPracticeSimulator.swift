@@ -7,8 +7,6 @@ public import NIOCore
 import NIOSSL
 public import ServiceLifecycle
 import SwitchboardCore
-import SwitchboardDirectory
-import SwitchboardProxy
 import Synchronization
 
 /// A small GP Connect 1.6.0 appointment-management provider over HTTPS, serving one or more

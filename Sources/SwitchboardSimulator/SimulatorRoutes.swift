@@ -3,8 +3,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SwitchboardCore
-import SwitchboardDirectory
-import SwitchboardProxy
 
 /// The GP Connect interactions the simulator answers, and the checks a provider makes first.
 struct SimulatorRoutes: Sendable {
@@ -13,21 +11,22 @@ struct SimulatorRoutes: Sendable {
     /// The clock bookings and searches are judged by; injected so tests can fix it.
     var now: @Sendable () -> Date = { Date() }
 
-    static let catalogue: [String: (scope: String, method: HTTPMethodName, path: String)] = [
-        "rest:read:metadata-1": ("organization/*.read", .GET, "/metadata"),
-        "rest:search:slot-1": ("organization/*.read", .GET, "/Slot"),
-        "rest:create:appointment-1": ("patient/*.write", .POST, "/Appointment"),
-        "rest:read:appointment-1": ("patient/*.read", .GET, "/Appointment/{id}"),
-        "rest:update:appointment-1": ("patient/*.write", .PUT, "/Appointment/{id}"),
-        "rest:cancel:appointment-1": ("patient/*.write", .PUT, "/Appointment/{id}"),
-        "rest:search:patient_appointments-1": ("patient/*.read", .GET, "/Patient/{id}/Appointment"),
-        "rest:read:patient-1": ("patient/*.read", .GET, "/Patient/{id}"),
-        "rest:search:patient-1": ("patient/*.read", .GET, "/Patient"),
-        "rest:read:practitioner-1": ("organization/*.read", .GET, "/Practitioner/{id}"),
-        "rest:search:practitioner-1": ("organization/*.read", .GET, "/Practitioner"),
-        "rest:read:location-1": ("organization/*.read", .GET, "/Location/{id}"),
-        "rest:read:organization-1": ("organization/*.read", .GET, "/Organization/{id}"),
-        "rest:search:organization-1": ("organization/*.read", .GET, "/Organization"),
+    /// The JWT `requested_scope` each interaction needs.
+    static let scopes: [String: String] = [
+        "rest:read:metadata-1": "organization/*.read",
+        "rest:search:slot-1": "organization/*.read",
+        "rest:create:appointment-1": "patient/*.write",
+        "rest:read:appointment-1": "patient/*.read",
+        "rest:update:appointment-1": "patient/*.write",
+        "rest:cancel:appointment-1": "patient/*.write",
+        "rest:search:patient_appointments-1": "patient/*.read",
+        "rest:read:patient-1": "patient/*.read",
+        "rest:search:patient-1": "patient/*.read",
+        "rest:read:practitioner-1": "organization/*.read",
+        "rest:search:practitioner-1": "organization/*.read",
+        "rest:read:location-1": "organization/*.read",
+        "rest:read:organization-1": "organization/*.read",
+        "rest:search:organization-1": "organization/*.read",
     ]
 
     /// Bodies a provider accepts, at most.
@@ -126,16 +125,13 @@ struct SimulatorRoutes: Sendable {
             if hasBody, !(request.headers[.contentType]?.lowercased().contains("application/fhir+json") ?? false) {
                 throw ProviderError.unsupportedMediaType
             }
-            let key = String(interaction.dropFirst(GPConnect.interactionPrefix.count))
-            let entry = Self.catalogue[key]!
+            let scope = Self.scopes[String(interaction.dropFirst(GPConnect.interactionPrefix.count))]!
             let claims: JWTValidator.Claims
             do {
-                claims = try jwt.validate(authorization: request.headers[.authorization] ?? "",
-                                          interaction: Interaction(id: InteractionID(trusted: interaction), name: key, method: entry.method,
-                                                                   path: try PathPattern(validating: entry.path), scope: entry.scope),
+                claims = try jwt.validate(authorization: request.headers[.authorization] ?? "", scope: scope,
                                           now: Int(now().timeIntervalSince1970))
-            } catch let refusal as ProxyRefusal {
-                throw ProviderError.badRequest("BAD_REQUEST", "the JWT is not valid: \(refusal.token)")
+            } catch {
+                throw ProviderError.badRequest("BAD_REQUEST", "the JWT is not valid: INVALID_JWT_\(error.code)")
             }
             guard claims.audience.hasSuffix("/\(ods)/STU3/1/gpconnect") else {
                 throw ProviderError.badRequest("BAD_REQUEST", "the JWT aud is not this practice's service root")

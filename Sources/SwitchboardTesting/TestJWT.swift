@@ -1,4 +1,5 @@
 public import Foundation
+import SwitchboardCore
 
 /// Builds GP Connect audit JWTs (unsigned, `alg: none`) for tests, with every claim overridable.
 public struct TestJWT: Sendable {
@@ -49,7 +50,6 @@ public struct TestJWT: Sendable {
 
     static func encode(_ object: [String: any Sendable]) -> String {
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(data)
     }
 }

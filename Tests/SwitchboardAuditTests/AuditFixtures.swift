@@ -3,6 +3,7 @@ import SwitchboardAudit
 import Logging
 import SwitchboardPostgres
 import SwitchboardTesting
+import SwitchboardCore
 
 /// Builds plausible exchange records for store tests.
 enum AuditFixtures {

@@ -2,6 +2,7 @@ import Foundation
 @testable import SwitchboardAudit
 import SwitchboardTesting
 import Testing
+import SwitchboardCore
 
 /// The audit store's behaviour, run against every store implementation available (SQLite always,
 /// PostgreSQL when the test server is there), plus what is particular to each.

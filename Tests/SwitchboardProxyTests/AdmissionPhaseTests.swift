@@ -124,7 +124,7 @@ import Testing
         #expect(booking.fhirRequest == "/Appointment?_format=json")
 
         var wrongAudience = Self.context(headers: Self.headers(jwt: TestJWT(audience: "https://elsewhere.example/gpconnect", issuedAt: Self.now)))
-        #expect(Self.admit(&wrongAudience, through: .route) == .invalidJWT("AUD"))
+        #expect(Self.admit(&wrongAudience, through: .route) == .invalidJWT(.audience))
     }
 
     @Test func throttleRefusesTheConsumerPastItsBurstAtAFixedClock() {

@@ -27,7 +27,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             precondition(!target.authority.contains("@"), "accepted userinfo")
         }
     case 1:
-        if let claims = try? Fixtures.validator.validate(authorization: "Bearer " + text, interaction: Fixtures.slotSearch, now: 1_790_000_000) {
+        if let claims = try? Fixtures.validator.validate(authorization: "Bearer " + text, scope: Fixtures.slotSearch.scope, now: 1_790_000_000) {
             precondition(!claims.audience.isEmpty, "accepted an empty aud")
         }
     case 2:

@@ -1,12 +1,12 @@
 import Crypto
 import Foundation
+import SwitchboardCore
 
 /// Random secrets and their comparison, shared by tokens, console sessions and CSRF tokens.
 enum Secrets {
     /// 256 random bits, base64url without padding.
     static func random() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        SymmetricKey(size: .bits256).withUnsafeBytes { Base64URL.encode($0) }
     }
 
     /// Whether two secrets are equal, in time independent of where they differ.

@@ -1,4 +1,5 @@
 public import Foundation
+public import SwitchboardCore
 
 /// One exchange through the proxy, forwarded or refused: what an auditor reads back.
 /// Bodies are never kept (they hold patient data); their SHA-256 is.
@@ -23,23 +24,8 @@ public struct ExchangeRecord: Hashable, Sendable, Codable {
         case interrupted
     }
 
-    /// What the JWT says about who asked and why (GP Connect audit claims).
-    public struct RequestingParty: Hashable, Sendable, Codable {
-        /// `sub` / the practitioner's SDS user id.
-        public var userID: String?
-        public var userRoleProfileID: String?
-        public var userName: String?
-        /// The requesting organisation's ODS code and name.
-        public var organisationODS: String?
-        public var organisationName: String?
-        /// The requesting device: identifier, model, version.
-        public var device: String?
-        public var reasonForRequest: String?
-        public var requestedScope: String?
-        public var issuer: String?
-
-        public init() {}
-    }
+    /// What the JWT says about who asked and why; defined with the JWT rules in Core.
+    public typealias RequestingParty = SwitchboardCore.RequestingParty
 
     public var id: UUID
     public var node: String

@@ -78,9 +78,11 @@ public struct ProxyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         ProxyRefusal(status: 400, issueType: .invalid, phase: .validate, rule: "INVALID_TARGET_URL", token: "INVALID_TARGET_URL_\(reason)")
     }
 
-    /// The JWT breaks a GP Connect rule; `reason` is an upper-case rule, e.g. `EXPIRED`.
-    public static func invalidJWT(_ reason: String) -> ProxyRefusal {
-        ProxyRefusal(status: 400, issueType: .invalid, phase: .validate, rule: "INVALID_JWT", token: "INVALID_JWT_\(reason)")
+    /// The JWT breaks a GP Connect rule: `INVALID_JWT_<code>`, or the Authorization header's
+    /// refusal when it is not a bearer token.
+    public static func invalidJWT(_ error: JWTError) -> ProxyRefusal {
+        if error == .notBearer { return invalidHeader(SSPHeaders.authorization) }
+        return ProxyRefusal(status: 400, issueType: .invalid, phase: .validate, rule: "INVALID_JWT", token: "INVALID_JWT_\(error.code)")
     }
 
     public static let malformedRequest = ProxyRefusal(status: 400, issueType: .invalid, phase: .accept, rule: "MALFORMED_HTTP_REQUEST", closesConnection: true)

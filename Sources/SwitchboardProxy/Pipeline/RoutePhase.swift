@@ -23,7 +23,7 @@ public struct RoutePhase: Sendable {
             throw .endpointVaries(registered: endpoint.address.rawValue, cpaID: endpoint.cpaID, target: target.url)
         }
         context.fhirRequest = request
-        guard context.audience == endpoint.address.rawValue else { throw .invalidJWT("AUD") }
+        guard context.audience == endpoint.address.rawValue else { throw .invalidJWT(.audience) }
         let path = request.prefix { $0 != "?" }
         (context.record.resourceType, context.record.resourceID) = Self.resource(addressedBy: path)
         if strictInteractionMatch {

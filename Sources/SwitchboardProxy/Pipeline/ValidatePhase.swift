@@ -1,7 +1,7 @@
 import SwitchboardAudit
 import SwitchboardDirectory
 import NIOHTTP1
-import SwitchboardCore
+public import SwitchboardCore
 
 /// Validate: the method, the header names, the SSP headers, the target URL and the JWT are each
 /// of their form, and the interaction is in the catalogue.
@@ -40,7 +40,12 @@ public struct ValidatePhase: Sendable {
         let target = try TargetURL(requestTarget: context.head.uri, acceptingCollapsedScheme: acceptCollapsedTargetScheme)
         context.target = target
         context.record.targetURL = target.url
-        let claims = try jwt.validate(authorization: headers.authorization, interaction: interaction, now: now())
+        let claims: JWTValidator.Claims
+        do {
+            claims = try jwt.validate(authorization: headers.authorization, scope: interaction.scope, now: now())
+        } catch {
+            throw .invalidJWT(error)
+        }
         context.record.requestingParty = claims.party
         context.audience = claims.audience
     }

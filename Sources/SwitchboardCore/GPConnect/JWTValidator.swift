@@ -1,14 +1,56 @@
-import Foundation
-import SwitchboardCore
-public import SwitchboardAudit
-public import SwitchboardDirectory
+/// Why a GP Connect audit JWT was refused: one case per rule of DOMAIN.md §3.5.
+public enum JWTError: Error, Hashable, Sendable {
+    /// `Authorization` is not `Bearer <token>`.
+    case notBearer
+    /// Not three base64url parts (the last empty) of JSON objects.
+    case structure
+    case algorithm
+    case type
+    case signaturePresent
+    case missingClaim(String)
+    case claimType(String)
+    /// `exp` is not `iat` + 300.
+    case lifetime
+    case issuedInFuture
+    case expired
+    case reasonForRequest
+    case requestedScope
+    case requestingDevice
+    case requestingOrganization
+    case requestingPractitioner
+    /// `sub` is not the requesting practitioner's `id`.
+    case subject
+    /// `aud` is not the service root of the endpoint the request is routed to.
+    case audience
+
+    /// The rule's upper-case name, the suffix of the SSP's `INVALID_JWT_…` token (e.g. `EXPIRED`,
+    /// `MISSING_CLAIM_iss`); `NOT_BEARER` for ``notBearer``.
+    public var code: String {
+        switch self {
+        case .notBearer: "NOT_BEARER"
+        case .structure: "STRUCTURE"
+        case .algorithm: "ALG"
+        case .type: "TYP"
+        case .signaturePresent: "SIGNATURE_PRESENT"
+        case .missingClaim(let claim): "MISSING_CLAIM_\(claim)"
+        case .claimType(let claim): "CLAIM_TYPE_\(claim)"
+        case .lifetime: "LIFETIME"
+        case .issuedInFuture: "IAT_IN_FUTURE"
+        case .expired: "EXPIRED"
+        case .reasonForRequest: "REASON_FOR_REQUEST"
+        case .requestedScope: "REQUESTED_SCOPE"
+        case .requestingDevice: "REQUESTING_DEVICE"
+        case .requestingOrganization: "REQUESTING_ORGANIZATION"
+        case .requestingPractitioner: "REQUESTING_PRACTITIONER"
+        case .subject: "SUB"
+        case .audience: "AUD"
+        }
+    }
+}
 
 /// Checks the GP Connect audit JWT (`Authorization: Bearer <unsigned JWT>`) as DOMAIN.md §3.5
-/// describes, and returns the claims that identify who asked and why.
-///
-/// Each broken rule is a `400` naming it: `INVALID_JWT_STRUCTURE`, `_ALG`, `_MISSING_CLAIM_<claim>`,
-/// `_CLAIM_TYPE_<claim>`, `_AUD`, `_LIFETIME`, `_IAT_IN_FUTURE`, `_EXPIRED`, `_REASON_FOR_REQUEST`,
-/// `_REQUESTED_SCOPE`, `_REQUESTING_DEVICE`, `_REQUESTING_ORGANIZATION`, `_REQUESTING_PRACTITIONER`, `_SUB`.
+/// describes, and returns the claims that identify who asked and why. Each broken rule throws
+/// its ``JWTError``; the proxy answers it with `400 INVALID_JWT_<code>`, a provider with its own.
 public struct JWTValidator: Sendable {
     /// How far the consumer's clock may be from ours, in seconds.
     public var clockSkewSeconds: Int
@@ -29,13 +71,14 @@ public struct JWTValidator: Sendable {
     /// What a valid token says.
     public struct Claims: Sendable, Hashable {
         /// Who asked and why, for the audit record.
-        public var party: ExchangeRecord.RequestingParty
+        public var party: RequestingParty
         /// The `aud` claim; authorise checks it names the endpoint the request is routed to.
         public var audience: String
     }
 
-    /// Validates `authorization` for a request for `interaction` at `now` (Unix seconds).
-    public func validate(authorization: String, interaction: Interaction, now: Int) throws(ProxyRefusal) -> Claims {
+    /// Validates `authorization` for an interaction whose JWT must ask for `scope` (e.g.
+    /// `organization/*.read`), at `now` (Unix seconds).
+    public func validate(authorization: String, scope requiredScope: String, now: Int) throws(JWTError) -> Claims {
         var authorization = authorization
         // nil: not a bearer token; .some(nil): not a JWT of JSON objects.
         let parsed: (header: JSONValue, claims: JSONValue, signed: Bool)?? = authorization.withUTF8 { bytes in
@@ -45,58 +88,58 @@ public struct JWTValidator: Sendable {
                   let secondDot = token[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
                   firstDot > token.startIndex, secondDot > firstDot + 1,
                   !token[(secondDot + 1)...].contains(UInt8(ascii: ".")),
-                  let header = Self.base64URLDecode(UnsafeBufferPointer(rebasing: token[..<firstDot])).flatMap({ JSONValue.parse($0) }),
-                  let claims = Self.base64URLDecode(UnsafeBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])).flatMap({ JSONValue.parse($0) }),
+                  let header = Base64URL.decode(UnsafeBufferPointer(rebasing: token[..<firstDot])).flatMap({ JSONValue.parse($0) }),
+                  let claims = Base64URL.decode(UnsafeBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])).flatMap({ JSONValue.parse($0) }),
                   header.isObject, claims.isObject
             else { return .some(nil) }
             return (header, claims, secondDot + 1 < token.endIndex)
         }
-        guard let parsed else { throw .invalidHeader(SSPHeaders.authorization) }
-        guard let (header, claims, signed) = parsed else { throw .invalidJWT("STRUCTURE") }
-        guard header["alg"]?.string == "none" else { throw .invalidJWT("ALG") }
-        if let type = header["typ"], type.string?.uppercased() != "JWT" { throw .invalidJWT("TYP") }
-        guard !signed else { throw .invalidJWT("SIGNATURE_PRESENT") }
+        guard let parsed else { throw .notBearer }
+        guard let (header, claims, signed) = parsed else { throw .structure }
+        guard header["alg"]?.string == "none" else { throw .algorithm }
+        if let type = header["typ"], type.string?.uppercased() != "JWT" { throw .type }
+        guard !signed else { throw .signaturePresent }
 
         for claim in Self.requiredClaims where claims[claim] == nil || claims[claim]?.isNull == true {
-            throw .invalidJWT("MISSING_CLAIM_\(claim)")
+            throw .missingClaim(claim)
         }
         let issuer = try string(claims, "iss")
         let subject = try string(claims, "sub")
         let audience = try string(claims, "aud")
         let issuedAt = try wholeNumber(claims, "iat")
         let expires = try wholeNumber(claims, "exp")
-        guard expires - issuedAt == 300 else { throw .invalidJWT("LIFETIME") }
-        guard issuedAt <= now + clockSkewSeconds else { throw .invalidJWT("IAT_IN_FUTURE") }
-        guard expires >= now - clockSkewSeconds else { throw .invalidJWT("EXPIRED") }
+        guard expires - issuedAt == 300 else { throw .lifetime }
+        guard issuedAt <= now + clockSkewSeconds else { throw .issuedInFuture }
+        guard expires >= now - clockSkewSeconds else { throw .expired }
         let reason = try string(claims, "reason_for_request")
-        guard Self.reasons.contains(reason) else { throw .invalidJWT("REASON_FOR_REQUEST") }
+        guard Self.reasons.contains(reason) else { throw .reasonForRequest }
 
         let scope = try string(claims, "requested_scope")
         let scopeParts = scope.split(separator: " ", omittingEmptySubsequences: false)
-        guard (1...2).contains(scopeParts.count), scopeParts[0] == interaction.scope,
+        guard (1...2).contains(scopeParts.count), scopeParts[0] == requiredScope,
               scopeParts.count == 1 || scopeParts[1] == "conf/N" || scopeParts[1] == "conf/R"
-        else { throw .invalidJWT("REQUESTED_SCOPE") }
+        else { throw .requestedScope }
 
         let device = try object(claims, "requesting_device")
         guard device["resourceType"]?.string == "Device", let deviceIdentifier = device["identifier"]?.array?.first,
               let deviceSystem = deviceIdentifier["system"]?.string, let deviceValue = deviceIdentifier["value"]?.string,
               let model = device["model"]?.string, let version = device["version"]?.string
-        else { throw .invalidJWT("REQUESTING_DEVICE") }
+        else { throw .requestingDevice }
 
         let organisation = try object(claims, "requesting_organization")
         guard organisation["resourceType"]?.string == "Organization", let organisationName = organisation["name"]?.string,
               let ods = Self.identifier(in: organisation, system: Self.odsSystem)
-        else { throw .invalidJWT("REQUESTING_ORGANIZATION") }
+        else { throw .requestingOrganization }
 
         let practitioner = try object(claims, "requesting_practitioner")
         guard practitioner["resourceType"]?.string == "Practitioner", let practitionerID = practitioner["id"]?.string,
               let name = Self.humanName(practitioner["name"]),
               let sdsUser = Self.identifier(in: practitioner, system: Self.sdsUserSystem),
               let sdsRole = Self.identifier(in: practitioner, system: Self.sdsRoleSystem)
-        else { throw .invalidJWT("REQUESTING_PRACTITIONER") }
-        guard subject == practitionerID else { throw .invalidJWT("SUB") }
+        else { throw .requestingPractitioner }
+        guard subject == practitionerID else { throw .subject }
 
-        var party = ExchangeRecord.RequestingParty()
+        var party = RequestingParty()
         party.issuer = issuer
         party.userID = sdsUser
         party.userRoleProfileID = sdsRole
@@ -109,18 +152,18 @@ public struct JWTValidator: Sendable {
         return Claims(party: party, audience: audience)
     }
 
-    private func string(_ claims: JSONValue, _ claim: String) throws(ProxyRefusal) -> String {
-        guard let value = claims[claim]?.string, !value.isEmpty else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
+    private func string(_ claims: JSONValue, _ claim: String) throws(JWTError) -> String {
+        guard let value = claims[claim]?.string, !value.isEmpty else { throw .claimType(claim) }
         return value
     }
 
-    private func wholeNumber(_ claims: JSONValue, _ claim: String) throws(ProxyRefusal) -> Int {
-        guard let value = claims[claim]?.wholeNumber else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
+    private func wholeNumber(_ claims: JSONValue, _ claim: String) throws(JWTError) -> Int {
+        guard let value = claims[claim]?.wholeNumber else { throw .claimType(claim) }
         return value
     }
 
-    private func object(_ claims: JSONValue, _ claim: String) throws(ProxyRefusal) -> JSONValue {
-        guard let value = claims[claim], value.isObject else { throw .invalidJWT("CLAIM_TYPE_\(claim)") }
+    private func object(_ claims: JSONValue, _ claim: String) throws(JWTError) -> JSONValue {
+        guard let value = claims[claim], value.isObject else { throw .claimType(claim) }
         return value
     }
 
@@ -141,34 +184,5 @@ public struct JWTValidator: Sendable {
 
     static func hasBearerPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         zip(bytes, "bearer ".utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 } && bytes.count >= 7
-    }
-
-    /// Decodes unpadded base64url (RFC 4648 §5); refuses padding, other alphabets and
-    /// non-canonical trailing bits.
-    static func base64URLDecode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard text.count % 4 != 1 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits: UInt32 = 0
-        for byte in text {
-            let value: UInt32
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
-            case UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "_"): value = 63
-            default: return nil
-            }
-            accumulator = (accumulator << 6 | value) & 0xFFFFFF
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> bits))
-            }
-        }
-        guard accumulator & ((1 << bits) - 1) == 0 else { return nil }
-        return output
     }
 }
