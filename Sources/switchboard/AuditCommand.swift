@@ -147,8 +147,7 @@ struct AuditShow: AsyncParsableCommand {
     func run() async throws {
         guard let uuid = UUID(uuidString: id) else { throw CLIError("'\(id)' is not an exchange id (a UUID)") }
         guard let record = try await openAuditStore(global).exchange(id: uuid) else { throw CLIError("no exchange has the id \(id)") }
-        let object = try JSONSerialization.jsonObject(with: try AuditExport.json(record))
-        print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+        print(try SwitchboardJSON.prettyText(record))
     }
 }
 

@@ -31,8 +31,10 @@ import Testing
         let target = Self.reasons(after: "invalidTargetURL(", in: text)
         #expect(target.contains("ENCODING") && target.contains("FRAGMENT"), "\(target)")
         for reason in target.sorted() { #expect(guide.contains("`\(reason)`"), "the consumer guide does not name INVALID_TARGET_URL_\(reason)") }
-        let jwt = Self.reasons(after: "invalidJWT(", in: text)
-        #expect(jwt.contains("MISSING_CLAIM"), "\(jwt)")
+        // The JWT rules are JWTError's codes (Core); NOT_BEARER is answered as the Authorization header's refusal.
+        let validator = try String(contentsOf: Repository.root.appendingPathComponent("Sources/SwitchboardCore/GPConnect/JWTValidator.swift"), encoding: .utf8)
+        let jwt = Set(validator.matches(of: /case \.\w+(?:\(let \w+\))?: "([A-Z][A-Z_]*[A-Z])(_\\\(|")/).map { String($0.1) }).subtracting(["NOT_BEARER"])
+        #expect(jwt.contains("MISSING_CLAIM") && jwt.contains("EXPIRED") && jwt.count >= 15, "\(jwt)")
         for reason in jwt.sorted() { #expect(guide.contains("`\(reason)"), "the consumer guide does not name INVALID_JWT_\(reason)") }
     }
 }

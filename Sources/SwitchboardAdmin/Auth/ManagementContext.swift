@@ -18,6 +18,9 @@ public struct ManagementContext: RequestContext {
 
     /// Bodies above this are refused (batches of thousands of entries fit).
     public var maxUploadSize: Int { 16 * 1024 * 1024 }
+
+    /// Every JSON answer goes through ``ManagementJSONEncoder``.
+    public var responseEncoder: ManagementJSONEncoder { ManagementJSONEncoder() }
 }
 
 /// Who a management call turned out to be, or why it was refused, as authentication decided:

@@ -30,7 +30,7 @@ public struct AdminRoutes: Sendable {
         admin.post("batch") { request, context in try await batch(request, context) }
         admin.get("history") { request, context in try await history(request, context) }
         for (collection, kind) in Self.collections {
-            admin.get(RouterPath(stringLiteral: collection)) { request, _ in try list(request, kind) }
+            admin.get(RouterPath(stringLiteral: collection)) { request, context in try list(request, context, kind) }
             admin.post(RouterPath(stringLiteral: collection)) { request, context in try await create(request, context, kind) }
             admin.get(RouterPath(stringLiteral: "\(collection)/:key")) { request, context in try read(request, context, kind) }
             admin.put(RouterPath(stringLiteral: "\(collection)/:key")) { request, context in try await update(request, context, kind) }
@@ -40,7 +40,7 @@ public struct AdminRoutes: Sendable {
 
     // MARK: Handlers
 
-    func list(_ request: Request, _ kind: EntityKind) throws -> Response {
+    func list(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) throws -> Response {
         let query = try FormQuery(request)
         try query.only(["status", "ods"])
         let status = query["status"] ?? "all"
@@ -57,18 +57,12 @@ public struct AdminRoutes: Sendable {
         let entries = directory.snapshot.tables.entries.filter { entry in
             entry.ref.kind == kind && (status == "all" || entry.status.rawValue == status) && (ods.map { Self.ods(of: entry) == $0 } ?? true)
         }
-        var body = Data("{\"generation\":\(directory.snapshot.generation),\"entries\":[".utf8)
-        for (index, entry) in entries.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(try entry.jsonData())
-        }
-        body.append(contentsOf: Array("]}".utf8))
-        return json(body)
+        return try EntryListAnswer(generation: directory.snapshot.generation, entries: entries).response(request, context)
     }
 
     func read(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) throws -> Response {
         try FormQuery(request).only([])
-        return try entryResponse(try existing(EntityRef(kind, context.parameters.get("key") ?? "")), status: .ok)
+        return try entryResponse(try existing(EntityRef(kind, context.parameters.get("key") ?? "")), request, context, status: .ok)
     }
 
     func create(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
@@ -76,7 +70,7 @@ public struct AdminRoutes: Sendable {
         let reason = try AdminHeaders.reason(request)
         let entry = try await readEntry(kind, from: request)
         try await apply([.create(entry)], context: context, reason: reason)
-        return try entryResponse(try existing(entry.ref), status: .created)
+        return try entryResponse(try existing(entry.ref), request, context, status: .created)
     }
 
     func update(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
@@ -92,7 +86,7 @@ public struct AdminRoutes: Sendable {
         }
         entry.version = expected ?? 0
         try await apply([.update(entry, expectedVersion: expected)], context: context, reason: reason)
-        return try entryResponse(try existing(ref), status: .ok)
+        return try entryResponse(try existing(ref), request, context, status: .ok)
     }
 
     func retire(_ request: Request, _ context: ManagementContext, _ kind: EntityKind) async throws -> Response {
@@ -102,7 +96,7 @@ public struct AdminRoutes: Sendable {
         let expected = try Self.expectedVersion(request, required: true)
         let reason = try AdminHeaders.reason(request)
         try await apply([.retire(ref, expectedVersion: expected)], context: context, reason: reason)
-        return try entryResponse(try existing(ref), status: .ok)
+        return try entryResponse(try existing(ref), request, context, status: .ok)
     }
 
     /// `{"changes": [{"op": "create"|"update"|"retire", "kind": "system", "key": "…", "entry": {…},
@@ -118,13 +112,14 @@ public struct AdminRoutes: Sendable {
         let reason = body.reason.flatMap { $0.isEmpty ? nil : $0 } ?? headerReason
         if dryRun {
             do {
-                return try changesResponse(generation: directory.snapshot.generation, changes: try directory.preview(changes), dryRun: true)
+                return try ChangesAnswer(generation: directory.snapshot.generation, changes: try directory.preview(changes).map(ChangesAnswer.Change.init),
+                                          dryRun: true).response(request, context)
             } catch let error as DirectoryChangeError {
                 throw Self.managementError(error)
             }
         }
         let applied = try await apply(changes, context: context, reason: reason)
-        return try changesResponse(generation: applied.generation, changes: applied.changes, dryRun: false)
+        return try ChangesAnswer(generation: applied.generation, changes: applied.changes.map(ChangesAnswer.Change.init), dryRun: false).response(request, context)
     }
 
     func history(_ request: Request, _ context: ManagementContext) async throws -> Response {
@@ -157,23 +152,7 @@ public struct AdminRoutes: Sendable {
             query.beforeSequence = value
         }
         let records = try await directory.store.history(query)
-        var body = Data("{\"changes\":[".utf8)
-        for (index, record) in records.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            let header: [String: Any] = [
-                "sequence": record.sequence, "generation": record.generation,
-                "at": Timestamp.rfc3339(record.at),
-                "actor": record.author.actor, "source": record.author.source.rawValue, "reason": record.author.reason ?? NSNull(),
-                "action": record.action.rawValue, "kind": record.ref.kind.rawValue, "key": record.ref.key,
-            ]
-            var text = String(decoding: try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-            text.removeLast()
-            text += ",\"before\":" + (try record.before.map { String(decoding: try $0.jsonData(), as: UTF8.self) } ?? "null")
-            text += ",\"after\":" + (try record.after.map { String(decoding: try $0.jsonData(), as: UTF8.self) } ?? "null") + "}"
-            body.append(contentsOf: Array(text.utf8))
-        }
-        body.append(contentsOf: Array("]}".utf8))
-        return json(body)
+        return try HistoryAnswer(changes: records.map(HistoryAnswer.Change.init)).response(request, context)
     }
 
     // MARK: Helpers
@@ -219,26 +198,9 @@ public struct AdminRoutes: Sendable {
         return entry
     }
 
-    func entryResponse(_ entry: DirectoryEntry, status: HTTPResponse.Status) throws -> Response {
-        var response = json(try entry.jsonData(), status: status)
-        response.headers[.eTag] = "W/\"\(entry.version)\""
-        return response
-    }
-
-    func changesResponse(generation: Int64, changes: [EntryChange], dryRun: Bool) throws -> Response {
-        let items: [[String: Any]] = changes.map { change in
-            var item: [String: Any] = ["action": change.action.rawValue, "kind": change.ref.kind.rawValue, "key": change.ref.key]
-            if let before = change.before, let object = try? JSONSerialization.jsonObject(with: before.jsonData()) { item["before"] = object }
-            if let after = change.after, let object = try? JSONSerialization.jsonObject(with: after.jsonData()) { item["after"] = object }
-            return item
-        }
-        let body: [String: Any] = ["generation": generation, "dryRun": dryRun, "changes": items]
-        return json(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
-    }
-
-    func json(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    /// One entry, with its version as a weak ETag for the next `If-Match`.
+    func entryResponse(_ entry: DirectoryEntry, _ request: Request, _ context: ManagementContext, status: HTTPResponse.Status) throws -> Response {
+        try EntryAnswer(entry: entry).response(request, context, status: status, headers: [.eTag: "W/\"\(entry.version)\""])
     }
 
     static func ods(of entry: DirectoryEntry) -> String? {

@@ -16,11 +16,11 @@ public struct AuditRoutes: Sendable {
 
     public func register(on router: Router<ManagementContext>) {
         let audit = router.group("audit")
-        audit.get("exchanges") { request, _ in try await exchanges(request) }
+        audit.get("exchanges") { request, context in try await exchanges(request, context) }
         audit.get("export") { request, _ in try export(request) }
         audit.get("exchanges/:id") { request, context in try await exchange(request, context) }
-        audit.get("report") { request, _ in try await report(request) }
-        audit.get("verify") { request, _ in try await verify(request) }
+        audit.get("report") { request, context in try await report(request, context) }
+        audit.get("verify") { request, context in try await verify(request, context) }
     }
 
     /// The filters a query takes, by route: a search pages, a whole-period read does not.
@@ -36,7 +36,7 @@ public struct AuditRoutes: Sendable {
         }
     }
 
-    func exchanges(_ request: Request) async throws -> Response {
+    func exchanges(_ request: Request, _ context: ManagementContext) async throws -> Response {
         let parameters = try FormQuery(request)
         let query = try Self.query(parameters, taking: Self.searchParameters)
         let format = parameters["format"] ?? "json"
@@ -45,8 +45,7 @@ public struct AuditRoutes: Sendable {
         if let next = page.nextCursor { headers[HTTPField.Name("X-Next-Cursor")!] = "\(next)" }
         switch format {
         case "json":
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try AuditExport.json(page.records, nextCursor: page.nextCursor))))
+            return try ExchangePageAnswer(records: page.records, nextCursor: page.nextCursor.map(String.init)).response(request, context, headers: headers)
         case "csv":
             headers[.contentType] = "text/csv; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"switchboard-audit.csv\""
@@ -90,11 +89,10 @@ public struct AuditRoutes: Sendable {
         guard let record = try await store.exchange(id: id) else {
             throw ManagementError(status: .notFound, code: "not-found", message: "no exchange has the id \(text)")
         }
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try AuditExport.json(record))))
+        return try ExchangeAnswer(record: record).response(request, context)
     }
 
-    func report(_ request: Request) async throws -> Response {
+    func report(_ request: Request, _ context: ManagementContext) async throws -> Response {
         let parameters = try FormQuery(request)
         let query = try Self.query(parameters, taking: Self.periodParameters)
         let format = parameters["format"] ?? "json"
@@ -106,11 +104,10 @@ public struct AuditRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: report.csv())))
         }
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try report.json())))
+        return try ReportAnswer(report: report).response(request, context)
     }
 
-    func verify(_ request: Request) async throws -> Response {
+    func verify(_ request: Request, _ context: ManagementContext) async throws -> Response {
         let parameters = try FormQuery(request)
         try parameters.only(["node"])
         let node = parameters["node"]
@@ -118,14 +115,6 @@ public struct AuditRoutes: Sendable {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: "node must be \(NodeID.rule)")
         }
         let result = try await store.verify(node: node)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        struct Body: Encodable {
-            var intact: Bool
-            var records: Int
-            var chains: [ChainVerification.NodeChain]
-        }
-        let body = try encoder.encode(Body(intact: result.isIntact, records: result.totalRecords, chains: result.chains))
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return try VerificationAnswer(intact: result.isIntact, records: result.totalRecords, chains: result.chains).response(request, context)
     }
 }

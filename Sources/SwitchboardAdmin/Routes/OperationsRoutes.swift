@@ -21,12 +21,11 @@ public struct OperationsRoutes: Sendable {
     }
 
     public func register(on router: Router<ManagementContext>) {
-        router.get("health") { request, _ in
+        router.get("health") { request, context in
             try FormQuery(request).only([])
-            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+            return try StatusAnswer(status: "ok").response(request, context)
         }
-        router.get("ready") { request, _ in
+        router.get("ready") { request, context in
             try FormQuery(request).only([])
             var results: [String: String] = [:]
             for check in checks {
@@ -34,9 +33,7 @@ public struct OperationsRoutes: Sendable {
                 results[name] = problem ?? "ok"
             }
             let ready = results.values.allSatisfy { $0 == "ok" }
-            let body = try JSONSerialization.data(withJSONObject: ["status": ready ? "ready" : "not-ready", "checks": results], options: [.sortedKeys])
-            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return try StatusAnswer(status: ready ? "ready" : "not-ready", checks: results).response(request, context, status: ready ? .ok : .serviceUnavailable)
         }
         router.get("metrics") { request, _ in
             try FormQuery(request).only([])

@@ -58,8 +58,7 @@ public enum AuditExportStream {
         case .json:
             return try AuditExport.encoder.encode(records).dropFirst().dropLast()
         case .fhir:
-            return try JSONSerialization.data(withJSONObject: records.map(AuditExport.fhirEntry), options: [.sortedKeys, .withoutEscapingSlashes])
-                .dropFirst().dropLast()
+            return try AuditExport.encoder.encode(records.map(FHIRAuditBundle.Entry.init)).dropFirst().dropLast()
         }
     }
 

@@ -92,9 +92,7 @@ public struct AuditReport: Sendable, Codable, Hashable {
 
     /// JSON, keys sorted.
     public func json() throws -> Data {
-        let encoder = AuditExport.encoder
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try SwitchboardJSON.encoder(pretty: true).encode(self)
     }
 
     /// CSV: one line per group (`group,key,…`), then refusals by rule.

@@ -1,17 +1,24 @@
 public import Foundation
+import SwitchboardCore
+
+extension DirectoryEntry: Encodable {
+    /// The entry's own fields (the organisation, system, … it holds), without a wrapper.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .organisation(let value): try container.encode(value)
+        case .system(let value): try container.encode(value)
+        case .endpoint(let value): try container.encode(value)
+        case .interaction(let value): try container.encode(value)
+        case .agreement(let value): try container.encode(value)
+        }
+    }
+}
 
 extension DirectoryEntry {
     /// The entry's fields as JSON, keys sorted (history rows, the admin API).
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        switch self {
-        case .organisation(let value): return try encoder.encode(value)
-        case .system(let value): return try encoder.encode(value)
-        case .endpoint(let value): return try encoder.encode(value)
-        case .interaction(let value): return try encoder.encode(value)
-        case .agreement(let value): return try encoder.encode(value)
-        }
+        try SwitchboardJSON.encoder().encode(self)
     }
 
     /// Reads an entry of `kind` from the JSON ``jsonData()`` writes.

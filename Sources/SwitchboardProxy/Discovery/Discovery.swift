@@ -62,65 +62,144 @@ public enum Discovery {
 
     /// The searchset Bundle answering `search`, as JSON.
     public static func bundle(_ search: Search, snapshot: DirectorySnapshot, selfURL: String) throws -> Data {
-        var resources: [[String: Any]] = []
+        var resources: [DiscoveryBundle.Resource] = []
         switch search.resource {
         case .endpoint:
             for endpoint in snapshot.endpoints(ods: search.ods, interaction: search.interaction)
             where search.partyKey == nil || endpoint.partyKey == search.partyKey {
                 let asid = snapshot.systems(ods: search.ods).first { $0.partyKey == endpoint.partyKey }?.asid
-                resources.append(endpointResource(endpoint, interaction: search.interaction, asid: asid))
+                resources.append(.endpoint(DiscoveryBundle.EndpointResource(endpoint, interaction: search.interaction, asid: asid)))
             }
         case .device:
             for system in snapshot.systems(ods: search.ods)
             where (system.sends.contains(search.interaction) || system.receives.contains(search.interaction))
                 && (search.partyKey == nil || system.partyKey == search.partyKey)
                 && (search.manufacturer == nil || system.supplier == search.manufacturer) {
-                resources.append(deviceResource(system, interaction: search.interaction))
+                resources.append(.device(DiscoveryBundle.DeviceResource(system, interaction: search.interaction)))
             }
         }
-        let bundle: [String: Any] = [
-            "resourceType": "Bundle", "id": UUID().uuidString.lowercased(), "type": "searchset", "total": resources.count,
-            "link": [["relation": "self", "url": selfURL]],
-            "entry": resources.map { ["fullUrl": "\(search.resource.rawValue)/\($0["id"]!)", "resource": $0, "search": ["mode": "match"]] },
-        ]
-        return try JSONSerialization.data(withJSONObject: bundle, options: [.sortedKeys, .withoutEscapingSlashes])
+        let bundle = DiscoveryBundle(id: UUID().uuidString.lowercased(), total: resources.count, link: [.init(relation: "self", url: selfURL)],
+                                     entry: resources.map { .init(fullUrl: "\(search.resource.rawValue)/\($0.id)", resource: $0) })
+        return try SwitchboardJSON.encoder().encode(bundle)
+    }
+}
+
+/// The FHIR STU3 searchset Bundle a discovery search answers with: `Endpoint` or `Device`
+/// resources in the shapes Spine's SDS FHIR API gives them.
+struct DiscoveryBundle: Encodable {
+    struct Identifier: Encodable {
+        var system: String
+        var value: String
     }
 
-    static func interactionExtension(_ interaction: InteractionID) -> [String: Any] {
-        ["url": "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-NhsServiceInteractionId",
-         "valueReference": ["identifier": ["system": interactionSystem, "value": interaction.rawValue]]]
+    struct Coding: Encodable {
+        var system: String
+        var code: String
+        var display: String
     }
 
-    static func endpointResource(_ endpoint: Endpoint, interaction: InteractionID, asid: ASID?) -> [String: Any] {
-        var identifiers: [[String: String]] = [
-            ["system": "https://fhir.nhs.uk/Id/nhsMhsFQDN", "value": endpoint.fqdn],
-            ["system": partyKeySystem, "value": endpoint.partyKey.rawValue],
-            ["system": "https://fhir.nhs.uk/Id/nhsMhsCPAId", "value": endpoint.cpaID.rawValue],
-            ["system": "https://fhir.nhs.uk/Id/nhsMHSId", "value": endpoint.cpaID.rawValue],
-        ]
-        if let asid { identifiers.append(["system": asidSystem, "value": asid.rawValue]) }
-        return [
-            "resourceType": "Endpoint", "id": endpoint.cpaID.rawValue, "status": "active",
-            "connectionType": ["system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", "code": "hl7-fhir-rest", "display": "HL7 FHIR"],
-            "payloadType": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/endpoint-payload-type", "code": "any", "display": "Any"]]]],
-            "address": endpoint.address.rawValue,
-            "managingOrganization": ["identifier": ["system": odsSystem, "value": endpoint.ods.rawValue]],
-            "identifier": identifiers,
-            "extension": [interactionExtension(interaction)],
-        ]
+    struct CodeableConcept: Encodable {
+        var coding: [Coding]
     }
 
-    static func deviceResource(_ system: AccreditedSystem, interaction: InteractionID) -> [String: Any] {
-        var extensions: [[String: Any]] = [interactionExtension(interaction)]
-        if let supplier = system.supplier {
-            extensions.insert(["url": "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-ManufacturingOrganisation",
-                               "valueReference": ["identifier": ["system": odsSystem, "value": supplier.rawValue]]], at: 0)
+    struct IdentifierReference: Encodable {
+        var identifier: Identifier
+    }
+
+    struct Extension: Encodable {
+        var url: String
+        var valueReference: IdentifierReference
+
+        static func interaction(_ interaction: InteractionID) -> Extension {
+            Extension(url: "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-NhsServiceInteractionId",
+                      valueReference: .init(identifier: .init(system: Discovery.interactionSystem, value: interaction.rawValue)))
         }
-        return [
-            "resourceType": "Device", "id": system.asid.rawValue,
-            "identifier": [["system": asidSystem, "value": system.asid.rawValue], ["system": partyKeySystem, "value": system.partyKey.rawValue]],
-            "extension": extensions,
-            "owner": ["identifier": ["system": odsSystem, "value": system.ods.rawValue]],
-        ]
     }
+
+    struct EndpointResource: Encodable {
+        var resourceType = "Endpoint"
+        var id: String
+        var status = "active"
+        var connectionType = Coding(system: "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", code: "hl7-fhir-rest", display: "HL7 FHIR")
+        var payloadType = [CodeableConcept(coding: [Coding(system: "http://terminology.hl7.org/CodeSystem/endpoint-payload-type", code: "any", display: "Any")])]
+        var address: String
+        var managingOrganization: IdentifierReference
+        var identifier: [Identifier]
+        var `extension`: [Extension]
+
+        init(_ endpoint: Endpoint, interaction: InteractionID, asid: ASID?) {
+            id = endpoint.cpaID.rawValue
+            address = endpoint.address.rawValue
+            managingOrganization = .init(identifier: .init(system: Discovery.odsSystem, value: endpoint.ods.rawValue))
+            identifier = [
+                .init(system: "https://fhir.nhs.uk/Id/nhsMhsFQDN", value: endpoint.fqdn),
+                .init(system: Discovery.partyKeySystem, value: endpoint.partyKey.rawValue),
+                .init(system: "https://fhir.nhs.uk/Id/nhsMhsCPAId", value: endpoint.cpaID.rawValue),
+                .init(system: "https://fhir.nhs.uk/Id/nhsMHSId", value: endpoint.cpaID.rawValue),
+            ]
+            if let asid { identifier.append(.init(system: Discovery.asidSystem, value: asid.rawValue)) }
+            `extension` = [.interaction(interaction)]
+        }
+    }
+
+    struct DeviceResource: Encodable {
+        var resourceType = "Device"
+        var id: String
+        var identifier: [Identifier]
+        var `extension`: [Extension]
+        var owner: IdentifierReference
+
+        init(_ system: AccreditedSystem, interaction: InteractionID) {
+            id = system.asid.rawValue
+            identifier = [.init(system: Discovery.asidSystem, value: system.asid.rawValue),
+                          .init(system: Discovery.partyKeySystem, value: system.partyKey.rawValue)]
+            `extension` = [.interaction(interaction)]
+            if let supplier = system.supplier {
+                `extension`.insert(Extension(url: "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-ManufacturingOrganisation",
+                                             valueReference: .init(identifier: .init(system: Discovery.odsSystem, value: supplier.rawValue))), at: 0)
+            }
+            owner = .init(identifier: .init(system: Discovery.odsSystem, value: system.ods.rawValue))
+        }
+    }
+
+    enum Resource: Encodable {
+        case endpoint(EndpointResource)
+        case device(DeviceResource)
+
+        var id: String {
+            switch self {
+            case .endpoint(let endpoint): endpoint.id
+            case .device(let device): device.id
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .endpoint(let endpoint): try endpoint.encode(to: encoder)
+            case .device(let device): try device.encode(to: encoder)
+            }
+        }
+    }
+
+    struct Link: Encodable {
+        var relation: String
+        var url: String
+    }
+
+    struct Entry: Encodable {
+        struct Search: Encodable {
+            var mode = "match"
+        }
+
+        var fullUrl: String
+        var resource: Resource
+        var search = Search()
+    }
+
+    var resourceType = "Bundle"
+    var id: String
+    var type = "searchset"
+    var total: Int
+    var link: [Link]
+    var entry: [Entry]
 }

@@ -110,7 +110,7 @@ struct RoutesShow: AsyncParsableCommand {
         guard let entry = matches.first else { throw CLIError("no directory entry has the key '\(key)'") }
         if matches.count > 1 { printError("note: '\(key)' names \(matches.count) entries; showing the \(entry.ref.kind.displayName) (use --kind)") }
         print(entry.ref.description)
-        print(try prettyJSON(entry))
+        print(try SwitchboardJSON.prettyText(entry))
         switch entry {
         case .organisation(let o):
             let systems = tables.systems.values.filter { $0.ods == o.ods }.map(\.asid.rawValue).sorted()
@@ -131,11 +131,6 @@ struct RoutesShow: AsyncParsableCommand {
     }
 }
 
-func prettyJSON(_ entry: DirectoryEntry) throws -> String {
-    let object = try JSONSerialization.jsonObject(with: try entry.jsonData())
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    return String(decoding: data, as: UTF8.self)
-}
 
 struct RoutesHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -171,15 +166,10 @@ struct RoutesHistory: AsyncParsableCommand {
     }
 
     private func fieldChanges(before: DirectoryEntry?, after: DirectoryEntry?) throws -> [String] {
+        let encoder = SwitchboardJSON.encoder()
         func fields(_ entry: DirectoryEntry?) throws -> [String: String] {
-            guard let entry else { return [:] }
-            let object = try JSONSerialization.jsonObject(with: try entry.jsonData()) as? [String: Any] ?? [:]
-            return object.mapValues { value in
-                if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]) {
-                    return String(decoding: data, as: UTF8.self)
-                }
-                return "\(value)"
-            }
+            guard let entry, case .object(let members)? = JSONValue.parse(Array(try entry.jsonData())) else { return [:] }
+            return try Dictionary(members.map { ($0.key, String(decoding: try encoder.encode($0.value), as: UTF8.self)) }) { first, _ in first }
         }
         let old = try fields(before), new = try fields(after)
         return Set(old.keys).union(new.keys).sorted().filter { $0 != "version" && old[$0] != new[$0] }.map { key in
