@@ -129,12 +129,18 @@ public struct ConsoleAdminRoutes: Sendable {
 
     /// The form's values from an entry (its JSON fields; lists one per line).
     static func values(of entry: DirectoryEntry) -> [String: String] {
-        guard let data = try? entry.jsonData(), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        var values: [String: String] = [:]
-        for (name, value) in object {
-            if let list = value as? [Any] { values[name] = list.map { "\($0)" }.joined(separator: "\n") } else { values[name] = "\(value)" }
+        guard let data = try? entry.jsonData(), case .object(let members)? = JSONValue.parse(Array(data)) else { return [:] }
+        func text(_ value: JSONValue) -> String {
+            switch value {
+            case .null: ""
+            case .bool(let flag): flag ? "true" : "false"
+            case .number(let number): value.wholeNumber.map(String.init) ?? "\(number)"
+            case .string(let string): string
+            case .array(let items): items.map(text).joined(separator: "\n")
+            case .object: (try? SwitchboardJSON.encoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            }
         }
-        return values
+        return Dictionary(members.map { ($0.key, text($0.value)) }) { first, _ in first }
     }
 
     func form(_ request: Request, _ context: ManagementContext, key: String?) throws -> Response {
