@@ -255,9 +255,42 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Test support: a real proxy and management listener in front of a scriptable provider,
+        // for the proxy's, management's and integration tests.
+        .target(
+            name: "SwitchboardHarness",
+            dependencies: [
+                "SwitchboardApp", "SwitchboardProxy", "SwitchboardAudit", "SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore",
+                "SwitchboardAdmin", "SwitchboardPostgres", "SwitchboardSimulator", "SwitchboardStorage",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardAdminTests",
+            dependencies: [
+                "SwitchboardHarness", "SwitchboardAdmin", "SwitchboardApp", "SwitchboardAudit", "SwitchboardDirectory", "SwitchboardTesting",
+                "SwitchboardCore", "SwitchboardProxy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardProxyTests",
             dependencies: [
+                "SwitchboardHarness",
                 "SwitchboardApp", "SwitchboardProxy", "SwitchboardAudit", "SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore",
                 "SwitchboardAdmin", "SwitchboardPostgres", "SwitchboardSimulator",
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -298,9 +331,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SwitchboardCLITests",
+            name: "SwitchboardIntegrationTests",
             dependencies: [
-                "switchboard", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit", "SwitchboardPostgres",
+                "switchboard", "SwitchboardHarness", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit", "SwitchboardPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -37,4 +37,15 @@ import Testing
         }
         #expect(Set(documented.keys) == Set(graph.keys), "the table names exactly the package's modules")
     }
+
+    @Test func theTestTableNamesEveryTestTarget() throws {
+        let manifest = try String(contentsOf: Repository.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let targets = Set(manifest.split(separator: "\n        .").filter { $0.hasPrefix("testTarget(") }
+            .compactMap { $0.firstMatch(of: /name: "(\w+)"/).map { String($0.1) } })
+        #expect(targets.count >= 8, "\(targets.sorted())")
+        let document = try String(contentsOf: Repository.root.appendingPathComponent("Docs/architecture.md"), encoding: .utf8)
+        let section = try #require(document.components(separatedBy: "## Tests by layer").dropFirst().first?.components(separatedBy: "\n## ").first)
+        let documented = Set(section.split(separator: "\n").filter { $0.hasPrefix("| `") }.compactMap { $0.firstMatch(of: /`(\w+)`/).map { String($0.1) } })
+        #expect(documented == targets, "the tests table names exactly the package's test targets")
+    }
 }

@@ -4,6 +4,7 @@ import SwitchboardProxy
 import NIOHTTP1
 import SwitchboardAudit
 import SwitchboardCore
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

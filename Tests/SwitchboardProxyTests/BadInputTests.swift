@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardCore
 import SwitchboardDirectory
 import SwitchboardProxy
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

@@ -6,6 +6,7 @@ import SwitchboardCore
 import Foundation
 import NIOCore
 import SwitchboardAudit
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

@@ -6,6 +6,7 @@ import SwitchboardAudit
 import SwitchboardCore
 import SwitchboardDirectory
 import SwitchboardProxy
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

@@ -8,6 +8,7 @@ import NIOHTTP1
 import SwitchboardAudit
 import SwitchboardCore
 import SwitchboardSimulator
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

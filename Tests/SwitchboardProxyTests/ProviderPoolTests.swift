@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SwitchboardApp
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 @testable import SwitchboardProxy

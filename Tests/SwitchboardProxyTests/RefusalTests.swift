@@ -9,6 +9,7 @@ import NIOSSL
 import NIOPosix
 import SwitchboardAudit
 import SwitchboardCore
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

@@ -8,6 +8,7 @@ import NIOSSL
 import SwitchboardAudit
 import SwitchboardCore
 import SwitchboardDirectory
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 

@@ -1,56 +1,56 @@
-import AsyncHTTPClient
-import Foundation
+package import AsyncHTTPClient
+package import Foundation
 import Logging
 import NIOCore
-import NIOHTTP1
+package import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import SwitchboardAdmin
-import SwitchboardApp
-import Prometheus
-import SwitchboardAudit
-import SwitchboardCore
-import SwitchboardDirectory
+package import SwitchboardAdmin
+package import SwitchboardApp
+package import Prometheus
+package import SwitchboardAudit
+package import SwitchboardCore
+package import SwitchboardDirectory
 import SwitchboardPostgres
-import SwitchboardProxy
+package import SwitchboardProxy
 import SwitchboardSimulator
-import SwitchboardTesting
+package import SwitchboardTesting
 import SwitchboardStorage
 
 /// A real proxy over real TLS on loopback, in front of a scriptable provider, with the sample
 /// directory (the first practice's endpoint pointing at the provider).
-final class ProxyHarness: Sendable {
-    let folder: URL
-    let pki: TestPKI
-    let provider: TestProvider
-    let recorder: InMemoryExchangeRecorder
+package final class ProxyHarness: Sendable {
+    package let folder: URL
+    package let pki: TestPKI
+    package let provider: TestProvider
+    package let recorder: InMemoryExchangeRecorder
     /// The real audit store and writer, when the harness was asked for them.
-    let auditStore: (any AuditStore)?
+    package let auditStore: (any AuditStore)?
     /// The SQLite file of the audit store (when it is SQLite).
-    let auditPath: String?
+    package let auditPath: String?
     /// The audit journal folder (one folder per node inside), with the SQLite store.
-    let journalFolder: URL?
-    let auditWriter: AuditWriter?
+    package let journalFolder: URL?
+    package let auditWriter: AuditWriter?
     private let writerTask: Task<Void, any Error>?
     /// The management listener, when the harness was asked for it.
-    let management: ManagementServer?
-    let managementPort: Int?
+    package let management: ManagementServer?
+    package let managementPort: Int?
     private let managementTask: Task<Void, any Error>?
     /// Tokens for each role (when the management listener runs).
-    let adminToken: String?
-    let auditorToken: String?
-    let registry = PrometheusCollectorRegistry()
-    let directory: Directory
-    let port: Int
-    let practiceAddress: String
-    let server: ProxyServer
+    package let adminToken: String?
+    package let auditorToken: String?
+    package let registry = PrometheusCollectorRegistry()
+    package let directory: Directory
+    package let port: Int
+    package let practiceAddress: String
+    package let server: ProxyServer
     private let upstream: UpstreamClient
     private let proxyEventLoops: MultiThreadedEventLoopGroup
     private let serverTask: Task<Void, any Error>
-    let client: HTTPClient
+    package let client: HTTPClient
 
     /// Runs `body` against a fresh proxy, then stops everything.
-    static func with(
+    package static func with(
         behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action = ProxyHarness.slotBundle,
         audited: Bool = false,
         auditFolder: URL? = nil,
@@ -172,7 +172,7 @@ final class ProxyHarness: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
     }
 
-    func stop() async {
+    package func stop() async {
         try? await client.shutdown()
         managementTask?.cancel()
         _ = try? await managementTask?.value
@@ -186,12 +186,12 @@ final class ProxyHarness: Sendable {
     }
 
     /// A one-day slot-search Bundle as the GP practice simulator makes it (a few KB).
-    static let slotSearchBody = try! GPConnectExamples(practice: GPConnectExamples.samplePractice,
+    package static let slotSearchBody = try! GPConnectExamples(practice: GPConnectExamples.samplePractice,
                                                        today: FHIRDateTime.parse("2026-12-01", in: SimulatedPractice.londonTimeZone)!)
         .slotSearch(serviceRoot: "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect", days: 1)
 
     /// Answers with ``slotSearchBody``, and hop-by-hop headers the proxy must drop.
-    @Sendable static func slotBundle(_ request: TestProvider.ReceivedRequest) -> TestProvider.Action {
+    @Sendable package static func slotBundle(_ request: TestProvider.ReceivedRequest) -> TestProvider.Action {
         let body = slotSearchBody
         return .respond(status: 200, headers: [("Content-Type", "application/fhir+json;charset=utf-8"), ("Cache-Control", "no-store"),
                                                ("Connection", "X-Provider-Hop"), ("X-Provider-Hop", "drop me"), ("Keep-Alive", "timeout=5")],
@@ -201,7 +201,7 @@ final class ProxyHarness: Sendable {
     // MARK: Requests
 
     /// The SSP headers for a request from the sample consumer to the sample practice.
-    func sspHeaders(interaction: InteractionID = SampleDirectory.slotSearch, to: ASID = SampleDirectory.practiceASID,
+    package func sspHeaders(interaction: InteractionID = SampleDirectory.slotSearch, to: ASID = SampleDirectory.practiceASID,
                     scope: String = "organization/*.read", traceID: String = UUID().uuidString) -> [(String, String)] {
         [
             ("Ssp-TraceID", traceID),
@@ -214,18 +214,18 @@ final class ProxyHarness: Sendable {
     }
 
     /// The proxy URL for a FHIR request below the practice's service root.
-    func url(_ fhirRequest: String, base: String? = nil) -> String {
+    package func url(_ fhirRequest: String, base: String? = nil) -> String {
         "https://localhost:\(port)/\(base ?? practiceAddress)\(fhirRequest)"
     }
 
-    struct Response {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: String
+    package struct Response {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var body: String
     }
 
     /// Sends a request with the sample consumer's certificate.
-    func send(_ method: HTTPMethod = .GET, _ fhirRequest: String = "/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule",
+    package func send(_ method: HTTPMethod = .GET, _ fhirRequest: String = "/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule",
               headers: [(String, String)]? = nil, body: Data? = nil, base: String? = nil, client: HTTPClient? = nil) async throws -> Response {
         var request = HTTPClientRequest(url: url(fhirRequest, base: base))
         request.method = method
@@ -237,7 +237,7 @@ final class ProxyHarness: Sendable {
     }
 
     /// A raw request line and headers for the same exchange, for requests no HTTP client sends.
-    func rawRequest(_ method: String = "GET", _ fhirRequest: String = "/Slot?status=free", extraHeaders: [String] = [], headers: [(String, String)]? = nil,
+    package func rawRequest(_ method: String = "GET", _ fhirRequest: String = "/Slot?status=free", extraHeaders: [String] = [], headers: [(String, String)]? = nil,
                     body: String = "") -> String {
         var lines = ["\(method) /\(practiceAddress)\(fhirRequest) HTTP/1.1", "Host: localhost:\(port)"]
         lines += (headers ?? sspHeaders()).map { "\($0.0): \($0.1)" }
@@ -245,12 +245,12 @@ final class ProxyHarness: Sendable {
         return lines.joined(separator: "\r\n") + "\r\n\r\n" + body
     }
 
-    var consumerTLS: RawClient.TLS {
+    package var consumerTLS: RawClient.TLS {
         RawClient.TLS(trustedCA: pki.consumerCA, certificate: pki.consumer.certificate, privateKey: pki.consumer.privateKey)
     }
 
     /// The completed audit record of the only exchange with this trace id.
-    func record(traceID: String) async -> ExchangeRecord? {
+    package func record(traceID: String) async -> ExchangeRecord? {
         for _ in 0..<200 {
             if let record = recorder.completed.first(where: { $0.traceID == traceID }) { return record }
             try? await Task.sleep(for: .milliseconds(10))
@@ -261,7 +261,7 @@ final class ProxyHarness: Sendable {
 
 extension ProxyHarness.Response {
     /// The OperationOutcome's diagnostics token.
-    var token: String? {
+    package var token: String? {
         guard let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let issue = (object["issue"] as? [[String: Any]])?.first else { return nil }
         return issue["diagnostics"] as? String
