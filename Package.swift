@@ -50,6 +50,8 @@ let package = Package(
             name: "SwitchboardCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                // Only to check, at start-up, that PEM files hold what TLS will load.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -183,6 +185,7 @@ let package = Package(
             name: "SwitchboardPostgres",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardStorage",
                 "SwitchboardDirectory",
                 "SwitchboardAudit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -251,7 +254,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardDirectoryTests",
-            dependencies: ["SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore", "SwitchboardPostgres",
+            dependencies: ["SwitchboardDirectory", "SwitchboardTesting", "SwitchboardCore", "SwitchboardPostgres", "SwitchboardStorage",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
@@ -308,7 +311,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardAuditTests",
-            dependencies: ["SwitchboardAudit", "SwitchboardTesting", "SwitchboardPostgres", "SwitchboardCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchboardAudit", "SwitchboardTesting", "SwitchboardPostgres", "SwitchboardStorage", "SwitchboardCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -333,7 +336,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardIntegrationTests",
             dependencies: [
-                "switchboard", "SwitchboardHarness", "SwitchboardTesting", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit", "SwitchboardPostgres",
+                "switchboard", "SwitchboardHarness", "SwitchboardTesting", "SwitchboardStorage", "SwitchboardDirectory", "SwitchboardCore", "SwitchboardAudit", "SwitchboardPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,3 +1,4 @@
+public import SwitchboardStorage
 public import Foundation
 public import Logging
 import PostgresNIO

@@ -1,3 +1,4 @@
+public import SwitchboardStorage
 import Foundation
 public import Logging
 import PostgresNIO

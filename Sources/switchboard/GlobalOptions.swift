@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchboardApp
+import SwitchboardCore
 
 /// Options every command that reads the configuration shares.
 struct GlobalOptions: ParsableArguments {

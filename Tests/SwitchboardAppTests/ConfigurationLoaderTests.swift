@@ -5,6 +5,7 @@ import SwitchboardStorage
 import SwitchboardTesting
 import SwitchboardPostgres
 import Testing
+import SwitchboardCore
 
 @Suite struct ConfigurationLoaderTests {
     func load(_ yaml: String?, environment: [String: String] = [:]) async throws -> SwitchboardConfiguration {

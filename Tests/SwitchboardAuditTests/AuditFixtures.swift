@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardAudit
 import Logging
 import SwitchboardPostgres
+import SwitchboardStorage
 import SwitchboardTesting
 import SwitchboardCore
 

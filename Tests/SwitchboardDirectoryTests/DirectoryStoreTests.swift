@@ -4,6 +4,7 @@ import SwitchboardCore
 import SwitchboardDirectory
 import Logging
 import SwitchboardPostgres
+import SwitchboardStorage
 import SwitchboardTesting
 import Testing
 

@@ -8,6 +8,7 @@ import NIOSSL
 import SwitchboardAudit
 import Logging
 import SwitchboardPostgres
+import SwitchboardStorage
 import SwitchboardTesting
 import Testing
 

@@ -1,8 +1,8 @@
-public import SwitchboardPostgres
+public import SwitchboardAdmin
+public import SwitchboardAudit
+public import SwitchboardCore
 public import SwitchboardDirectory
 public import SwitchboardProxy
-public import SwitchboardStorage
-import SwitchboardCore
 
 /// Every setting of a Switchboard process. Read by ``ConfigurationLoader`` from a YAML file in
 /// `Config/`, then environment variables (`SWITCHBOARD_<SECTION>_<SETTING>`); a key the
@@ -41,52 +41,6 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             throw ConfigurationError(setting: "node.id", message: "'\(id)' must be \(NodeID.rule)")
         }
     }
-}
-
-/// Where the routing directory lives and what it accepts.
-public struct DirectoryConfiguration: Codable, Sendable, Equatable {
-    /// The directory store: `sqlite:<path>` (embedded; the default) or a `postgres://` URL (shared
-    /// by several nodes; see `Docs/scaling.md`).
-    public var store: String = "sqlite:var/directory.sqlite"
-    /// `full` (survives power loss) or `normal` (survives a process crash only).
-    public var synchronous: SQLiteSynchronous = .full
-    /// The RoutingTables/ folder `routes import`, `export` and `validate` use by default.
-    public var routingTables: String = "RoutingTables"
-    /// How often a running process checks the store for changes made elsewhere, in milliseconds.
-    public var refreshIntervalMilliseconds: Int = 500
-    /// Which endpoint hosts the directory accepts.
-    public var endpointPolicy: EndpointAddressPolicy = .init()
-
-    /// The parsed `store` setting.
-    public var storeLocation: DirectoryStoreLocation {
-        get throws(ConfigurationError) {
-            if store.hasPrefix("sqlite:"), store.count > "sqlite:".count {
-                return .sqlite(path: String(store.dropFirst("sqlite:".count)))
-            }
-            if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
-                do { return .postgres(try PostgresLocation(url: store)) } catch {
-                    throw ConfigurationError(setting: "directory.store", message: "the PostgreSQL URL \(error.message)")
-                }
-            }
-            throw ConfigurationError(setting: "directory.store", message: "'\(store.prefix(60))' must be 'sqlite:<path>' or 'postgres://…'")
-        }
-    }
-
-    public func validate() throws(ConfigurationError) {
-        _ = try storeLocation
-        guard (50...60_000).contains(refreshIntervalMilliseconds) else {
-            throw ConfigurationError(setting: "directory.refreshIntervalMilliseconds", message: "\(refreshIntervalMilliseconds) must be between 50 and 60000")
-        }
-        for suffix in endpointPolicy.allowedHostSuffixes where DirectoryValidator.fqdnProblem(suffix) != nil {
-            throw ConfigurationError(setting: "directory.endpointPolicy.allowedHostSuffixes", message: "'\(suffix)' must be a lower-case DNS name")
-        }
-    }
-}
-
-/// Where a directory store is.
-public enum DirectoryStoreLocation: Hashable, Sendable {
-    case sqlite(path: String)
-    case postgres(PostgresLocation)
 }
 
 /// What the process logs.

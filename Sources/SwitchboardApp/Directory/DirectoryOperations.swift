@@ -2,6 +2,7 @@ public import Foundation
 public import SwitchboardDirectory
 import Logging
 import SwitchboardPostgres
+import SwitchboardStorage
 
 /// The directory operations the CLI and the management API share: open the configured store,
 /// import and export RoutingTables/, import SDS LDIF.

@@ -1,3 +1,4 @@
+import SwitchboardCore
 public import SwitchboardAudit
 import Logging
 import SwitchboardPostgres

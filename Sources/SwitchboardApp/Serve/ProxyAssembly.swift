@@ -5,7 +5,7 @@ public import SwitchboardAudit
 public import SwitchboardDirectory
 public import SwitchboardProxy
 import SwitchboardBuildInfo
-import SwitchboardCore
+public import SwitchboardCore
 
 /// Builds the proxy's request path from the configuration: the phases, the upstream client, the
 /// exchange handler and the listener.

@@ -1,3 +1,4 @@
+public import SwitchboardCore
 import Foundation
 
 /// The management listener: the admin and audit APIs, `/health`, `/ready`, `/metrics`.

@@ -1,4 +1,4 @@
-public import SwitchboardPostgres
+public import SwitchboardCore
 public import SwitchboardStorage
 public import Foundation
 

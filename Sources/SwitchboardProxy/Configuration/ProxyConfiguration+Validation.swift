@@ -1,6 +1,5 @@
 import Foundation
 public import SwitchboardCore
-public import SwitchboardProxy
 
 extension ProxyConfiguration {
     /// Checks ranges and formats; files are checked before `serve` opens anything (``checkFiles()``).

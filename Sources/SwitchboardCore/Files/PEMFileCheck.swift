@@ -5,13 +5,13 @@ import SwitchboardCore
 /// Checks, before any listener starts, that a certificate or key file named by a setting exists,
 /// can be read and holds what the setting says — so a bad file stops start-up with the setting's
 /// name and what to do, not with a TLS library's error.
-enum PEMFileCheck {
-    enum Kind {
+public enum PEMFileCheck {
+    public enum Kind: Sendable {
         case certificates
         case privateKey
     }
 
-    static func check(_ setting: String, _ path: String, holds kind: Kind) throws(ConfigurationError) {
+    public static func check(_ setting: String, _ path: String, holds kind: Kind) throws(ConfigurationError) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ConfigurationError(setting: setting, message: "cannot read '\(path)': no such file; point \(setting) at the PEM file, or run `switchboard demo` for development certificates")
