@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
+        // Not for reuse: the Benchmarks and Fuzz packages (beside this one) build on these modules.
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardDirectory", targets: ["SwitchboardDirectory"]),
         .library(name: "SwitchboardApp", targets: ["SwitchboardApp"]),
@@ -222,10 +223,6 @@ let package = Package(
             dependencies: [
                 "SwitchboardApp",
                 "SwitchboardDemo",
-                "SwitchboardAudit",
-                "SwitchboardAdmin",
-                "SwitchboardDirectory",
-                "SwitchboardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,9 +1,5 @@
 import ArgumentParser
-import Foundation
-import SwitchboardCore
 import SwitchboardApp
-import SwitchboardAudit
-import SwitchboardDirectory
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,22 +41,11 @@ struct AuditFilterOptions: ParsableArguments {
         ]
         return pairs.compactMap { name, value in value.map { (name, $0) } }
     }
-
-    func query(extra: [(String, String)] = []) throws -> AuditQuery {
-        let query: AuditQuery
-        do { query = try AuditQuery(parameters: parameters + extra) } catch { throw CLIError("--\(error.parameter): \(error.message)") }
-        // An empty period is an empty answer to the API; from a person it is more likely the two swapped.
-        if let since = query.since, let until = query.until, since >= until {
-            throw CLIError("--until must be after --since (a date means its whole day: --since 2026-11-01 --until 2026-11-30 is all of November)")
-        }
-        return query
-    }
 }
 
-/// Opens the configured audit store for reading.
-func openAuditStore(_ global: GlobalOptions) async throws -> any AuditStore {
-    let configuration = try global.loadConfiguration()
-    return try await AuditOperations(configuration: configuration.audit).openStore()
+/// The audit operations on the configured store.
+func auditOperations(_ global: GlobalOptions) throws -> AuditOperations {
+    AuditOperations(configuration: try global.loadConfiguration().audit)
 }
 
 struct AuditQueryCommand: AsyncParsableCommand {
@@ -83,21 +68,11 @@ struct AuditQueryCommand: AsyncParsableCommand {
     @Option(help: "json, csv or fhir (a FHIR STU3 AuditEvent Bundle).") var format = "json"
 
     func run() async throws {
-        guard let format = AuditExport.Format(rawValue: format) else { throw CLIError("--format must be json, csv or fhir") }
-        var extra = [("limit", "\(limit)")]
-        if let cursor { extra.append(("cursor", cursor)) }
-        let query = try filters.query(extra: extra)
-        let store = try await openAuditStore(global)
-        let page = try await store.exchanges(query)
-        switch format {
-        case .json: print(String(decoding: try AuditExport.json(page.records, nextCursor: page.nextCursor), as: UTF8.self))
-        case .csv:
-            print(AuditExport.csv(page.records), terminator: "")
-            if let next = page.nextCursor { printError("more records: --cursor \(next)") }
-        case .fhir:
-            print(String(decoding: try AuditExport.fhirBundle(page.records), as: UTF8.self))
-            if let next = page.nextCursor { printError("more records: --cursor \(next)") }
-        }
+        var filters = filters.parameters + [("limit", "\(limit)")]
+        if let cursor { filters.append(("cursor", cursor)) }
+        let output = try await auditOperations(global).search(filters: filters, format: format)
+        print(output.text, terminator: "")
+        if let note = output.note { printError(note) }
     }
 }
 
@@ -120,20 +95,7 @@ struct AuditExportCommand: AsyncParsableCommand {
     @Option(help: "The file to write (replaced if it exists); standard output if not given.") var output: String?
 
     func run() async throws {
-        guard let format = AuditExport.Format(rawValue: format) else { throw CLIError("--format must be csv, json or fhir") }
-        let query = try filters.query()
-        let store = try await openAuditStore(global)
-        let handle: FileHandle
-        if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                throw CLIError("cannot write \(output): check that its folder exists and this user may write there")
-            }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        } else {
-            handle = FileHandle.standardOutput
-        }
-        let count = try await AuditExportStream.write(from: store, query: query, format: format) { chunk in try handle.write(contentsOf: chunk) }
-        if output != nil { try handle.close() }
+        let count = try await auditOperations(global).export(filters: filters.parameters, format: format, output: output)
         printError("exported \(count) record\(count == 1 ? "" : "s")\(output.map { " to \($0)" } ?? "")")
     }
 }
@@ -145,9 +107,7 @@ struct AuditShow: AsyncParsableCommand {
     @Argument(help: "The exchange id (the X-Request-ID the consumer received).") var id: String
 
     func run() async throws {
-        guard let uuid = UUID(uuidString: id) else { throw CLIError("'\(id)' is not an exchange id (a UUID)") }
-        guard let record = try await openAuditStore(global).exchange(id: uuid) else { throw CLIError("no exchange has the id \(id)") }
-        print(try SwitchboardJSON.prettyText(record))
+        print(try await auditOperations(global).show(id: id))
     }
 }
 
@@ -162,9 +122,7 @@ struct AuditReportCommand: AsyncParsableCommand {
     @Option(help: "json or csv.") var format = "json"
 
     func run() async throws {
-        guard format == "json" || format == "csv" else { throw CLIError("--format must be json or csv") }
-        let report = try await AuditReport.build(from: try await openAuditStore(global), query: try filters.query())
-        if format == "csv" { print(report.csv(), terminator: "") } else { print(String(decoding: try report.json(), as: UTF8.self)) }
+        print(try await auditOperations(global).report(filters: filters.parameters, format: format), terminator: "")
     }
 }
 
@@ -179,18 +137,9 @@ struct AuditVerify: AsyncParsableCommand {
     @Option(help: "Only this node's chain.") var node: String?
 
     func run() async throws {
-        let result = try await openAuditStore(global).verify(node: node)
-        if result.chains.isEmpty { print("no audit records") }
-        for chain in result.chains {
-            let range = chain.firstSequence.map { "\($0)–\(chain.lastSequence ?? $0)" } ?? "empty"
-            let anchor = chain.anchoredAfter.map { ", pruned up to \($0)" } ?? ""
-            if let bad = chain.firstBad {
-                print("node \(chain.node): BROKEN at record \(bad.sequence) (exchange \(bad.exchangeID)): \(bad.reason.rawValue): \(bad.detail)")
-            } else {
-                print("node \(chain.node): intact, \(chain.records) records (\(range)\(anchor))")
-            }
-        }
-        guard result.isIntact else { throw CLIError("the audit log does not verify") }
+        let (lines, intact) = try await auditOperations(global).verify(node: node)
+        for line in lines { print(line) }
+        guard intact else { throw OperationError("the audit log does not verify") }
     }
 }
 
@@ -205,16 +154,6 @@ struct AuditPrune: AsyncParsableCommand {
     @Option(name: .customLong("older-than-days"), help: "Remove records received more than this many days ago.") var olderThanDays: Int?
 
     func run() async throws {
-        let configuration = try global.loadConfiguration()
-        guard let days = olderThanDays ?? (configuration.audit.retentionDays > 0 ? configuration.audit.retentionDays : nil), days > 0 else {
-            throw CLIError("no retention period: set audit.retentionDays or give --older-than-days")
-        }
-        let store = try await openAuditStore(global)
-        let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
-        let result = try await store.prune(before: cutoff, actor: RoutesContext.author(reason: nil).actor)
-        print("removed \(result.removed) records received before \(Timestamp.rfc3339(cutoff))")
-        for (node, anchor) in result.anchors.sorted(by: { $0.key < $1.key }) {
-            print("node \(node): chain now continues after record \(anchor.afterSequence)")
-        }
+        for line in try await auditOperations(global).prune(olderThanDays: olderThanDays) { print(line) }
     }
 }

@@ -13,7 +13,7 @@ struct ConfigCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, sources) = try global.loadConfigurationTracingSources()
         let rows = ConfigurationLoader.settings(of: configuration, sources: sources).map { [$0.path, $0.source, $0.environment, $0.value] }
-        print(formatTable(["SETTING", "FROM", "ENVIRONMENT VARIABLE", "VALUE"], rows))
+        print(TextTable.format(["SETTING", "FROM", "ENVIRONMENT VARIABLE", "VALUE"], rows))
         print("\nconfiguration OK")
     }
 }

@@ -1,9 +1,5 @@
 import ArgumentParser
-import Foundation
-import SwitchboardCore
-import SwitchboardAdmin
 import SwitchboardApp
-import SwitchboardDirectory
 
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,8 +13,8 @@ struct TokensCommand: AsyncParsableCommand {
     )
 }
 
-func tokenFile(_ global: GlobalOptions) throws -> TokenFile {
-    TokenFile(path: try global.loadConfiguration().management.tokensFile)
+func tokenOperations(_ global: GlobalOptions) throws -> TokenOperations {
+    TokenOperations(configuration: try global.loadConfiguration().management)
 }
 
 struct TokensAdd: AsyncParsableCommand {
@@ -29,14 +25,9 @@ struct TokensAdd: AsyncParsableCommand {
     @Option(help: "A name for the token's holder, e.g. ops-alice or siem-exporter.") var name: String
 
     func run() async throws {
-        guard let role = Role(rawValue: role) else { throw CLIError("--role must be admin or auditor") }
-        do {
-            let token = try tokenFile(global).add(name: name, role: role, createdBy: RoutesContext.author(reason: nil).actor)
-            print(token)
-            printError("token '\(name)' (\(role.rawValue)) made; it is not shown again: store it now")
-        } catch let error as TokenError {
-            throw CLIError(error.description)
-        }
+        let token = try tokenOperations(global).add(name: name, role: role)
+        print(token)
+        printError("token '\(name)' (\(role)) made; it is not shown again: store it now")
     }
 }
 
@@ -46,11 +37,7 @@ struct TokensList: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let entries = try tokenFile(global).entries()
-        if entries.isEmpty { print("no tokens (make one with `switchboard tokens add`)"); return }
-        print(formatTable(["NAME", "ROLE", "CREATED", "BY", "STATE"], entries.map {
-            [$0.name, $0.role.rawValue, Timestamp.rfc3339($0.createdAt), $0.createdBy, $0.revokedAt.map { "revoked \(Timestamp.rfc3339($0))" } ?? "live"]
-        }))
+        print(try tokenOperations(global).list())
     }
 }
 
@@ -61,11 +48,7 @@ struct TokensRevoke: AsyncParsableCommand {
     @Argument(help: "The token's name.") var name: String
 
     func run() async throws {
-        do {
-            try tokenFile(global).revoke(name: name)
-            print("token '\(name)' revoked")
-        } catch let error as TokenError {
-            throw CLIError(error.description)
-        }
+        try tokenOperations(global).revoke(name: name)
+        print("token '\(name)' revoked")
     }
 }

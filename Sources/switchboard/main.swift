@@ -17,6 +17,7 @@ func runCommand() async {
         // The parser's own endings (help, --version, a usage error, an explicit exit code).
         Switchboard.exit(withError: error)
     } catch {
+        for detail in (error as? OperationError)?.details ?? [] { printError(detail) }
         printError("Error: " + ErrorMessage.describe(error))
         Switchboard.exit(withError: ExitCode.failure)
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SwitchboardDirectory
+import SwitchboardApp
 
 /// Options every change command shares.
 struct ChangeOptions: ParsableArguments {
@@ -10,60 +10,36 @@ struct ChangeOptions: ParsableArguments {
 /// Adds one entry of a kind.
 struct AddEntry<Options: EntryOptions>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: Options.kind.rawValue, abstract: "Add \(article(Options.kind)) \(Options.kind.displayName).")
+        CommandConfiguration(commandName: Options.kind.name, abstract: "Add \(Options.kind.article) \(Options.kind.displayName).")
     }
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: ArgumentHelp("The new entry's key (\(keyName(Options.kind))).", valueName: "key")) var key: String
+    @Argument(help: ArgumentHelp("The new entry's key (\(Options.kind.keyName)).", valueName: "key")) var key: String
     @OptionGroup var fields: Options
     @Option(help: "Why, for the change history.") var reason: String?
 
     func run() async throws {
-        let context = try await RoutesContext.open(global)
-        let entry = try fields.entry(key: key, existing: nil)
-        let applied = try await reportingErrors {
-            try await context.directory.apply([.create(entry)], author: RoutesContext.author(reason: reason))
-        }
-        printChanges(applied.changes)
+        for line in try await routesOperations(global).add(Options.kind, key: key, fields: fields.fields, reason: reason) { print(line) }
     }
 }
 
 /// Changes the given fields of one entry of a kind.
 struct UpdateEntry<Options: EntryOptions>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: Options.kind.rawValue, abstract: "Change fields of \(article(Options.kind)) \(Options.kind.displayName); options not given stay as they are.")
+        CommandConfiguration(commandName: Options.kind.name, abstract: "Change fields of \(Options.kind.article) \(Options.kind.displayName); options not given stay as they are.")
     }
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: ArgumentHelp("The entry's key (\(keyName(Options.kind))).", valueName: "key")) var key: String
+    @Argument(help: ArgumentHelp("The entry's key (\(Options.kind.keyName)).", valueName: "key")) var key: String
     @OptionGroup var fields: Options
     @Option(help: "active or retired (bring a retired entry back with 'active').") var status: String?
     @OptionGroup var change: ChangeOptions
 
     func run() async throws {
-        let context = try await RoutesContext.open(global)
-        let ref = EntityRef(Options.kind, key)
-        guard let existing = context.directory.snapshot.tables[ref] else { throw CLIError("\(ref) does not exist (add it with `routes add`)") }
-        var entry = try fields.entry(key: key, existing: existing)
-        if let newStatus: RecordStatus = try choice(status, "--status") { entry.status = newStatus }
-        let applied = try await reportingErrors {
-            try await context.directory.apply([.update(entry, expectedVersion: change.expectedVersion)], author: RoutesContext.author(reason: change.reason))
+        for line in try await routesOperations(global).update(Options.kind, key: key, fields: fields.fields, status: status, reason: change.reason,
+                                                              expectedVersion: change.expectedVersion) {
+            print(line)
         }
-        printChanges(applied.changes)
-    }
-}
-
-func article(_ kind: EntityKind) -> String {
-    "aeiou".contains(kind.displayName.first!) ? "an" : "a"
-}
-
-func keyName(_ kind: EntityKind) -> String {
-    switch kind {
-    case .organisation: "ODS code"
-    case .system: "ASID"
-    case .endpoint: "CPA id"
-    case .interaction: "interaction URN"
-    case .agreement: "agreement id"
     }
 }
 
@@ -110,12 +86,8 @@ struct RoutesRetire: AsyncParsableCommand {
     @OptionGroup var change: ChangeOptions
 
     func run() async throws {
-        let kind = try parseKind(kind)!
-        let context = try await RoutesContext.open(global)
-        let applied = try await reportingErrors {
-            try await context.directory.apply([.retire(EntityRef(kind, key), expectedVersion: change.expectedVersion)],
-                                              author: RoutesContext.author(reason: change.reason))
+        for line in try await routesOperations(global).retire(kind: kind, key: key, reason: change.reason, expectedVersion: change.expectedVersion) {
+            print(line)
         }
-        printChanges(applied.changes)
     }
 }

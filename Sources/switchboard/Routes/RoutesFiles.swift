@@ -1,7 +1,5 @@
 import ArgumentParser
-import Foundation
 import SwitchboardApp
-import SwitchboardDirectory
 
 struct RoutesImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,13 +15,7 @@ struct RoutesImport: AsyncParsableCommand {
     @Option(help: "Why, for the change history.") var reason: String?
 
     func run() async throws {
-        let context = try await RoutesContext.open(global)
-        let url = URL(fileURLWithPath: folder ?? context.configuration.directory.routingTables)
-        let changes = try await reportingErrors {
-            try await context.operations.importFolder(url, into: context.directory,
-                                                       author: RoutesContext.author(reason: reason, source: .import), dryRun: dryRun)
-        }
-        printChanges(changes, dryRun: dryRun)
+        for line in try await routesOperations(global).importFolder(folder, dryRun: dryRun, reason: reason) { print(line) }
     }
 }
 
@@ -39,11 +31,7 @@ struct RoutesExport: AsyncParsableCommand {
     var folder: String?
 
     func run() async throws {
-        let context = try await RoutesContext.open(global)
-        let url = URL(fileURLWithPath: folder ?? context.configuration.directory.routingTables)
-        try await reportingErrors { try context.operations.exportFolder(url, from: context.directory) }
-        let tables = context.directory.snapshot.tables
-        print("exported \(tables.organisations.count) organisations, \(tables.systems.count) systems, \(tables.endpoints.count) endpoints, \(tables.interactions.count) interactions, \(tables.agreements.count) agreements to \(url.path)")
+        print(try await routesOperations(global).exportFolder(folder))
     }
 }
 
@@ -59,12 +47,7 @@ struct RoutesValidate: AsyncParsableCommand {
     var folder: String?
 
     func run() async throws {
-        let configuration = try global.loadConfiguration()
-        let operations = DirectoryOperations(configuration: configuration.directory)
-        let url = URL(fileURLWithPath: folder ?? configuration.directory.routingTables)
-        let loaded = try await reportingErrors { try operations.readFolder(url) }
-        let tables = loaded.tables
-        print("\(url.path): valid — \(tables.organisations.count) organisations, \(tables.systems.count) systems, \(tables.endpoints.count) endpoints, \(tables.interactions.count) interactions, \(tables.agreements.count) agreements")
+        print(try RoutesOperations.validateFolder(folder, configuration: try global.loadConfiguration()))
     }
 }
 
@@ -85,12 +68,6 @@ struct RoutesImportLDIF: AsyncParsableCommand {
     @Option(help: "Why, for the change history.") var reason: String?
 
     func run() async throws {
-        let context = try await RoutesContext.open(global)
-        let outcome = try await reportingErrors {
-            try await context.operations.importLDIF(URL(fileURLWithPath: file), into: context.directory,
-                                                     author: RoutesContext.author(reason: reason, source: .ldif), dryRun: dryRun)
-        }
-        for note in outcome.notes { print("note: \(note)") }
-        printChanges(outcome.changes, dryRun: dryRun)
+        for line in try await routesOperations(global).importLDIF(file, dryRun: dryRun, reason: reason) { print(line) }
     }
 }

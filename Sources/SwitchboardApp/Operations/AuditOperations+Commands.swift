@@ -1,0 +1,109 @@
+import Foundation
+import SwitchboardAudit
+import SwitchboardCore
+
+/// The `switchboard audit` commands: each reads the configured store and returns what a person
+/// reads. Filters are the audit API's parameters (`since`, `trace-id`, `asid`, …), given as
+/// `--name value` options; an error names the option.
+extension AuditOperations {
+    /// What a command prints: `text` on standard output, `note` (e.g. the next page's cursor) on standard error.
+    public struct Output: Sendable {
+        public var text: String
+        public var note: String?
+    }
+
+    static func query(_ filters: [(String, String)]) throws -> AuditQuery {
+        let query: AuditQuery
+        do { query = try AuditQuery(parameters: filters) } catch { throw OperationError("--\(error.parameter): \(error.message)") }
+        // An empty period is an empty answer to the API; from a person it is more likely the two swapped.
+        if let since = query.since, let until = query.until, since >= until {
+            throw OperationError("--until must be after --since (a date means its whole day: --since 2026-11-01 --until 2026-11-30 is all of November)")
+        }
+        return query
+    }
+
+    static func format(_ text: String, allowed: [AuditExport.Format]) throws -> AuditExport.Format {
+        guard let format = AuditExport.Format(rawValue: text), allowed.contains(format) else {
+            let names = allowed.map(\.rawValue)
+            throw OperationError("--format must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+        }
+        return format
+    }
+
+    /// One page of records, newest first, as JSON, CSV or a FHIR AuditEvent Bundle.
+    public func search(filters: [(String, String)], format: String) async throws -> Output {
+        let format = try Self.format(format, allowed: [.json, .csv, .fhir])
+        let query = try Self.query(filters)
+        let page = try await openStore().exchanges(query)
+        let more = page.nextCursor.map { "more records: --cursor \($0)" }
+        switch format {
+        case .json: return Output(text: String(decoding: try AuditExport.json(page.records, nextCursor: page.nextCursor), as: UTF8.self) + "\n")
+        case .csv: return Output(text: AuditExport.csv(page.records), note: more)
+        case .fhir: return Output(text: String(decoding: try AuditExport.fhirBundle(page.records), as: UTF8.self) + "\n", note: more)
+        }
+    }
+
+    /// Every record of the period, oldest first, as one document written a page at a time to
+    /// `output` (replaced) or standard output; returns the count.
+    public func export(filters: [(String, String)], format: String, output: String?) async throws -> Int {
+        let format = try Self.format(format, allowed: [.csv, .json, .fhir])
+        let query = try Self.query(filters)
+        let store = try await openStore()
+        let handle: FileHandle
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: nil) else {
+                throw OperationError("cannot write \(output): check that its folder exists and this user may write there")
+            }
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        let count = try await AuditExportStream.write(from: store, query: query, format: format) { chunk in try handle.write(contentsOf: chunk) }
+        if output != nil { try handle.close() }
+        return count
+    }
+
+    /// One exchange's record, indented, by its id (the `X-Request-ID`).
+    public func show(id: String) async throws -> String {
+        guard let uuid = UUID(uuidString: id) else { throw OperationError("'\(id)' is not an exchange id (a UUID)") }
+        guard let record = try await openStore().exchange(id: uuid) else { throw OperationError("no exchange has the id \(id)") }
+        return try SwitchboardJSON.prettyText(record)
+    }
+
+    /// Counts, refusals and latency by provider, consumer, interaction and day, as JSON or CSV.
+    public func report(filters: [(String, String)], format: String) async throws -> String {
+        let format = try Self.format(format, allowed: [.json, .csv])
+        let query = try Self.query(filters)
+        let report = try await AuditReport.build(from: try await openStore(), query: query)
+        return format == .csv ? report.csv() : String(decoding: try report.json(), as: UTF8.self) + "\n"
+    }
+
+    /// Walks every node's chain (or one node's): a line per chain, and whether all are intact.
+    public func verify(node: String?) async throws -> (lines: [String], intact: Bool) {
+        let result = try await openStore().verify(node: node)
+        var lines = result.chains.isEmpty ? ["no audit records"] : []
+        for chain in result.chains {
+            let range = chain.firstSequence.map { "\($0)–\(chain.lastSequence ?? $0)" } ?? "empty"
+            let anchor = chain.anchoredAfter.map { ", pruned up to \($0)" } ?? ""
+            if let bad = chain.firstBad {
+                lines.append("node \(chain.node): BROKEN at record \(bad.sequence) (exchange \(bad.exchangeID)): \(bad.reason.rawValue): \(bad.detail)")
+            } else {
+                lines.append("node \(chain.node): intact, \(chain.records) records (\(range)\(anchor))")
+            }
+        }
+        return (lines, result.isIntact)
+    }
+
+    /// Removes records older than `olderThanDays` (or `audit.retentionDays`); the chains record
+    /// where they were cut. Returns a line for the cut and one per node.
+    public func prune(olderThanDays: Int?) async throws -> [String] {
+        guard let days = olderThanDays ?? (configuration.retentionDays > 0 ? configuration.retentionDays : nil), days > 0 else {
+            throw OperationError("no retention period: set audit.retentionDays or give --older-than-days")
+        }
+        let store = try await openStore()
+        let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
+        let result = try await store.prune(before: cutoff, actor: CommandLineOperator.actor)
+        return ["removed \(result.removed) records received before \(Timestamp.rfc3339(cutoff))"]
+            + result.anchors.sorted(by: { $0.key < $1.key }).map { node, anchor in "node \(node): chain now continues after record \(anchor.afterSequence)" }
+    }
+}
