@@ -14,11 +14,11 @@ enum Records {
         var record = ExchangeRecord(id: .timeOrdered(at: receivedAt), node: "bench", receivedAt: receivedAt, clientAddress: "10.1.2.\(n % 250)", method: n % 5 == 0 ? "POST" : "GET",
                                     targetURL: "https://gpconnect.supplier\(n % 7).thirdparty.nhs.uk/P\(String(format: "%06d", n % 2_000))/STU3/1/gpconnect/Slot?status=free")
         record.traceID = UUID().uuidString
-        record.fromASID = "2" + String(format: "%011d", n % 50)
-        record.fromODS = "C" + String(format: "%05d", n % 50)
-        record.toASID = "9" + String(format: "%011d", n % 2_000)
-        record.toODS = "P" + String(format: "%06d", n % 2_000)
-        record.interaction = interactions[n % 3]
+        record.fromASID = ASID(trusted: "2" + String(format: "%011d", n % 50))
+        record.fromODS = ODSCode(trusted: "C" + String(format: "%05d", n % 50))
+        record.toASID = ASID(trusted: "9" + String(format: "%011d", n % 2_000))
+        record.toODS = ODSCode(trusted: "P" + String(format: "%06d", n % 2_000))
+        record.interaction = InteractionID(trusted: interactions[n % 3])
         record.status = n % 40 == 0 ? 403 : 200
         record.outcome = n % 40 == 0 ? .refused : .forwarded
         record.refusalRule = n % 40 == 0 ? "FOT_CHECK_FAILED" : nil
@@ -27,7 +27,7 @@ enum Records {
         record.bytesOut = 4_970
         record.responseBodySHA256 = String(repeating: "ab", count: 32)
         record.requestingParty.userID = String(format: "%012d", n % 10_000)
-        record.requestingParty.organisationODS = record.fromODS
+        record.requestingParty.organisationODS = record.fromODS?.rawValue
         record.resourceType = "Slot"
         return record
     }

@@ -16,11 +16,11 @@ enum AuditFixtures {
         var record = ExchangeRecord(id: id, node: node, receivedAt: receivedAt, clientAddress: "127.0.0.1", method: "GET",
                                     targetURL: "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect/Slot?status=free")
         record.traceID = trace
-        record.fromASID = from
-        record.fromODS = "RYE"
-        record.toASID = to
-        record.toODS = "A81001"
-        record.interaction = "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1"
+        record.fromASID = ASID(trusted: from)
+        record.fromODS = ODSCode(trusted: "RYE")
+        record.toASID = ASID(trusted: to)
+        record.toODS = ODSCode(trusted: "A81001")
+        record.interaction = InteractionID(trusted: "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1")
         record.status = status
         record.outcome = outcome
         record.refusalRule = rule

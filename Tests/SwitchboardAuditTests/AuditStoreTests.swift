@@ -272,9 +272,9 @@ import SwitchboardCore
                                     receivedAt: Date(timeIntervalSince1970: 1_790_000_000.123456), clientAddress: "192.0.2.7", method: "POST",
                                     targetURL: "https://gpconnect.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect/Appointment")
         record.traceID = "9ad8bd02-1b6b-4b7c-9a51-3c1a5a3b1c8e"
-        record.fromASID = "200000000359"
-        record.toASID = "918999198001"
-        record.interaction = "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"
+        record.fromASID = ASID(trusted: "200000000359")
+        record.toASID = ASID(trusted: "918999198001")
+        record.interaction = InteractionID(trusted: "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1")
         record.status = 201
         record.outcome = .forwarded
         record.completedAt = Date(timeIntervalSince1970: 1_790_000_000.223456)

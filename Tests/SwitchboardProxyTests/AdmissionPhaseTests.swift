@@ -64,8 +64,8 @@ import Testing
 
         var context = Self.context()
         #expect(Self.admit(&context, through: .identify) == nil)
-        #expect(context.record.fromASID == SampleDirectory.consumerASID.rawValue)
-        #expect(context.record.fromODS == SampleDirectory.consumerODS.rawValue)
+        #expect(context.record.fromASID == SampleDirectory.consumerASID)
+        #expect(context.record.fromODS == SampleDirectory.consumerODS)
     }
 
     @Test func validateChecksTheHeadersTheTargetAndTheJWTAtItsClock() {
@@ -86,7 +86,7 @@ import Testing
 
         var context = Self.context()
         #expect(Self.admit(&context, through: .validate) == nil)
-        #expect(context.record.interaction == SampleDirectory.slotSearch.rawValue)
+        #expect(context.record.interaction == SampleDirectory.slotSearch)
         #expect(context.record.traceID == "5a7c5e3e-3f4e-4c1d-9b1e-2f6a8d0c9e11")
         #expect(context.audience == SampleDirectory.practiceAddress)
     }
@@ -104,7 +104,7 @@ import Testing
         var context = Self.context()
         #expect(Self.admit(&context, through: .authorise) == nil)
         #expect(context.endpoint?.address.rawValue == SampleDirectory.practiceAddress)
-        #expect(context.record.toODS == SampleDirectory.practiceODS.rawValue)
+        #expect(context.record.toODS == SampleDirectory.practiceODS)
     }
 
     @Test func routeMatchesTheTargetToTheEndpointAndTheInteraction() {

@@ -213,8 +213,8 @@ public struct ConsoleRoutes: Sendable {
     static func row(_ record: ExchangeRecord) -> [String: Any] {
         [
             "id": record.id.uuidString.lowercased(), "received": time(record.receivedAt), "trace": record.traceID ?? "",
-            "from": record.fromASID ?? "", "to": record.toASID ?? "",
-            "interaction": record.interaction.map { String($0.split(separator: ":").last ?? "") } ?? "",
+            "from": record.fromASID?.rawValue ?? "", "to": record.toASID?.rawValue ?? "",
+            "interaction": record.interaction.map { String($0.rawValue.split(separator: ":").last ?? "") } ?? "",
             "method": record.method, "status": record.status.map(String.init) ?? "", "outcome": record.outcome.rawValue,
             "duration": record.durationMicroseconds.map { String(format: "%.1f", Double($0) / 1000) } ?? "",
         ]
@@ -240,8 +240,8 @@ public struct ConsoleRoutes: Sendable {
             ("Exchange id", r.id.uuidString.lowercased()), ("Node", r.node), ("Received", time(r.receivedAt)), ("Completed", time(r.completedAt)),
             ("Duration (µs)", r.durationMicroseconds.map(String.init)), ("Upstream (µs)", r.upstreamMicroseconds.map(String.init)),
             ("Client address", r.clientAddress), ("Certificate subject", r.certificateSubject), ("Certificate FQDN", r.certificateFQDN),
-            ("Trace id", r.traceID), ("Correlation id", r.correlationID), ("From ASID", r.fromASID), ("From ODS", r.fromODS),
-            ("To ASID", r.toASID), ("To ODS", r.toODS), ("Interaction", r.interaction), ("Method", r.method), ("Target URL", r.targetURL),
+            ("Trace id", r.traceID), ("Correlation id", r.correlationID), ("From ASID", r.fromASID?.rawValue), ("From ODS", r.fromODS?.rawValue),
+            ("To ASID", r.toASID?.rawValue), ("To ODS", r.toODS?.rawValue), ("Interaction", r.interaction?.rawValue), ("Method", r.method), ("Target URL", r.targetURL),
             ("Status", r.status.map(String.init)), ("Outcome", r.outcome.rawValue), ("Refused at", r.refusalPhase), ("Rule", r.refusalRule),
             ("Token", r.refusalToken), ("Bytes in", String(r.bytesIn)), ("Bytes out", String(r.bytesOut)),
             ("Request body SHA-256", r.requestBodySHA256), ("Response body SHA-256", r.responseBodySHA256),
@@ -320,7 +320,7 @@ public struct ConsoleRoutes: Sendable {
     static func perDayByProvider(_ store: any AuditStore, query: AuditQuery) async throws -> [(String, [(String, Int)])] {
         let counts = try await store.reduceExchanges(query, into: [String: [String: Int]]()) { counts, record in
             let day = String(record.receivedAt.formatted(.iso8601).prefix(10))
-            counts[day, default: [:]][record.toASID ?? "none", default: 0] += 1
+            counts[day, default: [:]][record.toASID?.rawValue ?? "none", default: 0] += 1
         }
         return counts.keys.sorted().map { day in (day, counts[day]!.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
     }

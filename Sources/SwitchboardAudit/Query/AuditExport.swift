@@ -42,8 +42,8 @@ public enum AuditExport {
             let p = r.requestingParty
             let fields: [String?] = [
                 r.id.uuidString.lowercased(), r.node, Timestamp.rfc3339(r.receivedAt), r.completedAt.map(Timestamp.rfc3339), r.durationMicroseconds.map(String.init),
-                r.upstreamMicroseconds.map(String.init), r.clientAddress, r.certificateSubject, r.traceID, r.correlationID, r.fromASID, r.fromODS,
-                r.toASID, r.toODS, r.interaction, r.method, r.targetURL, r.status.map(String.init), r.outcome.rawValue, r.refusalPhase,
+                r.upstreamMicroseconds.map(String.init), r.clientAddress, r.certificateSubject, r.traceID, r.correlationID, r.fromASID?.rawValue, r.fromODS?.rawValue,
+                r.toASID?.rawValue, r.toODS?.rawValue, r.interaction?.rawValue, r.method, r.targetURL, r.status.map(String.init), r.outcome.rawValue, r.refusalPhase,
                 r.refusalRule, r.refusalToken, String(r.bytesIn), String(r.bytesOut), r.requestBodySHA256, r.responseBodySHA256, p.userID,
                 p.userRoleProfileID, p.userName, p.organisationODS, p.organisationName, p.device, p.reasonForRequest, p.requestedScope,
                 r.resourceType, r.resourceID, r.responseLocation, r.responseETag,

@@ -88,7 +88,7 @@ struct FHIRAuditEvent: Encodable {
         }
         recorded = Timestamp.rfc3339(r.completedAt ?? r.receivedAt)
         outcomeDesc = "\(r.status.map(String.init) ?? "-") \(r.refusalToken ?? r.outcome.rawValue)"
-        subtype = r.interaction.map { [Coding(system: "https://fhir.nhs.uk/Id/nhsServiceInteractionId", code: $0)] }
+        subtype = r.interaction.map { [Coding(system: "https://fhir.nhs.uk/Id/nhsServiceInteractionId", code: $0.rawValue)] }
         source = Source(site: r.node, identifier: Identifier(system: "https://switchboard.nhs.uk/Id/node", value: r.node),
                         type: [Coding(system: "http://hl7.org/fhir/security-source-type", code: "4", display: "Application Server")])
 
@@ -106,7 +106,7 @@ struct FHIRAuditEvent: Encodable {
         }
         agent.append(Agent(
             role: [Text(text: "consumer system")], requestor: party.userID == nil,
-            userId: r.fromASID.map { Identifier(system: "https://fhir.nhs.uk/Id/nhsSpineASID", value: $0) },
+            userId: r.fromASID.map { Identifier(system: "https://fhir.nhs.uk/Id/nhsSpineASID", value: $0.rawValue) },
             name: r.certificateFQDN, network: Network(address: r.clientAddress, type: "2")))
 
         var entities: [Entity] = []
@@ -119,7 +119,7 @@ struct FHIRAuditEvent: Encodable {
         }
         if let location = r.responseLocation { entities.append(Entity(reference: Reference(reference: location), description: "created")) }
         if let to = r.toASID {
-            entities.append(Entity(identifier: Identifier(system: "https://fhir.nhs.uk/Id/nhsSpineASID", value: to), description: "provider system"))
+            entities.append(Entity(identifier: Identifier(system: "https://fhir.nhs.uk/Id/nhsSpineASID", value: to.rawValue), description: "provider system"))
         }
         entity = entities.isEmpty ? nil : entities
     }

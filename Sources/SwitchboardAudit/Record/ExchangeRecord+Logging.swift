@@ -16,11 +16,11 @@ extension ExchangeRecord {
             if let value { metadata[key] = "\(value)" }
         }
         add(LogKey.traceID, traceID)
-        add(LogKey.fromASID, fromASID)
-        add(LogKey.toASID, toASID)
-        add(LogKey.fromODS, fromODS)
-        add(LogKey.toODS, toODS)
-        add(LogKey.interaction, interaction)
+        add(LogKey.fromASID, fromASID?.rawValue)
+        add(LogKey.toASID, toASID?.rawValue)
+        add(LogKey.fromODS, fromODS?.rawValue)
+        add(LogKey.toODS, toODS?.rawValue)
+        add(LogKey.interaction, interaction?.rawValue)
         add(LogKey.status, status.map(String.init))
         add(LogKey.phase, refusalPhase)
         add(LogKey.rule, refusalRule)

@@ -40,11 +40,11 @@ public struct ExchangeRecord: Hashable, Sendable, Codable {
     public var certificateFQDN: String?
     public var traceID: String?
     public var correlationID: String?
-    public var fromASID: String?
-    public var fromODS: String?
-    public var toASID: String?
-    public var toODS: String?
-    public var interaction: String?
+    public var fromASID: ASID?
+    public var fromODS: ODSCode?
+    public var toASID: ASID?
+    public var toODS: ODSCode?
+    public var interaction: InteractionID?
     public var method: String
     public var targetURL: String
     /// The HTTP status sent to the consumer (499 when it went away).

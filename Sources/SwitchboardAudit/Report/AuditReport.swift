@@ -61,9 +61,9 @@ public struct AuditReport: Sendable, Codable, Hashable {
                 if let duration = record.durationMicroseconds { group.durations.append(duration) }
             }
             update(&total)
-            update(&provider[record.toASID ?? "(none)", default: Group()])
-            update(&consumer[record.fromASID ?? "(none)", default: Group()])
-            update(&interaction[record.interaction ?? "(none)", default: Group()])
+            update(&provider[record.toASID?.rawValue ?? "(none)", default: Group()])
+            update(&consumer[record.fromASID?.rawValue ?? "(none)", default: Group()])
+            update(&interaction[record.interaction?.rawValue ?? "(none)", default: Group()])
             update(&day[String(Timestamp.rfc3339(record.receivedAt).prefix(10)), default: Group()])
             if record.outcome == .refused, let rule = record.refusalRule { rules[rule, default: 0] += 1 }
         }

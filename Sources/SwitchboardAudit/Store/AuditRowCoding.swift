@@ -79,8 +79,8 @@ public enum AuditRowCoding {
         return [
             .text(entry.kind.rawValue), .text(r.id.uuidString.lowercased()), .integer(microseconds(r.receivedAt)),
             int(r.completedAt.map(microseconds)), int(r.durationMicroseconds), int(r.upstreamMicroseconds), .text(r.clientAddress),
-            text(r.certificateSubject), text(r.certificateFQDN), text(r.traceID), text(r.correlationID), text(r.fromASID), text(r.fromODS),
-            text(r.toASID), text(r.toODS), text(r.interaction), .text(r.method), .text(r.targetURL), int(r.status.map(Int64.init)),
+            text(r.certificateSubject), text(r.certificateFQDN), text(r.traceID), text(r.correlationID), text(r.fromASID?.rawValue), text(r.fromODS?.rawValue),
+            text(r.toASID?.rawValue), text(r.toODS?.rawValue), text(r.interaction?.rawValue), .text(r.method), .text(r.targetURL), int(r.status.map(Int64.init)),
             .text(r.outcome.rawValue), text(r.refusalPhase), text(r.refusalRule), text(r.refusalToken), .integer(r.bytesIn), .integer(r.bytesOut),
             text(r.requestBodySHA256), text(r.responseBodySHA256), text(p.userID), text(p.userRoleProfileID), text(p.userName),
             text(p.organisationODS), text(p.organisationName), text(p.device), text(p.reasonForRequest), text(p.requestedScope), text(p.issuer),
@@ -116,11 +116,12 @@ public enum AuditRowCoding {
         record.certificateFQDN = text(8)
         record.traceID = text(9)
         record.correlationID = text(10)
-        record.fromASID = text(11)
-        record.fromODS = text(12)
-        record.toASID = text(13)
-        record.toODS = text(14)
-        record.interaction = text(15)
+        // Validated when the exchange set them; read back as written, so the chain verifies byte for byte.
+        record.fromASID = text(11).map(ASID.init(trusted:))
+        record.fromODS = text(12).map(ODSCode.init(trusted:))
+        record.toASID = text(13).map(ASID.init(trusted:))
+        record.toODS = text(14).map(ODSCode.init(trusted:))
+        record.interaction = text(15).map(InteractionID.init(trusted:))
         record.status = integer(18).map(Int.init)
         record.outcome = outcome
         record.refusalPhase = text(20)

@@ -2,6 +2,7 @@ public import CoreMetrics
 import Foundation
 import Synchronization
 import SwitchboardAudit
+import SwitchboardCore
 
 /// The proxy's metrics, made through one factory (Prometheus in production, a test factory in
 /// tests): exchanges by interaction and status, refusals by rule, whole-exchange and upstream
@@ -30,7 +31,7 @@ public final class ProxyMetrics: Sendable {
     /// Counts a finished exchange. The interaction is a label only when it is in the catalogue, so
     /// that consumers cannot grow the number of series by sending made-up interaction ids.
     func record(_ record: ExchangeRecord, catalogued: Bool) {
-        let interaction = catalogued ? record.interaction ?? "none" : record.interaction == nil ? "none" : "unknown"
+        let interaction = catalogued ? record.interaction?.rawValue ?? "none" : record.interaction == nil ? "none" : "unknown"
         let key = ExchangeKey(interaction: interaction, status: record.status ?? -1, outcome: record.outcome)
         let factory = self.factory
         exchangeCounters.withLock { counters in

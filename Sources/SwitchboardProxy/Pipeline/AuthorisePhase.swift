@@ -22,10 +22,10 @@ public struct AuthorisePhase: Sendable {
             throw .asidCheckFailed(from: headers.from)
         }
         context.sender = sender
-        context.record.fromODS = sender.system.ods.rawValue
+        context.record.fromODS = sender.system.ods
         guard let receiver = snapshot.routableSystem(headers.to) else { throw .unknownReceiver(headers.to) }
         context.receiver = receiver
-        context.record.toODS = receiver.system.ods.rawValue
+        context.record.toODS = receiver.system.ods
         guard receiver.receives(slot), let endpoint = snapshot.endpoint(partyKey: receiver.system.partyKey, slot: slot) else {
             throw .receiverCheckFailed(headers.to)
         }

@@ -12,10 +12,10 @@ public struct IdentifyPhase: Sendable {
         guard let certificate = context.client.certificate else { throw .clientCertificateRequired }
         let values = context.head.headers[SSPHeaders.from]
         guard values.count == 1, let from = try? SSPHeaders.sender(context.head.headers) else { return }
-        context.record.fromASID = from.rawValue
+        context.record.fromASID = from
         guard let sender = context.snapshot.routableSystem(from) else { return }
         context.sender = sender
-        context.record.fromODS = sender.system.ods.rawValue
+        context.record.fromODS = sender.system.ods
         guard let registered = sender.system.certificateFQDN, let presented = certificate.fqdn,
               registered.caseInsensitiveCompare(presented) == .orderedSame
         else { throw .certificateMismatch(from: from) }

@@ -29,9 +29,9 @@ public struct ValidatePhase: Sendable {
         context.headers = headers
         context.record.traceID = headers.traceID
         context.record.correlationID = context.correlationID
-        context.record.fromASID = from.rawValue
-        context.record.toASID = headers.to.rawValue
-        context.record.interaction = headers.interaction.rawValue
+        context.record.fromASID = from
+        context.record.toASID = headers.to
+        context.record.interaction = headers.interaction
         guard let slot = context.snapshot.catalogueSlot(headers.interaction) else {
             throw .interactionNotInCatalogue(headers.interaction)
         }

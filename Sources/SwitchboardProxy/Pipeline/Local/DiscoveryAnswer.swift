@@ -20,8 +20,8 @@ enum DiscoveryAnswer {
         guard context.client.certificate != nil else { throw .clientCertificateRequired }
         guard let search = try Discovery.search(uri: head.uri) else { return nil }
         context.record.resourceType = search.resource.rawValue
-        context.record.toODS = search.ods.rawValue
-        context.record.interaction = search.interaction.rawValue
+        context.record.toODS = search.ods
+        context.record.interaction = search.interaction
         let host = head.headers.first(name: "host") ?? proxyHost
         guard let body = try? Discovery.bundle(search, snapshot: context.snapshot, selfURL: "https://\(host)\(head.uri)") else { return nil }
         let headers = HTTPHeaders([("Content-Type", "application/fhir+json;charset=utf-8"), ("Content-Length", "\(body.count)"),
