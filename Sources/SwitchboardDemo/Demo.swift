@@ -95,159 +95,158 @@ public enum Demo {
         let simulator = try GPPracticeSimulator(practices: practices, port: 0, certificate: simulatorFiles.certificate, privateKey: simulatorFiles.privateKey,
                                                 seed: options.seed, eventLoopGroup: eventLoopGroup, logger: quiet)
         let simulatorGroup = ServiceGroup(configuration: .init(services: [.init(service: simulator)], logger: quiet))
-        let simulatorTask = Task { try await simulatorGroup.run() }
-        func stopSimulator() async {
-            await simulatorGroup.triggerGracefulShutdown()
-            _ = try? await simulatorTask.value
-        }
-        let simulatorPort: Int
-        do {
-            simulatorPort = try await simulator.localAddress().port!
-        } catch {
-            await stopSimulator()
-            throw error
-        }
-        say("  started the GP practice simulator on https://localhost:\(simulatorPort) for \(practices.map(\.ods).joined(separator: ", "))")
+        try await Self.running(simulatorGroup, until: .bodyEnds) {
+            let simulatorPort = try await simulator.localAddress().port!
+            say("  started the GP practice simulator on https://localhost:\(simulatorPort) for \(practices.map(\.ods).joined(separator: ", "))")
 
-        // Point every endpoint at the simulator and load the tables.
-        var tables = sample
-        for var endpoint in tables.endpoints.values {
-            endpoint.address = try EndpointAddress(validating: "https://localhost:\(simulatorPort)\(endpoint.address.path)")
-            endpoint.fqdn = "localhost"
-            tables.put(.endpoint(endpoint))
-        }
-        let tablesFolder = folder.appendingPathComponent("RoutingTables")
-        try RoutingTableFiles.write(tables, to: tablesFolder)
-
-        var configuration = SwitchboardConfiguration()
-        configuration.node.id = "demo-1"
-        configuration.directory.store = "sqlite:\(folder.appendingPathComponent("directory.sqlite").path)"
-        configuration.directory.routingTables = tablesFolder.path
-        configuration.directory.endpointPolicy.allowLoopback = true
-        configuration.proxy.listen.host = "127.0.0.1"
-        configuration.proxy.listen.port = options.proxyPort
-        configuration.proxy.tls.certificate = proxyFiles.certificate
-        configuration.proxy.tls.privateKey = proxyFiles.privateKey
-        configuration.proxy.tls.clientCA = caPath
-        configuration.proxy.upstream.caBundle = providerCAPath
-        configuration.audit.store = "sqlite:\(folder.appendingPathComponent("audit.sqlite").path)"
-        configuration.management.port = options.managementPort
-        configuration.management.certificate = managementFiles.certificate
-        configuration.management.privateKey = managementFiles.privateKey
-        configuration.management.tokensFile = folder.appendingPathComponent("management-tokens.json").path
-        configuration.logging.level = "warning"
-        let configFile = folder.appendingPathComponent("switchboard.yaml")
-        try ("# Written by `switchboard demo`; use it with any command: --config \(configFile.path)\n" + YAMLEncoder().encode(configuration))
-            .write(to: configFile, atomically: true, encoding: .utf8)
-
-        let operations = DirectoryOperations(configuration: configuration.directory)
-        let directory = try await operations.openDirectory()
-        let imported = try await operations.importFolder(tablesFolder, into: directory, author: ChangeAuthor(actor: "demo", source: .import))
-        say("  loaded \(options.routingTables.path): \(tables.organisations.count) organisations, \(tables.systems.count) systems, "
-            + "\(tables.endpoints.count) endpoints (\(imported.count) entries; endpoint hosts pointed at the simulator)")
-        let tokens = TokenFile(path: configuration.management.tokensFile)
-        let adminToken = try tokens.add(name: "demo-admin", role: .admin, createdBy: "demo")
-        let auditorToken = try tokens.add(name: "demo-auditor", role: .auditor, createdBy: "demo")
-
-        // Switchboard itself.
-        let runtime: SwitchboardRuntime
-        do {
-            runtime = try await SwitchboardRuntime.build(configuration: configuration, logger: quiet)
-        } catch {
-            await stopSimulator()
-            throw error
-        }
-        let group = ServiceGroup(configuration: .init(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
-        let groupTask = Task { try await group.run() }
-        let proxyPort: Int, managementPort: Int
-        do {
-            proxyPort = try await runtime.proxy.localAddress().port!
-            managementPort = try await runtime.management!.localAddress().port!
-        } catch var error as ListenerError {
-            await group.triggerGracefulShutdown()
-            _ = try? await groupTask.value
-            try? await runtime.upstream.shutdown()
-            await stopSimulator()
-            error.setting = error.setting == "proxy.listen.port" ? "--proxy-port (0 picks a free one)" : "--management-port (0 picks a free one)"
-            throw error
-        }
-        say("  Switchboard is serving: proxy https://localhost:\(proxyPort), management https://localhost:\(managementPort)")
-        say("")
-
-        // The journey, as NHS 111 South East's system would make it.
-        let consumer = sample.systems.values.first { $0.ods.rawValue == consumerODS && !$0.sends.isEmpty }!
-        let practice = sample.systems.values.first { $0.ods.rawValue == practiceODS && !$0.receives.isEmpty }!
-        let practiceName = sample.organisations[practice.ods]?.name ?? practiceODS
-        let client = try makeClient(trusting: caPath, certificate: consumerFiles[consumerODS]!)
-        // The caller is one of the practice's registered patients (made from the same seed).
-        let simulated = SimulatedPractice(practices.first { $0.ods == practiceODS }!, seed: options.seed)
-        let caller = simulated.patients[0].nhsNumber!
-        say("A 111 booking journey: \(sample.organisations[consumer.ods]?.name ?? consumerODS) (ASID \(consumer.asid)) "
-            + "books at \(practiceName) (\(practiceODS), ASID \(practice.asid))")
-        let journey = DemoJourney(client: client, proxy: "https://localhost:\(proxyPort)", practiceODS: practiceODS, practiceName: practiceName,
-                                  practiceASID: practice.asid.rawValue, consumerASID: consumer.asid.rawValue, consumerODS: consumerODS,
-                                  consumerName: sample.organisations[consumer.ods]?.name ?? consumerODS, nhsNumber: caller)
-        var number = 0
-        let steps: [DemoJourney.Step]
-        do {
-            steps = try await journey.run { step in
-                number += 1
-                let interaction = step.interaction.map { String($0.dropFirst(DemoJourney.prefix.count)) } ?? "(discovery)"
-                say("  \(number). \(step.title.padding(toLength: 34, withPad: " ", startingAt: 0)) \(step.method.padding(toLength: 22, withPad: " ", startingAt: 0)) "
-                    + "\(step.status)  \(interaction.padding(toLength: 28, withPad: " ", startingAt: 0)) \(step.note)")
+            // Point every endpoint at the simulator and load the tables.
+            var tables = sample
+            for var endpoint in tables.endpoints.values {
+                endpoint.address = try EndpointAddress(validating: "https://localhost:\(simulatorPort)\(endpoint.address.path)")
+                endpoint.fqdn = "localhost"
+                tables.put(.endpoint(endpoint))
             }
-        } catch {
-            try? await client.shutdown()
-            await group.triggerGracefulShutdown()
-            _ = try? await groupTask.value
+            let tablesFolder = folder.appendingPathComponent("RoutingTables")
+            try RoutingTableFiles.write(tables, to: tablesFolder)
+
+            var configuration = SwitchboardConfiguration()
+            configuration.node.id = "demo-1"
+            configuration.directory.store = "sqlite:\(folder.appendingPathComponent("directory.sqlite").path)"
+            configuration.directory.routingTables = tablesFolder.path
+            configuration.directory.endpointPolicy.allowLoopback = true
+            configuration.proxy.listen.host = "127.0.0.1"
+            configuration.proxy.listen.port = options.proxyPort
+            configuration.proxy.tls.certificate = proxyFiles.certificate
+            configuration.proxy.tls.privateKey = proxyFiles.privateKey
+            configuration.proxy.tls.clientCA = caPath
+            configuration.proxy.upstream.caBundle = providerCAPath
+            configuration.audit.store = "sqlite:\(folder.appendingPathComponent("audit.sqlite").path)"
+            configuration.management.port = options.managementPort
+            configuration.management.certificate = managementFiles.certificate
+            configuration.management.privateKey = managementFiles.privateKey
+            configuration.management.tokensFile = folder.appendingPathComponent("management-tokens.json").path
+            configuration.logging.level = "warning"
+            let configFile = folder.appendingPathComponent("switchboard.yaml")
+            try ("# Written by `switchboard demo`; use it with any command: --config \(configFile.path)\n" + YAMLEncoder().encode(configuration))
+                .write(to: configFile, atomically: true, encoding: .utf8)
+
+            let operations = DirectoryOperations(configuration: configuration.directory)
+            let directory = try await operations.openDirectory()
+            let imported = try await operations.importFolder(tablesFolder, into: directory, author: ChangeAuthor(actor: "demo", source: .import))
+            say("  loaded \(options.routingTables.path): \(tables.organisations.count) organisations, \(tables.systems.count) systems, "
+                + "\(tables.endpoints.count) endpoints (\(imported.count) entries; endpoint hosts pointed at the simulator)")
+            let tokens = TokenFile(path: configuration.management.tokensFile)
+            let adminToken = try tokens.add(name: "demo-admin", role: .admin, createdBy: "demo")
+            let auditorToken = try tokens.add(name: "demo-auditor", role: .auditor, createdBy: "demo")
+
+            // Switchboard itself.
+            let runtime = try await SwitchboardRuntime.build(configuration: configuration, logger: quiet)
+            let group = ServiceGroup(configuration: .init(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+            do {
+                try await Self.running(group, until: .groupEnds) {
+                    let proxyPort: Int, managementPort: Int
+                    do {
+                        proxyPort = try await runtime.proxy.localAddress().port!
+                        managementPort = try await runtime.management!.localAddress().port!
+                    } catch var error as ListenerError {
+                        error.setting = error.setting == "proxy.listen.port" ? "--proxy-port (0 picks a free one)" : "--management-port (0 picks a free one)"
+                        throw error
+                    }
+                    say("  Switchboard is serving: proxy https://localhost:\(proxyPort), management https://localhost:\(managementPort)")
+                    say("")
+
+                    // The journey, as NHS 111 South East's system would make it.
+                    let consumer = sample.systems.values.first { $0.ods.rawValue == consumerODS && !$0.sends.isEmpty }!
+                    let practice = sample.systems.values.first { $0.ods.rawValue == practiceODS && !$0.receives.isEmpty }!
+                    let practiceName = sample.organisations[practice.ods]?.name ?? practiceODS
+                    let client = try makeClient(trusting: caPath, certificate: consumerFiles[consumerODS]!)
+                    // The caller is one of the practice's registered patients (made from the same seed).
+                    let simulated = SimulatedPractice(practices.first { $0.ods == practiceODS }!, seed: options.seed)
+                    let caller = simulated.patients[0].nhsNumber!
+                    say("A 111 booking journey: \(sample.organisations[consumer.ods]?.name ?? consumerODS) (ASID \(consumer.asid)) "
+                        + "books at \(practiceName) (\(practiceODS), ASID \(practice.asid))")
+                    let journey = DemoJourney(client: client, proxy: "https://localhost:\(proxyPort)", practiceODS: practiceODS, practiceName: practiceName,
+                                              practiceASID: practice.asid.rawValue, consumerASID: consumer.asid.rawValue, consumerODS: consumerODS,
+                                              consumerName: sample.organisations[consumer.ods]?.name ?? consumerODS, nhsNumber: caller)
+                    var number = 0
+                    let steps: [DemoJourney.Step]
+                    do {
+                        steps = try await journey.run { step in
+                            number += 1
+                            let interaction = step.interaction.map { String($0.dropFirst(DemoJourney.prefix.count)) } ?? "(discovery)"
+                            say("  \(number). \(step.title.padding(toLength: 34, withPad: " ", startingAt: 0)) \(step.method.padding(toLength: 22, withPad: " ", startingAt: 0)) "
+                                + "\(step.status)  \(interaction.padding(toLength: 28, withPad: " ", startingAt: 0)) \(step.note)")
+                        }
+                    } catch {
+                        try? await client.shutdown()
+                        throw error
+                    }
+                    try await client.shutdown()
+
+                    // What the auditor sees.
+                    say("")
+                    say("The audit trail (\(folder.appendingPathComponent("audit.sqlite").path)):")
+                    let store = runtime.auditStore!
+                    let records = try await store.exchanges(AuditQuery()).records.reversed()
+                    for record in records {
+                        let rule = record.refusalToken.map { " \($0)" } ?? ""
+                        say("  \(record.id.uuidString.lowercased())  \(record.status.map(String.init) ?? "-")  \(record.outcome.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  "
+                            + "\(record.method) \(record.resourceType ?? "")\(record.resourceID.map { "/\($0)" } ?? "")\(rule)")
+                    }
+                    let verification = try await store.verify(node: nil)
+                    say("  hash chain: \(verification.isIntact ? "intact" : "BROKEN"), \(verification.totalRecords) records; \(steps.count) exchanges in the journey")
+                    if options.exitAfterJourney {
+                        await group.triggerGracefulShutdown()
+                    } else {
+                        let base = "https://localhost:\(simulatorPort)/\(practiceODS)/STU3/1/gpconnect"
+                        let files = consumerFiles[consumerODS]!
+                        say("")
+                        say("Try it yourself (a new JWT each time; the demo keeps serving until Ctrl-C):")
+                        say("""
+                              JWT=$(swift run -q switchboard jwt --audience \(base) --scope organization/*.read)
+                              curl --cacert \(caPath) --cert \(files.certificate) --key \(files.privateKey) \\
+                                -H "Ssp-TraceID: $(cat /proc/sys/kernel/random/uuid)" -H "Ssp-From: \(consumer.asid)" -H "Ssp-To: \(practice.asid)" \\
+                                -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" -H "Authorization: Bearer $JWT" \\
+                                https://localhost:\(proxyPort)/\(base)/metadata
+
+                              curl --cacert \(caPath) -H "Authorization: Bearer \(auditorToken)" https://localhost:\(managementPort)/audit/exchanges?format=csv
+                              curl --cacert \(caPath) -H "Authorization: Bearer \(adminToken)" https://localhost:\(managementPort)/admin/endpoints
+                              swift run switchboard audit verify --config \(configFile.path)
+                            """)
+                    }
+                }
+            } catch {
+                try? await runtime.upstream.shutdown()
+                throw error
+            }
             try? await runtime.upstream.shutdown()
-            await stopSimulator()
-            throw error
         }
-        try await client.shutdown()
-
-        // What the auditor sees.
-        say("")
-        say("The audit trail (\(folder.appendingPathComponent("audit.sqlite").path)):")
-        let store = runtime.auditStore!
-        let records = try await store.exchanges(AuditQuery()).records.reversed()
-        for record in records {
-            let rule = record.refusalToken.map { " \($0)" } ?? ""
-            say("  \(record.id.uuidString.lowercased())  \(record.status.map(String.init) ?? "-")  \(record.outcome.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  "
-                + "\(record.method) \(record.resourceType ?? "")\(record.resourceID.map { "/\($0)" } ?? "")\(rule)")
-        }
-        let verification = try await store.verify(node: nil)
-        say("  hash chain: \(verification.isIntact ? "intact" : "BROKEN"), \(verification.totalRecords) records; \(steps.count) exchanges in the journey")
-
-        if options.exitAfterJourney {
-            await group.triggerGracefulShutdown()
-        } else {
-            let base = "https://localhost:\(simulatorPort)/\(practiceODS)/STU3/1/gpconnect"
-            let files = consumerFiles[consumerODS]!
-            say("")
-            say("Try it yourself (a new JWT each time; the demo keeps serving until Ctrl-C):")
-            say("""
-                  JWT=$(swift run -q switchboard jwt --audience \(base) --scope organization/*.read)
-                  curl --cacert \(caPath) --cert \(files.certificate) --key \(files.privateKey) \\
-                    -H "Ssp-TraceID: $(cat /proc/sys/kernel/random/uuid)" -H "Ssp-From: \(consumer.asid)" -H "Ssp-To: \(practice.asid)" \\
-                    -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" -H "Authorization: Bearer $JWT" \\
-                    https://localhost:\(proxyPort)/\(base)/metadata
-
-                  curl --cacert \(caPath) -H "Authorization: Bearer \(auditorToken)" https://localhost:\(managementPort)/audit/exchanges?format=csv
-                  curl --cacert \(caPath) -H "Authorization: Bearer \(adminToken)" https://localhost:\(managementPort)/admin/endpoints
-                  swift run switchboard audit verify --config \(configFile.path)
-                """)
-        }
-        do {
-            try await groupTask.value
-        } catch {
-            await stopSimulator()
-            try? await runtime.upstream.shutdown()
-            throw error
-        }
-        await stopSimulator()
-        try? await runtime.upstream.shutdown()
         say("Switchboard demo stopped.")
+    }
+
+    /// When ``running(_:until:_:)`` stops waiting for its service group.
+    enum GroupEnd {
+        /// When the body returns: the group is then shut down gracefully.
+        case bodyEnds
+        /// When the group ends by itself (a signal, or the body triggering its shutdown).
+        case groupEnds
+    }
+
+    /// Runs `group` beside `body` in a task group. If `body` throws, the group is shut down
+    /// gracefully and waited for before the error goes on; nothing outlives the call.
+    static func running(_ group: ServiceGroup, until end: GroupEnd, _ body: () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            if end == .bodyEnds { await group.triggerGracefulShutdown() }
+            try await tasks.waitForAll()
+        }
     }
 
     static func makeClient(trusting ca: String, certificate: (certificate: String, privateKey: String)) throws -> HTTPClient {
