@@ -37,9 +37,12 @@ public final class JournaledAuditStore: AuditStore {
 
     private struct Pending {
         var rows: [AuditChainRow] = []
+        /// Whether a task is feeding the index now (``maintain()``, or a query catching it up).
         var indexing = false
         var failure: String?
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Wakes ``maintain()`` when rows arrive, while it runs.
+        var wake: AsyncStream<Void>.Continuation?
     }
 
     private init(index: any AuditIndex, settings: Settings) {
@@ -92,28 +95,60 @@ public final class JournaledAuditStore: AuditStore {
     }
 
     private func enqueueForIndex(_ rows: [AuditChainRow]) {
-        let start = pending.withLock { pending -> Bool in
+        let wake = pending.withLock { pending in
             pending.rows += rows
+            return pending.wake
+        }
+        wake?.yield()
+    }
+
+    /// Feeds the index from the journal, off the request path, until the calling task is
+    /// cancelled; a failing index is retried (the rows are durable in the journal meanwhile).
+    /// Without it, each query catches the index up itself.
+    public func maintain() async {
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        pending.withLock { $0.wake = wake }
+        wake.yield()
+        await withTaskCancellationHandler {
+            for await _ in wakeups {
+                while await indexPending(gathering: true) == .failed, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    try? await index.reopen()
+                }
+            }
+        } onCancel: {
+            wake.finish()
+        }
+        pending.withLock { $0.wake = nil }
+    }
+
+    private enum IndexPass {
+        /// Every pending row is indexed.
+        case done
+        /// Another task is indexing.
+        case busy
+        /// The index refused a batch; ``Pending/failure`` says why.
+        case failed
+    }
+
+    /// Feeds pending rows to the index, a batch per transaction, until none is left or the index
+    /// fails; one task at a time.
+    private func indexPending(gathering: Bool) async -> IndexPass {
+        guard pending.withLock({ pending -> Bool in
             guard !pending.indexing else { return false }
             pending.indexing = true
             return true
+        }) else { return .busy }
+        defer {
+            pending.withLock { $0.indexing = false }
+            resumeWaiters()
         }
-        if start { Task { await self.indexPending() } }
-    }
-
-    /// Feeds pending rows to the index, a batch per transaction, until none is left; a failing
-    /// index is retried (the rows are durable in the journal meanwhile).
-    private func indexPending() async {
         while true {
             // A moment's wait gathers the rows of several journal groups into one index
-            // transaction; queries wait for the index anyway.
-            if pending.withLock({ $0.rows.count < 256 && $0.waiters.isEmpty }) { try? await Task.sleep(for: .milliseconds(5)) }
-            let batch = pending.withLock { pending -> [AuditChainRow] in
-                let batch = Array(pending.rows.prefix(2048))
-                if batch.isEmpty { pending.indexing = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return resumeWaiters() }
+            // transaction, unless a query is waiting for them.
+            if gathering, pending.withLock({ $0.rows.count < 256 && $0.waiters.isEmpty }) { try? await Task.sleep(for: .milliseconds(5)) }
+            let batch = pending.withLock { Array($0.rows.prefix(2048)) }
+            guard !batch.isEmpty else { return .done }
             do {
                 try await index.index(batch)
                 pending.withLock { pending in
@@ -122,9 +157,7 @@ public final class JournaledAuditStore: AuditStore {
                 }
             } catch {
                 pending.withLock { $0.failure = "\(error)" }
-                resumeWaiters()
-                try? await Task.sleep(for: .milliseconds(200))
-                try? await index.reopen()
+                return .failed
             }
         }
     }
@@ -143,15 +176,23 @@ public final class JournaledAuditStore: AuditStore {
             guard ContinuousClock.now < deadline else {
                 throw AuditStoreError.unavailable("the audit index is \(behind) records behind the journal\(failure.map { ": \($0)" } ?? "")")
             }
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let ready = pending.withLock { pending -> Bool in
-                    if pending.rows.isEmpty || pending.failure != nil { return true }
-                    pending.waiters.append(waiter)
-                    return false
+            switch await indexPending(gathering: false) {
+            case .done:
+                continue
+            case .failed:
+                try await Task.sleep(for: .milliseconds(50))
+            case .busy:
+                // Another task is indexing: wait until it ends (caught up, or failed).
+                await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                    let ready = pending.withLock { pending -> Bool in
+                        if pending.rows.isEmpty || pending.failure != nil || !pending.indexing { return true }
+                        pending.waiters.append(waiter)
+                        return false
+                    }
+                    if ready { waiter.resume() }
                 }
-                if ready { waiter.resume() }
+                if pending.withLock({ $0.failure != nil }) { try await Task.sleep(for: .milliseconds(50)) }
             }
-            if pending.withLock({ $0.failure != nil }) { try await Task.sleep(for: .milliseconds(50)) }
         }
     }
 

@@ -39,6 +39,15 @@ public protocol AuditStore: Sendable {
 
     /// Removes rows received before `cutoff`, recording in each chain where it was cut.
     func prune(before cutoff: Date, actor: String) async throws -> PruneResult
+
+    /// Does the store's background work until the calling task is cancelled: the journaled store
+    /// feeds its index here. The ``AuditWriter`` runs it in its task group; a store with no such
+    /// work returns at once.
+    func maintain() async
+}
+
+extension AuditStore {
+    public func maintain() async {}
 }
 
 /// A store that can also serve as the index of an audit journal (``JournaledAuditStore``): it

@@ -152,11 +152,9 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in wakeups { await self.drain() }
-                }
                 group.addTask { await self.recoverWhenFailing() }
-                await group.next()
+                group.addTask { await self.store.maintain() }
+                for await _ in wakeups { await self.drain() }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
