@@ -61,7 +61,7 @@ package final class ProxyHarness: Sendable {
         configure: (inout SwitchboardConfiguration) -> Void = { _ in },
         _ body: (ProxyHarness) async throws -> Void
     ) async throws {
-        try await withTemporaryDirectory { folder in
+        try await StoreTasks.run { try await withTemporaryDirectory { folder in
             let harness = try await ProxyHarness(folder: folder, behaviour: behaviour, audited: audited || management || auditDatabaseURL != nil, auditFolder: auditFolder,
                                                  journalSegmentBytes: journalSegmentBytes, auditDatabaseURL: auditDatabaseURL,
                                                  providerCertificate: providerCertificate, management: management, configure: configure)
@@ -72,7 +72,7 @@ package final class ProxyHarness: Sendable {
                 throw error
             }
             await harness.stop()
-        }
+        } }
     }
 
     private init(folder: URL, behaviour: @escaping @Sendable (TestProvider.ReceivedRequest) -> TestProvider.Action, audited: Bool,

@@ -30,13 +30,13 @@ extension PostgresLocation {
 
 
 
-/// A pooled PostgreSQL client that runs for as long as the store that owns it, and the
-/// migrations of one schema, run once by whichever process gets there first.
+/// A pooled PostgreSQL client, and the migrations of one schema, run once by whichever process
+/// gets there first. The pool runs in the enclosing ``StoreTasks/run(_:)`` scope until it ends.
 final class PostgresDatabase: Sendable {
     let client: PostgresClient
     let location: PostgresLocation
     let logger: Logger
-    private let running: Task<Void, Never>
+    private let closing: AsyncStream<Void>.Continuation
 
     init(location: PostgresLocation, logger: Logger) throws {
         self.location = location
@@ -47,14 +47,21 @@ final class PostgresDatabase: Sendable {
         background.logLevel = max(logger.logLevel, .error)
         let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: background)
         self.client = client
-        // Detached: the pool outlives graceful shutdown of the services, so the audit writer can
-        // drain into it; it stops when the store is closed.
-        running = Task.detached { await client.run() }
+        let (closed, closing) = AsyncStream<Void>.makeStream()
+        self.closing = closing
+        // The pool runs until the scope ends or the store is closed, whichever comes first.
+        try StoreTasks.start {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                group.addTask { for await _ in closed {} }
+                await group.next()
+                group.cancelAll()
+            }
+        }
     }
 
-    deinit { running.cancel() }
-
-    func close() { running.cancel() }
+    /// Stops the pool.
+    func close() { closing.finish() }
 
     /// Runs `body` in a transaction; an error the body threw is rethrown as itself (not wrapped),
     /// so callers see the store's own errors.

@@ -9,7 +9,7 @@ func runCommand() async {
     do {
         var command = try await Switchboard.asyncParseAsRoot(nil)
         if var asynchronous = command as? any AsyncParsableCommand {
-            try await asynchronous.run()
+            try await ProcessPreparation.run { try await asynchronous.run() }
         } else {
             try command.run()
         }

@@ -50,9 +50,10 @@ enum AuditFixtures {
             }
         case .postgres:
             try await ScratchPostgres.withDatabase { url in
-                let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
-                defer { store.close() }
-                try await body(store) { try await ScratchPostgres.psql(url, $0) }
+                try await StoreTasks.run {
+                    let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
+                    try await body(store) { try await ScratchPostgres.psql(url, $0) }
+                }
             }
         }
     }

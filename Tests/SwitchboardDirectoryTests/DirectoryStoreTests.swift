@@ -25,13 +25,11 @@ import Testing
             }
         case .postgres:
             try await ScratchPostgres.withDatabase { url in
-                var opened: [PostgresDirectoryStore] = []
-                defer { opened.forEach { $0.close() } }
-                try await body({
-                    let store = try await PostgresDirectoryStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
-                    opened.append(store)
-                    return store
-                }, { try await ScratchPostgres.psql(url, $0) })
+                try await StoreTasks.run {
+                    try await body({
+                        try await PostgresDirectoryStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
+                    }, { try await ScratchPostgres.psql(url, $0) })
+                }
             }
         }
     }

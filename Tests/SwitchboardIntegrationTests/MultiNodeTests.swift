@@ -60,52 +60,53 @@ struct MultiNodeTests {
                 try await waitUntilListening(nodeB.port)
 
                 // Every answered exchange of either node has its completed record.
-                let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
-                defer { store.close() }
-                var missing: [String] = []
-                for trace in acknowledged {
-                    let records = try await store.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records
-                    if records.count != 1 || records.first?.outcome != .forwarded || records.first?.status != 200 { missing.append(trace) }
-                }
-                #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) answered exchanges lack a completed record")
+                try await StoreTasks.run {
+                    let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
+                    var missing: [String] = []
+                    for trace in acknowledged {
+                        let records = try await store.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records
+                        if records.count != 1 || records.first?.outcome != .forwarded || records.first?.status != 200 { missing.append(trace) }
+                    }
+                    #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) answered exchanges lack a completed record")
 
-                // A route retired through node A's management API is in force on node B within a second.
-                let token = try await nodeA.cli.run("tokens", "add", "--role", "admin", "--name", "ops", "--config", nodeA.config.path)
-                #expect(token.status == 0, "\(token.error)")
-                let before = try await client.execute(nodeB.request(), timeout: .seconds(5))
-                #expect(before.status == .ok)
-                let bearer = "Bearer \(token.output.trimmingCharacters(in: .whitespacesAndNewlines))"
-                let systemURL = "https://localhost:\(nodeA.managementPort)/admin/systems/918999198001"
-                let management = try Self.managementClient(nodeA)
-                defer { _ = management.shutdown() }
-                var read = HTTPClientRequest(url: systemURL)
-                read.headers.add(name: "Authorization", value: bearer)
-                let current = try await management.execute(read, timeout: .seconds(10))
-                #expect(current.status == .ok)
-                var retire = HTTPClientRequest(url: systemURL)
-                retire.method = .DELETE
-                retire.headers.add(name: "Authorization", value: bearer)
-                retire.headers.add(name: "If-Match", value: current.headers.first(name: "ETag") ?? "")
-                let retired = try await management.execute(retire, timeout: .seconds(10))
-                #expect(retired.status == .ok)
-                let changed = ContinuousClock.now
-                var seenOnB: Duration?
-                while changed.duration(to: .now) < .seconds(3) {
-                    let response = try await client.execute(nodeB.request(), timeout: .seconds(5))
-                    _ = try await response.body.collect(upTo: 1 << 20)
-                    if response.status != .ok { seenOnB = changed.duration(to: .now); break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                #expect(seenOnB != nil && seenOnB! < .seconds(1), "node B used the change after \(String(describing: seenOnB))")
+                    // A route retired through node A's management API is in force on node B within a second.
+                    let token = try await nodeA.cli.run("tokens", "add", "--role", "admin", "--name", "ops", "--config", nodeA.config.path)
+                    #expect(token.status == 0, "\(token.error)")
+                    let before = try await client.execute(nodeB.request(), timeout: .seconds(5))
+                    #expect(before.status == .ok)
+                    let bearer = "Bearer \(token.output.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    let systemURL = "https://localhost:\(nodeA.managementPort)/admin/systems/918999198001"
+                    let management = try Self.managementClient(nodeA)
+                    defer { _ = management.shutdown() }
+                    var read = HTTPClientRequest(url: systemURL)
+                    read.headers.add(name: "Authorization", value: bearer)
+                    let current = try await management.execute(read, timeout: .seconds(10))
+                    #expect(current.status == .ok)
+                    var retire = HTTPClientRequest(url: systemURL)
+                    retire.method = .DELETE
+                    retire.headers.add(name: "Authorization", value: bearer)
+                    retire.headers.add(name: "If-Match", value: current.headers.first(name: "ETag") ?? "")
+                    let retired = try await management.execute(retire, timeout: .seconds(10))
+                    #expect(retired.status == .ok)
+                    let changed = ContinuousClock.now
+                    var seenOnB: Duration?
+                    while changed.duration(to: .now) < .seconds(3) {
+                        let response = try await client.execute(nodeB.request(), timeout: .seconds(5))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        if response.status != .ok { seenOnB = changed.duration(to: .now); break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    #expect(seenOnB != nil && seenOnB! < .seconds(1), "node B used the change after \(String(describing: seenOnB))")
 
-                // Both chains verify, across nodes, from the CLI as an auditor would run it.
-                let verify = try await nodeA.cli.run("audit", "verify", "--config", nodeA.config.path)
-                #expect(verify.status == 0, "\(verify.output)\(verify.error)")
-                #expect(verify.output.contains("node serve-test: intact"))
-                #expect(verify.output.contains("node node-b: intact"))
-                let chains = try await store.verify(node: nil)
-                #expect(chains.isIntact)
-                #expect(Set(chains.chains.map(\.node)) == ["serve-test", "node-b"])
+                    // Both chains verify, across nodes, from the CLI as an auditor would run it.
+                    let verify = try await nodeA.cli.run("audit", "verify", "--config", nodeA.config.path)
+                    #expect(verify.status == 0, "\(verify.output)\(verify.error)")
+                    #expect(verify.output.contains("node serve-test: intact"))
+                    #expect(verify.output.contains("node node-b: intact"))
+                    let chains = try await store.verify(node: nil)
+                    #expect(chains.isIntact)
+                    #expect(Set(chains.chains.map(\.node)) == ["serve-test", "node-b"])
+                }
             }
         }
     }

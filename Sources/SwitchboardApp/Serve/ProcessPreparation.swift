@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import SwitchboardProxy
+import SwitchboardStorage
 
 /// What a `switchboard serve` process sets up before anything else runs: as many event-loop
 /// threads as `proxy.eventLoopThreads` asks, and those threads as the executor of every Swift
@@ -17,6 +18,12 @@ public enum ProcessPreparation {
             NIOSingletons.groupLoopCountSuggestion = configuration.proxy.eventLoopThreads
         }
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
+    /// Runs a command's work with a scope for the stores' background work (a PostgreSQL store's
+    /// connection pool, ``StoreTasks``): it runs beside the work and stops when the work ends.
+    public static func run<Result: Sendable>(_ work: () async throws -> Result) async throws -> Result {
+        try await StoreTasks.run(work)
     }
 
     static func configFile(_ arguments: [String]) -> String? {
