@@ -13,14 +13,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
-        // Not for reuse: the Benchmarks and Fuzz packages (beside this one) build on these modules.
-        .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
-        .library(name: "SwitchboardDirectory", targets: ["SwitchboardDirectory"]),
-        .library(name: "SwitchboardApp", targets: ["SwitchboardApp"]),
-        .library(name: "SwitchboardAudit", targets: ["SwitchboardAudit"]),
-        .library(name: "SwitchboardStorage", targets: ["SwitchboardStorage"]),
-        .library(name: "SwitchboardProxy", targets: ["SwitchboardProxy"]),
-        .library(name: "SwitchboardPostgres", targets: ["SwitchboardPostgres"]),
+        // Not for reuse: the Benchmarks and Fuzz packages beside this one build on these modules.
+        .library(name: "SwitchboardModules", targets: [
+            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDirectory", "SwitchboardAudit", "SwitchboardPostgres", "SwitchboardProxy",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

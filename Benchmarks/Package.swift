@@ -18,8 +18,7 @@ let package = Package(
             name: "DirectoryBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchboardCore", package: "switchboard"),
-                .product(name: "SwitchboardDirectory", package: "switchboard"),
+                .product(name: "SwitchboardModules", package: "switchboard"),
             ],
             path: "DirectoryBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -28,10 +27,7 @@ let package = Package(
             name: "AuditBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchboardAudit", package: "switchboard"),
-                .product(name: "SwitchboardCore", package: "switchboard"),
-                .product(name: "SwitchboardStorage", package: "switchboard"),
-                .product(name: "SwitchboardPostgres", package: "switchboard"),
+                .product(name: "SwitchboardModules", package: "switchboard"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "AuditBenchmarks",
@@ -41,10 +37,7 @@ let package = Package(
             name: "ProxyBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchboardCore", package: "switchboard"),
-                .product(name: "SwitchboardDirectory", package: "switchboard"),
-                .product(name: "SwitchboardProxy", package: "switchboard"),
-                .product(name: "SwitchboardAudit", package: "switchboard"),
+                .product(name: "SwitchboardModules", package: "switchboard"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "ProxyBenchmarks",

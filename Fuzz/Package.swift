@@ -17,9 +17,7 @@ let package = Package(
             name: "SwitchboardFuzz",
             dependencies: [
                 "CFuzzerDriver",
-                .product(name: "SwitchboardCore", package: "switchboard"),
-                .product(name: "SwitchboardDirectory", package: "switchboard"),
-                .product(name: "SwitchboardProxy", package: "switchboard"),
+                .product(name: "SwitchboardModules", package: "switchboard"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
