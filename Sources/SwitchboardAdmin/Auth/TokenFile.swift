@@ -19,10 +19,10 @@ public final class TokenFile: Sendable {
     }
 
     public let path: String
+    /// The entries as last read, and which version of the file they came from.
     private struct Cache {
         var entries: [Entry] = []
-        var modified: Date?
-        var checked = ContinuousClock.now - .seconds(10)
+        var version: FileVersion?
     }
     private let cache = Mutex(Cache())
 
@@ -30,19 +30,40 @@ public final class TokenFile: Sendable {
         self.path = path
     }
 
-    /// The entries, re-read when the file changed (checked at most once a second).
+    /// The entries, re-read whenever the file has changed since the last read (one `stat` per
+    /// call), so a token revoked by `switchboard tokens revoke` is refused on the next request.
     public func entries() throws -> [Entry] {
-        let now = ContinuousClock.now
-        if let cached = cache.withLock({ cache -> [Entry]? in now - cache.checked < .seconds(1) ? cache.entries : nil }) { return cached }
-        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
-        if let cached = cache.withLock({ cache -> [Entry]? in
-            guard cache.modified == modified else { return nil }
-            cache.checked = now
-            return cache.entries
-        }) { return cached }
+        let version = FileVersion(path: path)
+        if let cached = cache.withLock({ cache -> [Entry]? in cache.version == version && version != nil ? cache.entries : nil }) { return cached }
         let entries = try Self.read(path)
-        cache.withLock { $0 = Cache(entries: entries, modified: modified, checked: now) }
+        cache.withLock { $0 = Cache(entries: entries, version: version) }
         return entries
+    }
+
+    /// What tells one version of a file from the next: the file written anew (a new inode, as an
+    /// atomic replace makes), its size, or its modification time to the nanosecond.
+    struct FileVersion: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+
+        /// nil when the file is not there.
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            #if canImport(Darwin)
+            modifiedSeconds = Int(info.st_mtimespec.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtimespec.tv_nsec)
+            #else
+            modifiedSeconds = Int(info.st_mtim.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+            #endif
+        }
     }
 
     static func read(_ path: String) throws -> [Entry] {
