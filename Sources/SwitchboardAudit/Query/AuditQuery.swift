@@ -1,5 +1,5 @@
 public import Foundation
-import SwitchboardCore
+public import SwitchboardCore
 
 /// Which exchanges to read. Every filter is optional; set filters all apply.
 public struct AuditQuery: Sendable, Hashable {
@@ -9,13 +9,13 @@ public struct AuditQuery: Sendable, Hashable {
     public var until: Date?
     public var traceID: String?
     public var correlationID: String?
-    public var fromASID: String?
-    public var toASID: String?
+    public var fromASID: ASID?
+    public var toASID: ASID?
     /// Either side of the exchange.
-    public var asid: String?
+    public var asid: ASID?
     /// Either side's organisation.
-    public var ods: String?
-    public var interaction: String?
+    public var ods: ODSCode?
+    public var interaction: InteractionID?
     public var status: Int?
     public var outcome: ExchangeRecord.Outcome?
     /// The requesting user's SDS user id (JWT).
@@ -76,11 +76,11 @@ public struct AuditQuery: Sendable, Hashable {
                 }
                 return value
             }
-            func parseASID() throws(AuditQueryError) -> String {
-                guard value.utf8.count == 12, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            func parseASID() throws(AuditQueryError) -> ASID {
+                guard let asid = ASID(value) else {
                     throw AuditQueryError(parameter: name, message: "'\(value.prefix(40))' is not a 12-digit ASID")
                 }
-                return value
+                return asid
             }
             switch name {
             case "since": since = try Self.date(value, parameter: name, endOfDay: false)
@@ -91,12 +91,12 @@ public struct AuditQuery: Sendable, Hashable {
             case "to-asid": toASID = try parseASID()
             case "asid": asid = try parseASID()
             case "ods":
-                guard (3...10).contains(value.utf8.count), value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else {
+                guard let code = ODSCode(value) else {
                     throw AuditQueryError(parameter: name, message: "'\(value.prefix(40))' is not an ODS code")
                 }
-                ods = value
+                ods = code
             case "interaction":
-                do { interaction = try InteractionID(validating: value).rawValue } catch {
+                do { interaction = try InteractionID(validating: value) } catch {
                     throw AuditQueryError(parameter: name, message: error.description)
                 }
             case "status":

@@ -1,3 +1,4 @@
+import SwitchboardCore
 /// The `WHERE` clause of an audit query over `audit_record r`, shared by the SQL stores; each
 /// supplies how its placeholders are spelt (`?` or `$1`, `$2`, …).
 public enum AuditSQL {
@@ -16,11 +17,11 @@ public enum AuditSQL {
         if let until = query.until { add("r.received_us < ?", .integer(AuditRowCoding.microseconds(until))) }
         if let value = query.traceID { add("r.trace_id = ?", .text(value)) }
         if let value = query.correlationID { add("r.correlation_id = ?", .text(value)) }
-        if let value = query.fromASID { add("r.from_asid = ?", .text(value)) }
-        if let value = query.toASID { add("r.to_asid = ?", .text(value)) }
-        if let value = query.asid { add("(r.from_asid = ? OR r.to_asid = ?)", .text(value), .text(value)) }
-        if let value = query.ods { add("(r.from_ods = ? OR r.to_ods = ?)", .text(value), .text(value)) }
-        if let value = query.interaction { add("r.interaction = ?", .text(value)) }
+        if let value = query.fromASID?.rawValue { add("r.from_asid = ?", .text(value)) }
+        if let value = query.toASID?.rawValue { add("r.to_asid = ?", .text(value)) }
+        if let value = query.asid?.rawValue { add("(r.from_asid = ? OR r.to_asid = ?)", .text(value), .text(value)) }
+        if let value = query.ods?.rawValue { add("(r.from_ods = ? OR r.to_ods = ?)", .text(value), .text(value)) }
+        if let value = query.interaction?.rawValue { add("r.interaction = ?", .text(value)) }
         if let value = query.status { add("r.status = ?", .integer(Int64(value))) }
         if let value = query.outcome { add("r.outcome = ?", .text(value.rawValue)) }
         if let value = query.userID { add("r.user_id = ?", .text(value)) }
