@@ -21,16 +21,16 @@ public struct ConsumerJWT: Sendable {
 
     public var token: String {
         let practitioner = Practitioner(id: "demo-clinician", identifier: [
-            Identifier(system: "https://fhir.nhs.uk/Id/sds-user-id", value: "G13579135"),
-            Identifier(system: "https://fhir.nhs.uk/Id/sds-role-profile-id", value: "R8000"),
-        ], name: [.init(family: "Taylor", given: ["Sam"], prefix: ["Dr"])])
+            FHIRIdentifier(system: GPConnect.System.sdsUserID, value: "G13579135"),
+            FHIRIdentifier(system: GPConnect.System.sdsRoleProfileID, value: "R8000"),
+        ], name: [FHIRHumanName(family: "Taylor", given: ["Sam"], prefix: ["Dr"])])
         let claims = Claims(
             iss: "https://adastra-111.secamb.thirdparty.nhs.uk/", sub: practitioner.id, aud: audience, exp: issuedAt + 300, iat: issuedAt,
             reasonForRequest: "directcare", requestedScope: scope,
-            requestingDevice: Device(identifier: [Identifier(system: "https://adastra.example/Id/device", value: "demo-terminal-1")],
+            requestingDevice: Device(identifier: [FHIRIdentifier(system: "https://adastra.example/Id/device", value: "demo-terminal-1")],
                                       model: "Adastra", version: "3.42"),
             requestingOrganization: Organization(name: organisationName,
-                                                  identifier: [Identifier(system: "https://fhir.nhs.uk/Id/ods-organization-code", value: organisationODS)]),
+                                                  identifier: [FHIRIdentifier(system: GPConnect.System.odsCode, value: organisationODS)]),
             requestingPractitioner: practitioner)
         return Self.part(Header()) + "." + Self.part(claims) + "."
     }
@@ -46,14 +46,9 @@ public struct ConsumerJWT: Sendable {
         var typ = "JWT"
     }
 
-    struct Identifier: Encodable {
-        var system: String
-        var value: String
-    }
-
     struct Device: Encodable {
         var resourceType = "Device"
-        var identifier: [Identifier]
+        var identifier: [FHIRIdentifier]
         var model: String
         var version: String
     }
@@ -61,20 +56,14 @@ public struct ConsumerJWT: Sendable {
     struct Organization: Encodable {
         var resourceType = "Organization"
         var name: String
-        var identifier: [Identifier]
+        var identifier: [FHIRIdentifier]
     }
 
     struct Practitioner: Encodable {
-        struct HumanName: Encodable {
-            var family: String
-            var given: [String]
-            var prefix: [String]
-        }
-
         var resourceType = "Practitioner"
         var id: String
-        var identifier: [Identifier]
-        var name: [HumanName]
+        var identifier: [FHIRIdentifier]
+        var name: [FHIRHumanName]
     }
 
     struct Claims: Encodable {

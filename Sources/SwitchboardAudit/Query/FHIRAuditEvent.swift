@@ -5,64 +5,39 @@ import SwitchboardCore
 /// requesting user (from the JWT) and the consumer system; entities the trace id, the resource
 /// addressed or created, and the provider system.
 struct FHIRAuditEvent: Encodable {
-    struct Coding: Encodable {
-        var system: String?
-        var code: String
-        var display: String?
-    }
-
-    struct Identifier: Encodable {
-        var system: String
-        var value: String
-    }
-
-    struct Text: Encodable {
-        var text: String
-    }
-
-    struct CodeableConcept: Encodable {
-        var coding: [Coding]
-    }
-
-    struct Reference: Encodable {
-        var reference: String?
-        var identifier: Identifier?
-        var display: String?
-    }
-
     struct Network: Encodable {
         var address: String
         var type: String
     }
 
     struct Agent: Encodable {
-        var role: [Text]
+        var role: [FHIRCodeableConcept]
         var requestor: Bool
-        var userId: Identifier?
+        var userId: FHIRIdentifier?
         var altId: String?
         var name: String?
-        var reference: Reference?
-        var purposeOfUse: [CodeableConcept]?
+        var reference: FHIRReference?
+        var purposeOfUse: [FHIRCodeableConcept]?
         var network: Network?
     }
 
     struct Source: Encodable {
         var site: String
-        var identifier: Identifier
-        var type: [Coding]
+        var identifier: FHIRIdentifier
+        var type: [FHIRCoding]
     }
 
     struct Entity: Encodable {
-        var identifier: Identifier?
-        var reference: Reference?
+        var identifier: FHIRIdentifier?
+        var reference: FHIRReference?
         var name: String?
         var description: String?
     }
 
     var resourceType = "AuditEvent"
     var id: String
-    var type = Coding(system: "http://hl7.org/fhir/audit-event-type", code: "rest", display: "RESTful Operation")
-    var subtype: [Coding]?
+    var type = FHIRCoding(system: "http://hl7.org/fhir/audit-event-type", code: "rest", display: "RESTful Operation")
+    var subtype: [FHIRCoding]?
     var action: String
     var recorded: String
     var outcome: String
@@ -88,38 +63,38 @@ struct FHIRAuditEvent: Encodable {
         }
         recorded = Timestamp.rfc3339(r.completedAt ?? r.receivedAt)
         outcomeDesc = "\(r.status.map(String.init) ?? "-") \(r.refusalToken ?? r.outcome.rawValue)"
-        subtype = r.interaction.map { [Coding(system: "https://fhir.nhs.uk/Id/nhsServiceInteractionId", code: $0.rawValue)] }
-        source = Source(site: r.node, identifier: Identifier(system: "https://switchboard.nhs.uk/Id/node", value: r.node),
-                        type: [Coding(system: "http://hl7.org/fhir/security-source-type", code: "4", display: "Application Server")])
+        subtype = r.interaction.map { [FHIRCoding(system: GPConnect.System.interactionID, code: $0.rawValue)] }
+        source = Source(site: r.node, identifier: FHIRIdentifier(system: "https://switchboard.nhs.uk/Id/node", value: r.node),
+                        type: [FHIRCoding(system: "http://hl7.org/fhir/security-source-type", code: "4", display: "Application Server")])
 
         agent = []
         let party = r.requestingParty
         if let user = party.userID {
             agent.append(Agent(
-                role: [Text(text: "requesting user")], requestor: true,
-                userId: Identifier(system: "https://fhir.nhs.uk/Id/sds-user-id", value: user),
+                role: [FHIRCodeableConcept(text: "requesting user")], requestor: true,
+                userId: FHIRIdentifier(system: GPConnect.System.sdsUserID, value: user),
                 altId: party.userRoleProfileID, name: party.userName,
                 reference: party.organisationODS.map {
-                    Reference(identifier: Identifier(system: "https://fhir.nhs.uk/Id/ods-organization-code", value: $0), display: party.organisationName ?? $0)
+                    FHIRReference(identifier: FHIRIdentifier(system: GPConnect.System.odsCode, value: $0), display: party.organisationName ?? $0)
                 },
-                purposeOfUse: party.reasonForRequest.map { [CodeableConcept(coding: [Coding(code: $0)])] }))
+                purposeOfUse: party.reasonForRequest.map { [FHIRCodeableConcept(coding: [FHIRCoding(code: $0)])] }))
         }
         agent.append(Agent(
-            role: [Text(text: "consumer system")], requestor: party.userID == nil,
-            userId: r.fromASID.map { Identifier(system: "https://fhir.nhs.uk/Id/nhsSpineASID", value: $0.rawValue) },
+            role: [FHIRCodeableConcept(text: "consumer system")], requestor: party.userID == nil,
+            userId: r.fromASID.map { FHIRIdentifier(system: GPConnect.System.asid, value: $0.rawValue) },
             name: r.certificateFQDN, network: Network(address: r.clientAddress, type: "2")))
 
         var entities: [Entity] = []
         if let trace = r.traceID {
-            entities.append(Entity(identifier: Identifier(system: "https://fhir.nhs.uk/Id/ssp-trace-id", value: trace), name: r.targetURL,
+            entities.append(Entity(identifier: FHIRIdentifier(system: "https://fhir.nhs.uk/Id/ssp-trace-id", value: trace), name: r.targetURL,
                                    description: "\(r.method) \(r.targetURL)"))
         }
         if let type = r.resourceType {
-            entities.append(Entity(reference: Reference(reference: r.resourceID.map { "\(type)/\($0)" } ?? type)))
+            entities.append(Entity(reference: FHIRReference(r.resourceID.map { "\(type)/\($0)" } ?? type)))
         }
-        if let location = r.responseLocation { entities.append(Entity(reference: Reference(reference: location), description: "created")) }
+        if let location = r.responseLocation { entities.append(Entity(reference: FHIRReference(location), description: "created")) }
         if let to = r.toASID {
-            entities.append(Entity(identifier: Identifier(system: "https://fhir.nhs.uk/Id/nhsSpineASID", value: to.rawValue), description: "provider system"))
+            entities.append(Entity(identifier: FHIRIdentifier(system: GPConnect.System.asid, value: to.rawValue), description: "provider system"))
         }
         entity = entities.isEmpty ? nil : entities
     }

@@ -1,6 +1,5 @@
 import Foundation
 import NIOSSL
-import SwitchboardCore
 
 /// Checks, before any listener starts, that a certificate or key file named by a setting exists,
 /// can be read and holds what the setting says — so a bad file stops start-up with the setting's

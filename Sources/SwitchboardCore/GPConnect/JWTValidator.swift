@@ -60,9 +60,6 @@ public struct JWTValidator: Sendable {
         "requesting_device", "requesting_organization", "requesting_practitioner",
     ]
     static let reasons: Set<String> = ["directcare", "migration"]
-    static let odsSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
-    static let sdsUserSystem = "https://fhir.nhs.uk/Id/sds-user-id"
-    static let sdsRoleSystem = "https://fhir.nhs.uk/Id/sds-role-profile-id"
 
     public init(clockSkewSeconds: Int = 60) {
         self.clockSkewSeconds = clockSkewSeconds
@@ -128,14 +125,14 @@ public struct JWTValidator: Sendable {
 
         let organisation = try object(claims, "requesting_organization")
         guard organisation["resourceType"]?.string == "Organization", let organisationName = organisation["name"]?.string,
-              let ods = Self.identifier(in: organisation, system: Self.odsSystem)
+              let ods = Self.identifier(in: organisation, system: GPConnect.System.odsCode)
         else { throw .requestingOrganization }
 
         let practitioner = try object(claims, "requesting_practitioner")
         guard practitioner["resourceType"]?.string == "Practitioner", let practitionerID = practitioner["id"]?.string,
               let name = Self.humanName(practitioner["name"]),
-              let sdsUser = Self.identifier(in: practitioner, system: Self.sdsUserSystem),
-              let sdsRole = Self.identifier(in: practitioner, system: Self.sdsRoleSystem)
+              let sdsUser = Self.identifier(in: practitioner, system: GPConnect.System.sdsUserID),
+              let sdsRole = Self.identifier(in: practitioner, system: GPConnect.System.sdsRoleProfileID)
         else { throw .requestingPractitioner }
         guard subject == practitionerID else { throw .subject }
 

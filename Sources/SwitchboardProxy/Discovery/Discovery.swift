@@ -6,10 +6,10 @@ public import SwitchboardDirectory
 /// `GET /Endpoint?organization=…|<ODS>&identifier=…|<interaction>` gives the endpoints (address,
 /// ASID, party key) a consumer should call; `GET /Device?…` the accredited systems.
 public enum Discovery {
-    public static let odsSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
-    public static let interactionSystem = "https://fhir.nhs.uk/Id/nhsServiceInteractionId"
-    public static let partyKeySystem = "https://fhir.nhs.uk/Id/nhsMhsPartyKey"
-    public static let asidSystem = "https://fhir.nhs.uk/Id/nhsSpineASID"
+    static let odsSystem = GPConnect.System.odsCode
+    static let interactionSystem = GPConnect.System.interactionID
+    static let partyKeySystem = GPConnect.System.partyKey
+    static let asidSystem = GPConnect.System.asid
 
     /// A discovery search, parsed and checked.
     public struct Search: Sendable, Hashable {
@@ -87,50 +87,30 @@ public enum Discovery {
 /// The FHIR STU3 searchset Bundle a discovery search answers with: `Endpoint` or `Device`
 /// resources in the shapes Spine's SDS FHIR API gives them.
 struct DiscoveryBundle: Encodable {
-    struct Identifier: Encodable {
-        var system: String
-        var value: String
+    static func interaction(_ interaction: InteractionID) -> FHIRExtension {
+        FHIRExtension(url: "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-NhsServiceInteractionId",
+                      valueReference: FHIRReference(identifier: FHIRIdentifier(system: Discovery.interactionSystem, value: interaction.rawValue)))
     }
 
-    struct Coding: Encodable {
-        var system: String
-        var code: String
-        var display: String
-    }
-
-    struct CodeableConcept: Encodable {
-        var coding: [Coding]
-    }
-
-    struct IdentifierReference: Encodable {
-        var identifier: Identifier
-    }
-
-    struct Extension: Encodable {
-        var url: String
-        var valueReference: IdentifierReference
-
-        static func interaction(_ interaction: InteractionID) -> Extension {
-            Extension(url: "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-NhsServiceInteractionId",
-                      valueReference: .init(identifier: .init(system: Discovery.interactionSystem, value: interaction.rawValue)))
-        }
+    static func organisation(_ ods: ODSCode) -> FHIRReference {
+        FHIRReference(identifier: FHIRIdentifier(system: Discovery.odsSystem, value: ods.rawValue))
     }
 
     struct EndpointResource: Encodable {
         var resourceType = "Endpoint"
         var id: String
         var status = "active"
-        var connectionType = Coding(system: "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", code: "hl7-fhir-rest", display: "HL7 FHIR")
-        var payloadType = [CodeableConcept(coding: [Coding(system: "http://terminology.hl7.org/CodeSystem/endpoint-payload-type", code: "any", display: "Any")])]
+        var connectionType = FHIRCoding(system: "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", code: "hl7-fhir-rest", display: "HL7 FHIR")
+        var payloadType = [FHIRCodeableConcept(coding: [FHIRCoding(system: "http://terminology.hl7.org/CodeSystem/endpoint-payload-type", code: "any", display: "Any")])]
         var address: String
-        var managingOrganization: IdentifierReference
-        var identifier: [Identifier]
-        var `extension`: [Extension]
+        var managingOrganization: FHIRReference
+        var identifier: [FHIRIdentifier]
+        var `extension`: [FHIRExtension]
 
         init(_ endpoint: Endpoint, interaction: InteractionID, asid: ASID?) {
             id = endpoint.cpaID.rawValue
             address = endpoint.address.rawValue
-            managingOrganization = .init(identifier: .init(system: Discovery.odsSystem, value: endpoint.ods.rawValue))
+            managingOrganization = DiscoveryBundle.organisation(endpoint.ods)
             identifier = [
                 .init(system: "https://fhir.nhs.uk/Id/nhsMhsFQDN", value: endpoint.fqdn),
                 .init(system: Discovery.partyKeySystem, value: endpoint.partyKey.rawValue),
@@ -138,27 +118,27 @@ struct DiscoveryBundle: Encodable {
                 .init(system: "https://fhir.nhs.uk/Id/nhsMHSId", value: endpoint.cpaID.rawValue),
             ]
             if let asid { identifier.append(.init(system: Discovery.asidSystem, value: asid.rawValue)) }
-            `extension` = [.interaction(interaction)]
+            `extension` = [DiscoveryBundle.interaction(interaction)]
         }
     }
 
     struct DeviceResource: Encodable {
         var resourceType = "Device"
         var id: String
-        var identifier: [Identifier]
-        var `extension`: [Extension]
-        var owner: IdentifierReference
+        var identifier: [FHIRIdentifier]
+        var `extension`: [FHIRExtension]
+        var owner: FHIRReference
 
         init(_ system: AccreditedSystem, interaction: InteractionID) {
             id = system.asid.rawValue
             identifier = [.init(system: Discovery.asidSystem, value: system.asid.rawValue),
                           .init(system: Discovery.partyKeySystem, value: system.partyKey.rawValue)]
-            `extension` = [.interaction(interaction)]
+            `extension` = [DiscoveryBundle.interaction(interaction)]
             if let supplier = system.supplier {
-                `extension`.insert(Extension(url: "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-ManufacturingOrganisation",
-                                             valueReference: .init(identifier: .init(system: Discovery.odsSystem, value: supplier.rawValue))), at: 0)
+                `extension`.insert(FHIRExtension(url: "https://fhir.nhs.uk/StructureDefinition/Extension-SDS-ManufacturingOrganisation",
+                                                 valueReference: DiscoveryBundle.organisation(supplier)), at: 0)
             }
-            owner = .init(identifier: .init(system: Discovery.odsSystem, value: system.ods.rawValue))
+            owner = DiscoveryBundle.organisation(system.ods)
         }
     }
 

@@ -1,3 +1,4 @@
+public import SwitchboardCore
 public import Foundation
 
 // The resources GP Connect 1.6.0's appointment capability serves, shaped as its profiles say.

@@ -1,3 +1,4 @@
+public import SwitchboardCore
 public import Foundation
 
 /// Example GP Connect payloads exactly as the simulator makes them — a slot search, a booking
