@@ -39,12 +39,7 @@ extension ProxyConfiguration {
         if upstream.clientCertificate.isEmpty != upstream.clientPrivateKey.isEmpty {
             throw ConfigurationError(setting: "proxy.upstream.clientPrivateKey", message: "set both clientCertificate and clientPrivateKey, or neither")
         }
-        for entry in upstream.resolve {
-            let parts = entry.split(separator: "=")
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ConfigurationError(setting: "proxy.upstream.resolve", message: "'\(entry)' must be host=address")
-            }
-        }
+        _ = try upstream.resolvedAddresses()
         for (rate, burst, setting) in [(throttle.consumerRequestsPerSecond, throttle.consumerBurst, "proxy.throttle.consumerRequestsPerSecond"),
                                        (throttle.providerRequestsPerSecond, throttle.providerBurst, "proxy.throttle.providerRequestsPerSecond")] {
             guard rate >= 0, burst >= 0 else { throw ConfigurationError(setting: setting, message: "rates and bursts must not be negative") }
@@ -80,5 +75,20 @@ extension ProxyConfiguration {
             try PEMFileCheck.check("proxy.upstream.clientCertificate", upstream.clientCertificate, holds: .certificates)
             try PEMFileCheck.check("proxy.upstream.clientPrivateKey", upstream.clientPrivateKey, holds: .privateKey)
         }
+    }
+}
+
+extension ProxyConfiguration.Upstream {
+    /// The `resolve` entries, `host=address`, as host → address.
+    public func resolvedAddresses() throws(ConfigurationError) -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in resolve {
+            let parts = entry.split(separator: "=")
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ConfigurationError(setting: "proxy.upstream.resolve", message: "'\(entry)' must be host=address")
+            }
+            result[String(parts[0])] = String(parts[1])
+        }
+        return result
     }
 }

@@ -45,25 +45,12 @@ public final class UpstreamClient: Sendable {
             readTimeout: .milliseconds(Int64(configuration.readTimeoutMilliseconds)),
             idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
             connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops.count)),
-            resolve: try Self.parseResolve(configuration.resolve))
+            resolve: try configuration.resolvedAddresses())
         self.settings = settings
         pools = Dictionary(uniqueKeysWithValues: loops.map { loop in
             (ObjectIdentifier(loop), (loop, NIOLoopBoundBox.makeBoxSendingValue(ProviderPool(eventLoop: loop, settings: settings), eventLoop: loop)))
         })
         responseTimeout = .milliseconds(Int64(configuration.responseTimeoutMilliseconds))
-    }
-
-    /// Parses `host=address` pairs.
-    static func parseResolve(_ pairs: [String]) throws -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in pairs {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw UpstreamConfigurationError(message: "proxy.upstream.resolve entry '\(pair)' must be host=address")
-            }
-            result[String(parts[0])] = String(parts[1])
-        }
-        return result
     }
 
     /// Starts `request` on `eventLoop`, the caller's own (one of the client's group); the answer
@@ -86,9 +73,4 @@ public final class UpstreamClient: Sendable {
             try await eventLoop.submit { pool.value.shutDown() }.get()
         }
     }
-}
-
-struct UpstreamConfigurationError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
