@@ -35,7 +35,12 @@ public struct EntryFields: Sendable {
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ option: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
-        guard let text = values[option] else { return nil }
+        try Self.choice(values[option], option)
+    }
+
+    /// `text` as one of `T`'s values, naming `option` when it is none of them; nil when not given.
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String?, _ option: String) throws -> T? where T.RawValue == String {
+        guard let text else { return nil }
         guard let value = T(rawValue: text) else {
             throw OperationError("\(option): '\(text)' must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
         }

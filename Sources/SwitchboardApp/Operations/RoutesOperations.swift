@@ -51,9 +51,9 @@ public struct RoutesOperations: Sendable {
     }
 
     /// Checks a RoutingTables folder against every rule without opening the store.
-    public static func validateFolder(_ folder: String?, configuration: SwitchboardConfiguration) throws -> String {
+    public static func validateFolder(_ folder: String?, configuration: SwitchboardConfiguration) async throws -> String {
         let url = URL(fileURLWithPath: folder ?? configuration.directory.routingTables)
-        let loaded = try reportingErrors { try DirectoryOperations(configuration: configuration.directory).readFolder(url) }
+        let loaded = try await reportingErrors { try DirectoryOperations(configuration: configuration.directory).readFolder(url) }
         return "\(url.path): valid — \(counts(loaded.tables))"
     }
 
@@ -66,7 +66,10 @@ public struct RoutesOperations: Sendable {
     }
 
     static func kind(_ text: String?) throws -> EntityKind? {
-        guard let text else { return nil }
+        try text.map(kind)
+    }
+
+    static func kind(_ text: String) throws -> EntityKind {
         guard let kind = EntityKind(rawValue: text) else {
             throw OperationError("kind '\(text)' must be one of \(EntityKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -218,7 +221,7 @@ public struct RoutesOperations: Sendable {
         let ref = EntityRef(kind.kind, key)
         guard let existing = directory.snapshot.tables[ref] else { throw OperationError("\(ref) does not exist (add it with `routes add`)") }
         var entry = try fields.entry(kind.kind, key: key, existing: existing)
-        if let status: RecordStatus = try EntryFields(status.map { ["--status": $0] } ?? [:]).choice("--status") { entry.status = status }
+        if let status: RecordStatus = try EntryFields.choice(status, "--status") { entry.status = status }
         let applied = try await Self.reportingErrors {
             try await directory.apply([.update(entry, expectedVersion: expectedVersion)], author: Self.author(reason))
         }
@@ -226,7 +229,7 @@ public struct RoutesOperations: Sendable {
     }
 
     public func retire(kind: String, key: String, reason: String?, expectedVersion: Int?) async throws -> [String] {
-        guard let kind = try Self.kind(kind) else { return [] }
+        let kind: EntityKind = try Self.kind(kind)
         let applied = try await Self.reportingErrors {
             try await directory.apply([.retire(EntityRef(kind, key), expectedVersion: expectedVersion)], author: Self.author(reason))
         }
@@ -245,7 +248,7 @@ public struct RoutesOperations: Sendable {
     /// Writes the store out as a RoutingTables folder (default: `directory.routingTables`).
     public func exportFolder(_ folder: String?) async throws -> String {
         let url = URL(fileURLWithPath: folder ?? configuration.directory.routingTables)
-        try Self.reportingErrors { try operations.exportFolder(url, from: directory) }
+        try await Self.reportingErrors { try operations.exportFolder(url, from: directory) }
         return "exported \(Self.counts(directory.snapshot.tables)) to \(url.path)"
     }
 
@@ -273,14 +276,6 @@ public struct RoutesOperations: Sendable {
     static func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch {
-            throw describe(error)
-        }
-    }
-
-    static func reportingErrors<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
         } catch {
             throw describe(error)
         }

@@ -24,9 +24,6 @@ public struct ExchangeRecord: Hashable, Sendable, Codable {
         case interrupted
     }
 
-    /// What the JWT says about who asked and why; defined with the JWT rules in Core.
-    public typealias RequestingParty = SwitchboardCore.RequestingParty
-
     public var id: UUID
     public var node: String
     public var receivedAt: Date

@@ -47,7 +47,7 @@ struct RoutesValidate: AsyncParsableCommand {
     var folder: String?
 
     func run() async throws {
-        print(try RoutesOperations.validateFolder(folder, configuration: try global.loadConfiguration()))
+        print(try await RoutesOperations.validateFolder(folder, configuration: try global.loadConfiguration()))
     }
 }
 
