@@ -61,6 +61,7 @@ let package = Package(
         .target(
             name: "SwitchboardStorage",
             dependencies: [
+                "SwitchboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

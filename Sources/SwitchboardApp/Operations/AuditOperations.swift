@@ -17,7 +17,7 @@ public struct AuditOperations: Sendable {
     ///   then read, never written, so it may run beside a server.
     public func openStore(writing: Bool = false) async throws -> any AuditStore {
         switch try configuration.storeLocation {
-        case .sqlite(let path):
+        case .store(.sqlite(let path)):
             guard configuration.journal else {
                 return try await StoreOpenError.opening("audit.store", at: path) {
                     try SQLiteAuditStore(path: path, synchronous: configuration.synchronous)
@@ -30,7 +30,7 @@ public struct AuditOperations: Sendable {
                 try await JournaledAuditStore.open(index: index, settings: .init(
                     folder: folder, segmentBytes: configuration.journalSegmentBytes, writable: writing, syncs: configuration.synchronous == .full))
             }
-        case .postgres(let location):
+        case .store(.postgres(let location)):
             return try await StoreOpenError.opening("audit.store", at: location.description) {
                 try await PostgresAuditStore(location: location, logger: Logger(label: "switchboard.audit.postgres"))
             }

@@ -32,15 +32,7 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
     public var storeLocation: AuditStoreLocation {
         get throws(ConfigurationError) {
             if store == "off" { return .off }
-            if store.hasPrefix("sqlite:"), store.count > "sqlite:".count {
-                return .sqlite(path: String(store.dropFirst("sqlite:".count)))
-            }
-            if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
-                do { return .postgres(try PostgresLocation(url: store)) } catch {
-                    throw ConfigurationError(setting: "audit.store", message: "the PostgreSQL URL \(error.message)")
-                }
-            }
-            throw ConfigurationError(setting: "audit.store", message: "'\(store.prefix(60))' must be 'sqlite:<path>', 'postgres://…' or 'off'")
+            return .store(try StoreLocation(store, setting: "audit.store", forms: "'sqlite:<path>', 'postgres://…' or 'off'"))
         }
     }
 
@@ -70,8 +62,7 @@ extension AuditConfiguration {
 
 /// Where an audit store is.
 public enum AuditStoreLocation: Hashable, Sendable {
-    case sqlite(path: String)
-    case postgres(PostgresLocation)
+    case store(StoreLocation)
     /// No audit store (benchmarks and development only).
     case off
 }

@@ -18,18 +18,8 @@ public struct DirectoryConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     /// The parsed `store` setting.
-    public var storeLocation: DirectoryStoreLocation {
-        get throws(ConfigurationError) {
-            if store.hasPrefix("sqlite:"), store.count > "sqlite:".count {
-                return .sqlite(path: String(store.dropFirst("sqlite:".count)))
-            }
-            if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
-                do { return .postgres(try PostgresLocation(url: store)) } catch {
-                    throw ConfigurationError(setting: "directory.store", message: "the PostgreSQL URL \(error.message)")
-                }
-            }
-            throw ConfigurationError(setting: "directory.store", message: "'\(store.prefix(60))' must be 'sqlite:<path>' or 'postgres://…'")
-        }
+    public var storeLocation: StoreLocation {
+        get throws(ConfigurationError) { try StoreLocation(store, setting: "directory.store") }
     }
 
     public func validate() throws(ConfigurationError) {
@@ -41,10 +31,4 @@ public struct DirectoryConfiguration: Codable, Sendable, Equatable {
             throw ConfigurationError(setting: "directory.endpointPolicy.allowedHostSuffixes", message: "'\(suffix)' must be a lower-case DNS name")
         }
     }
-}
-
-/// Where a directory store is.
-public enum DirectoryStoreLocation: Hashable, Sendable {
-    case sqlite(path: String)
-    case postgres(PostgresLocation)
 }
