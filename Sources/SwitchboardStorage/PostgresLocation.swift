@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where a PostgreSQL store is, from a `postgres://user:password@host:port/database?…` URL.
 ///
