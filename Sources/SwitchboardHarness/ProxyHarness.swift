@@ -163,13 +163,7 @@ package final class ProxyHarness: Sendable {
             auditorToken = nil
         }
 
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
-        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.consumer.certificate).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.consumer.privateKey, format: .pem))
-        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
-        clientConfiguration.httpVersion = .http1Only
-        client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
+        client = try pki.makeConsumerClient()
     }
 
     package func stop() async {
@@ -265,5 +259,19 @@ extension ProxyHarness.Response {
         guard let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let issue = (object["issue"] as? [[String: Any]])?.first else { return nil }
         return issue["diagnostics"] as? String
+    }
+}
+
+extension TestPKI {
+    /// An HTTP/1.1 client with the sample consumer's certificate, trusting the test CA; no
+    /// redirects followed, no decompression (the proxy's answers are compared as sent).
+    package func makeConsumerClient() throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(consumerCA))
+        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(consumer.certificate).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: consumer.privateKey, format: .pem))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 }

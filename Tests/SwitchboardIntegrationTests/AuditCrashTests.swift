@@ -2,7 +2,6 @@ import NIOHTTP1
 import NIOCore
 import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import SwitchboardAudit
 import SwitchboardTesting
 import Testing
@@ -14,24 +13,8 @@ import Testing
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
             try await waitUntilListening(workspace.port)
-            let client = try workspace.makeClient()
-            let answered = NIOLockedValueBox<[String]>([])
-            let stop = NIOLockedValueBox(false)
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<6 {
-                    group.addTask { await workspace.sendSlotSearches(client: client, until: stop, answered: answered) }
-                }
-                group.addTask {
-                    // Kill mid-load: once plenty has been answered (a busy machine gets there later).
-                    await eventually(timeout: .seconds(15)) { answered.withLockedValue { $0.count } >= 100 }
-                    kill(server.processIdentifier, SIGKILL)
-                    await eventually { !server.isRunning }
-                    stop.withLockedValue { $0 = true }
-                }
-            }
-            server.waitUntilExit()
-            try await client.shutdown()
-            let acknowledged = answered.withLockedValue { $0 }
+            // Kill mid-load: once plenty has been answered.
+            let acknowledged = try await workspace.answeredUntilSignalled(server, senders: 6, threshold: 100, signal: SIGKILL, exitTimeout: .seconds(10))
             #expect(acknowledged.count > 20, "load reached the proxy before the kill (\(acknowledged.count) answered)")
 
             // The next start marks what was left open as interrupted.

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import SwitchboardAudit
@@ -47,26 +46,10 @@ import Testing
         }) { workspace, _ in
             let server = try workspace.startServer()
             try await waitUntilListening(workspace.port)
-            let client = try workspace.makeClient()
-            let answered = NIOLockedValueBox<[String]>([])
-            let stop = NIOLockedValueBox(false)
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 {
-                    group.addTask { await workspace.sendSlotSearches(client: client, until: stop, answered: answered) }
-                }
-                group.addTask {
-                    // SIGTERM mid-traffic: once exchanges are flowing (a busy machine gets there later).
-                    await eventually(timeout: .seconds(15)) { answered.withLockedValue { $0.count } >= 10 }
-                    kill(server.processIdentifier, SIGTERM)
-                    await eventually(timeout: .seconds(30)) { !server.isRunning }
-                    stop.withLockedValue { $0 = true }
-                }
-            }
-            server.waitUntilExit()
-            try await client.shutdown()
+            // SIGTERM mid-traffic: once exchanges are flowing.
+            let acknowledged = try await workspace.answeredUntilSignalled(server, senders: 4, threshold: 10, signal: SIGTERM, exitTimeout: .seconds(30))
             #expect(server.terminationStatus == 0)
             let store = try SQLiteAuditStore(path: workspace.auditPath)
-            let acknowledged = answered.withLockedValue { $0 }
             #expect(acknowledged.count > 5)
             for trace in acknowledged {
                 let records = try await store.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records

@@ -3,10 +3,9 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOPosix
-import NIOSSL
 import SwitchboardCore
 import SwitchboardDirectory
+import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 
@@ -62,13 +61,30 @@ struct ServeWorkspace {
     }
 
     func makeClient() throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
-        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.consumer.certificate).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.consumer.privateKey, format: .pem))
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+        try pki.makeConsumerClient()
+    }
+
+    /// Sends slot searches through `server` on `senders` connections; once `threshold` have been
+    /// answered (however long a busy machine takes, up to 15 s) sends it `signal` and waits up to
+    /// `exitTimeout` for it to go. Returns the trace ids answered 200.
+    func answeredUntilSignalled(_ server: Process, senders: Int, threshold: Int, signal: Int32, exitTimeout: Duration) async throws -> [String] {
+        let client = try makeClient()
+        let answered = NIOLockedValueBox<[String]>([])
+        let stop = NIOLockedValueBox(false)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<senders {
+                group.addTask { await sendSlotSearches(client: client, until: stop, answered: answered) }
+            }
+            group.addTask {
+                await eventually(timeout: .seconds(15)) { answered.withLockedValue { $0.count } >= threshold }
+                kill(server.processIdentifier, signal)
+                await eventually(timeout: exitTimeout) { !server.isRunning }
+                stop.withLockedValue { $0 = true }
+            }
+        }
+        server.waitUntilExit()
+        try await client.shutdown()
+        return answered.withLockedValue { $0 }
     }
 
     /// Runs `body` with a client of the sample consumer, shut down however `body` ends.
