@@ -245,7 +245,9 @@ import Testing
                 for _ in 0..<50 { group.addTask { try await SlowTLSClient(port: harness.port, tls: harness.consumerTLS) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            for client in trickling { try await client.send("GET /\(harness.practiceAddress)/Slot HTTP/1.1\r\nSsp-From: 2000") }
+            // On a slow machine opening 1,050 connections outlasts the header timeout, and the proxy
+            // has already closed some of these (what the test expects of them): their write fails.
+            for client in trickling { try? await client.send("GET /\(harness.practiceAddress)/Slot HTTP/1.1\r\nSsp-From: 2000") }
             var durations: [Duration] = []
             for _ in 0..<20 {
                 let start = ContinuousClock.now
