@@ -11,6 +11,9 @@
 #   haproxy      HAProxy configured the same way (access log to a file through its stdout)
 #   switchboard  switchboard serve (release build) with the SSP checks, the directory, and its
 #                audit store on with its default durability (WAL, synchronous=FULL, group commit)
+#   floor        Benchmarks/FloorProxy: nginx's job and nothing more, on the stack Switchboard is
+#                built on (SwiftNIO, swift-nio-ssl, NIO's HTTP/1 codecs, per-loop upstream
+#                keep-alive); what any proxy on this stack costs before SSP checks and audit
 #
 # Runs, each target in turn (A B C D A B C D …) for ROUNDS rounds after a warm-up:
 #   keepalive-16, keepalive-64   closed loop, wrk -t1, 16 / 64 keep-alive connections
@@ -41,11 +44,15 @@ RATE=${RATE:-2000}
 WORKERS=${WORKERS:-"1 2"}
 RUNS=${RUNS:-"keepalive-16 keepalive-64 new-connection fixed-rate"}
 TARGETS_SET=${TARGETS:+yes}
-TARGETS=${TARGETS:-"direct nginx haproxy switchboard"}
-NGINX_PORT=18441 HAPROXY_PORT=18442 BASELINE_PORT=18444 BASELINE_MANAGEMENT_PORT=18454
+TARGETS=${TARGETS:-"direct nginx haproxy switchboard floor"}
+NGINX_PORT=18441 HAPROXY_PORT=18442 BASELINE_PORT=18444 BASELINE_MANAGEMENT_PORT=18454 FLOOR_PORT=18445
 if [ -n "${BASELINE:-}" ] && [ -z "${TARGETS_SET:-}" ]; then TARGETS="$TARGETS baseline"; fi
 WORK_PREFIX=switchboard-compare
 source Benchmarks/tools/common.sh
+case " $TARGETS " in *" floor "*)
+    (cd Benchmarks && swift build -c release --product FloorProxy 2>&1 | tail -1)
+    FLOOR="$ROOT/Benchmarks/.build/release/FloorProxy" ;;
+esac
 
 start_proxies() { # workers
     local workers=$1
@@ -121,6 +128,10 @@ HAPROXY
         "$SWITCHBOARD" serve --config "$WORK/switchboard.yaml" 2>> "$WORK/switchboard.log" &
         echo $! > "$WORK/switchboard.pid" ;;
     esac
+    case " $TARGETS " in *" floor "*)
+        "$FLOOR" $FLOOR_PORT "$WORK/proxy.pem" "$WORK/proxy.key" "$WORK/consumer-ca.pem" "$PROVIDER_PORT" "$WORK/provider-ca.pem" "$workers" 2>> "$WORK/floor.log" &
+        echo $! > "$WORK/floor.pid" ;;
+    esac
     case " $TARGETS " in *" baseline "*)
         "$BASELINE" serve --config "$WORK/baseline.yaml" 2>> "$WORK/baseline.log" &
         echo $! > "$WORK/baseline.pid" ;;
@@ -130,12 +141,13 @@ HAPROXY
         case $target in
             nginx) wait_for_port "$NGINX_PORT" ;; haproxy) wait_for_port "$HAPROXY_PORT" ;;
             switchboard) wait_for_port "$SWITCHBOARD_PORT" ;; baseline) wait_for_port "$BASELINE_PORT" ;;
+            floor) wait_for_port "$FLOOR_PORT" ;;
         esac
     done
 }
 
 stop_proxies() {
-    for name in nginx haproxy switchboard baseline; do
+    for name in nginx haproxy switchboard baseline floor; do
         [ -f "$WORK/$name.pid" ] || continue
         local pid; pid=$(cat "$WORK/$name.pid")
         kill "$pid" 2>/dev/null || true
@@ -152,6 +164,7 @@ url_of() {
         haproxy) echo "https://localhost:$HAPROXY_PORT/A81001/STU3/1/gpconnect$QUERY" ;;
         switchboard) echo "https://localhost:$SWITCHBOARD_PORT/$BASE$QUERY" ;;
         baseline) echo "https://localhost:$BASELINE_PORT/$BASE$QUERY" ;;
+        floor) echo "https://localhost:$FLOOR_PORT/A81001/STU3/1/gpconnect$QUERY" ;;
     esac
 }
 # Every process of a target (for CPU time): the provider for direct, else the proxy's processes.

@@ -11,7 +11,7 @@ import sys
 from collections import defaultdict
 
 results_path, clock_ticks, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-TARGETS = ["direct", "nginx", "haproxy", "baseline", "switchboard", "sqlite", "postgres", "postgres-2"]
+TARGETS = ["direct", "nginx", "haproxy", "floor", "baseline", "switchboard", "sqlite", "postgres", "postgres-2"]
 
 
 def milliseconds(text):
@@ -99,6 +99,13 @@ for workers in sorted({key[0] for key in rows}):
             if "haproxy" in median:
                 h = median["haproxy"]
                 print(f"; Switchboard / HAProxy: throughput ×{s['rps'] / h['rps']:.2f}, CPU per request ×{s['cpu_us'] / h['cpu_us']:.2f}", end="")
+            print()
+        if "floor" in median and "nginx" in median:
+            f, n = median["floor"], median["nginx"]
+            print(f"floor (NIO + swift-nio-ssl, no SSP or audit) / nginx: throughput ×{f['rps'] / n['rps']:.2f}, CPU per request ×{f['cpu_us'] / n['cpu_us']:.2f}", end="")
+            if "switchboard" in median:
+                s = median["switchboard"]
+                print(f"; Switchboard / floor: throughput ×{s['rps'] / f['rps']:.2f}, CPU per request ×{s['cpu_us'] / f['cpu_us']:.2f}", end="")
             print()
         for target in ["postgres", "postgres-2"]:
             if target in median and "sqlite" in median:
