@@ -11,14 +11,15 @@ public struct IssuedCertificate: Sendable {
     public var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
     public var privateKeyPEM: String { privateKey.pemRepresentation }
 
-    /// Writes `<name>.pem` and `<name>.key` into `folder` (the key readable by the owner only).
+    /// Writes `<name>.pem` and `<name>.key` into `folder` (the key readable by the owner only),
+    /// each ending in a newline so that files joined with `cat` stay valid PEM.
     @discardableResult
     public func write(to folder: URL, name: String) throws -> (certificate: String, privateKey: String) {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let certificatePath = folder.appendingPathComponent("\(name).pem").path
         let keyPath = folder.appendingPathComponent("\(name).key").path
-        try Data(try certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath))
-        _ = FileManager.default.createFile(atPath: keyPath, contents: Data(privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
+        try Data((try certificatePEM + "\n").utf8).write(to: URL(fileURLWithPath: certificatePath))
+        _ = FileManager.default.createFile(atPath: keyPath, contents: Data((privateKeyPEM + "\n").utf8), attributes: [.posixPermissions: 0o600])
         return (certificatePath, keyPath)
     }
 }

@@ -50,6 +50,25 @@ public enum SQLiteDatabase {
         return pool
     }
 
+    /// Copies the database at `source` to a new file at `destination` with SQLite's online backup
+    /// API, in one step under one read transaction: a consistent copy of the last commit while
+    /// other processes go on writing. Returns the pages copied.
+    @discardableResult
+    public static func backup(from source: String, to destination: String) throws -> Int {
+        var readOnly = Configuration()
+        readOnly.readonly = true
+        readOnly.busyMode = .timeout(5)
+        readOnly.label = "backup source"
+        let from = try DatabaseQueue(path: source, configuration: readOnly)
+        let to = try DatabaseQueue(path: destination)
+        var pages = 0
+        try from.backup(to: to) { progress in pages = progress.totalPageCount }
+        try to.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        try from.close()
+        try to.close()
+        return pages
+    }
+
     /// The journal mode and `synchronous` level of the writer and of one reader connection.
     public static func durabilityReport(_ pool: DatabasePool) throws -> (journalMode: String, writerSynchronous: Int, readerSynchronous: Int) {
         let (mode, writer) = try pool.writeWithoutTransaction { db in

@@ -21,6 +21,8 @@ public struct TestPKI: Sendable {
     public let otherConsumer: Files
     /// A client certificate from a CA the proxy does not trust.
     public let untrusted: Files
+    /// The certificate of the CA that issued ``untrusted``.
+    public let untrustedCA: String
     /// The management CA (distinct from the consumer CA) and role certificates it issued.
     public let managementCA: String
     public let adminCertificate: Files
@@ -56,12 +58,21 @@ public struct TestPKI: Sendable {
         otherConsumer = Files(certificate: otherFiles.certificate, privateKey: otherFiles.privateKey)
         let strangerFiles = try stranger.issue(commonName: consumerFQDN, dnsNames: [consumerFQDN], usage: .client).write(to: folder, name: "untrusted")
         untrusted = Files(certificate: strangerFiles.certificate, privateKey: strangerFiles.privateKey)
+        untrustedCA = try stranger.authority.write(to: folder, name: "untrusted-ca").certificate
         let management = try DevelopmentPKI(commonName: "Test management CA")
         managementCA = try management.authority.write(to: folder, name: "management-ca").certificate
         let admin = try management.issue(commonName: Self.adminFQDN, dnsNames: [Self.adminFQDN], usage: .client).write(to: folder, name: "admin")
         adminCertificate = Files(certificate: admin.certificate, privateKey: admin.privateKey)
         let auditor = try management.issue(commonName: Self.auditorFQDN, dnsNames: [Self.auditorFQDN], usage: .client).write(to: folder, name: "auditor")
         auditorCertificate = Files(certificate: auditor.certificate, privateKey: auditor.privateKey)
+    }
+
+    /// A new server certificate for the proxy (a new key, the same names and CA), as a renewal
+    /// would bring; written beside the others under `name`.
+    public func renewedProxyCertificate(name: String = "proxy-renewed") throws -> Files {
+        let files = try consumers.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
+            .write(to: folder, name: name)
+        return Files(certificate: files.certificate, privateKey: files.privateKey)
     }
 
     /// What is wrong with a provider's server certificate.

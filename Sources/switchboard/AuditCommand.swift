@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
             each carries a hash chained to the previous record of its node, so `audit verify` proves the log \
             complete and unaltered or names the first record that is not. See Docs/auditor-guide.md.
             """,
-        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditPrune.self]
+        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditPrune.self, AuditBackup.self]
     )
 }
 
@@ -155,5 +155,25 @@ struct AuditPrune: AsyncParsableCommand {
 
     func run() async throws {
         for line in try await auditOperations(global).prune(olderThanDays: olderThanDays) { print(line) }
+    }
+}
+
+struct AuditBackup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy a SQLite audit store, safely while switchboard serve runs, and verify the copy's chains.",
+        discussion: """
+            Copies the index with SQLite's online backup API, then the journal, into the folder given (new or empty), \
+            then walks every chain of the copy. Exits 0 when the copy verifies. To restore, stop the node and put the \
+            copied files where audit.store points (Docs/operator-guide.md, Backup and restore). A PostgreSQL audit store \
+            is backed up with the database's own tools.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The folder to copy into (new or empty).") var to: String
+
+    func run() async throws {
+        for line in try await auditOperations(global).backup(to: to) { print(line) }
     }
 }

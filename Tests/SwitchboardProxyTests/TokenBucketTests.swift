@@ -1,3 +1,4 @@
+import SwitchboardCore
 import SwitchboardProxy
 import Testing
 
@@ -25,5 +26,25 @@ import Testing
         var bucket = TokenBucket(rate: 1, burst: 1, nowNanoseconds: 10 * Self.second)
         #expect(bucket.take(nowNanoseconds: 10 * Self.second) == .granted(remaining: 0))
         #expect(bucket.take(nowNanoseconds: 5 * Self.second) == .refused(retryAfterSeconds: 1, fullAfterSeconds: 1))
+    }
+
+    @Test("new limits in force: what an ASID saved is kept up to the new burst; an ASID left unlimited loses its bucket")
+    func limitsReplacedWhileInUse() throws {
+        let asid = try #require(ASID("200000000359"))
+        let other = try #require(ASID("200000000360"))
+        let limiter = RateLimiter(defaultLimit: .init(rate: 1, burst: 10))
+        for _ in 0..<4 { _ = limiter.take(asid, nowNanoseconds: 0) }
+        #expect(limiter.take(asid, nowNanoseconds: 0) == .granted(remaining: 5))
+
+        limiter.replaceLimits(.init(defaultLimit: .init(rate: 1, burst: 3), overrides: [other: .init(rate: 100, burst: 100)]))
+        #expect(limiter.limit(for: asid) == .init(rate: 1, burst: 3))
+        #expect(limiter.take(asid, nowNanoseconds: 0) == .granted(remaining: 2), "five saved, cut to the new burst of three, one taken")
+        #expect(limiter.take(other, nowNanoseconds: 0) == .granted(remaining: 99))
+
+        limiter.replaceLimits(.init(defaultLimit: nil))
+        #expect(!limiter.isEnabled)
+        #expect(limiter.take(asid, nowNanoseconds: 0) == nil)
+        limiter.replaceLimits(.init(defaultLimit: .init(rate: 1, burst: 3)))
+        #expect(limiter.take(asid, nowNanoseconds: 0) == .granted(remaining: 2), "a bucket dropped while unlimited starts whole")
     }
 }

@@ -4,8 +4,9 @@ public import Hummingbird
 import HummingbirdTLS
 public import Logging
 public import NIOCore
-import NIOSSL
+public import NIOSSL
 public import ServiceLifecycle
+import NIOConcurrencyHelpers
 
 /// The management listener: HTTPS (its own certificate, optionally client certificates mapped to
 /// roles), serving the admin API, the audit API and the operations endpoints.
@@ -30,6 +31,8 @@ public final class ManagementServer: Service, Sendable {
 
     let application: Application<RouterResponder<ManagementContext>>
     let settings: Settings
+    /// The certificate and key each handshake presents; a reload replaces them.
+    private let certificate: NIOLockedValueBox<NIOSSLContextConfigurationOverride>
     private let bound = AwaitedValue<SocketAddress>()
 
     /// `actionLog`, when given, records every admin and audit call (it wraps authentication, so
@@ -45,9 +48,11 @@ public final class ManagementServer: Service, Sendable {
         router.middlewares.add(MethodNotAllowed(table: routes))
         for registration in register { registration(router) }
         routes.set(router.routes)
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(settings.certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: settings.privateKey, format: .pem)))
+        let material = try Self.certificateMaterial(certificate: settings.certificate, privateKey: settings.privateKey)
+        let certificate = NIOLockedValueBox(material)
+        self.certificate = certificate
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: material.certificateChain ?? [], privateKey: material.privateKey!)
+        tls.sslContextCallback = { _, promise in promise.succeed(certificate.withLockedValue { $0 }) }
         tls.minimumTLSVersion = .tlsv12
         tls.maximumTLSVersion = .tlsv13
         tls.cipherSuites = TLSPolicy.cipherSuites
@@ -67,6 +72,22 @@ public final class ManagementServer: Service, Sendable {
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
+    }
+
+    /// The certificate chain and key in two PEM files, checked to belong together; throws when a
+    /// file cannot be read or the two do not match.
+    public static func certificateMaterial(certificate: String, privateKey: String) throws -> NIOSSLContextConfigurationOverride {
+        var material = NIOSSLContextConfigurationOverride()
+        material.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+        material.privateKey = .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem))
+        // BoringSSL refuses a key that does not match the certificate when it makes a context.
+        _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: material.certificateChain!, privateKey: material.privateKey!))
+        return material
+    }
+
+    /// Puts a new certificate and key in force (a reload): handshakes from now on present them.
+    public func replaceCertificate(_ material: NIOSSLContextConfigurationOverride) {
+        certificate.withLockedValue { $0 = material }
     }
 
     /// The address the listener is bound to, once it is; throws the ``ListenerError`` when it

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardAudit
 import SwitchboardCore
+import SwitchboardStorage
 
 /// The `switchboard audit` commands: each reads the configured store and returns what a person
 /// reads. Filters are the audit API's parameters (`since`, `trace-id`, `asid`, …), given as
@@ -76,6 +77,44 @@ extension AuditOperations {
         let query = try Self.query(filters)
         let report = try await AuditReport.build(from: try await openStore(), query: query)
         return format == .csv ? report.csv() : String(decoding: try report.json(), as: UTF8.self) + "\n"
+    }
+
+    /// Copies a SQLite audit store, in use or not, into the empty (or new) folder `folder`: the
+    /// index with SQLite's online backup API, then the journal (after the index, so the copy's
+    /// journal holds at least every record its index does), then verifies every chain of the
+    /// copy. Returns what was copied and a line per chain. PostgreSQL stores are backed up with
+    /// the database's own tools.
+    public func backup(to folder: String) async throws -> [String] {
+        guard case .store(.sqlite(let path)) = try configuration.storeLocation else {
+            throw OperationError("audit backup copies a SQLite audit store; back up a PostgreSQL audit store with pg_dump or "
+                                 + "the database's own backups (Docs/operator-guide.md, Backup and restore)")
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw OperationError("no audit store at \(path) (audit.store) to back up")
+        }
+        let destination = URL(fileURLWithPath: folder)
+        if let contents = try? FileManager.default.contentsOfDirectory(atPath: destination.path), !contents.isEmpty {
+            throw OperationError("\(destination.path) is not empty; give audit backup --to a new or empty folder")
+        }
+        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+        let copy = destination.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path
+        let pages = try SQLiteDatabase.backup(from: path, to: copy)
+        var lines = ["copied the index \(path) to \(copy) (\(pages) pages, SQLite online backup)"]
+        if configuration.journal {
+            let journal = AuditConfiguration.journalFolder(forStoreAt: path)
+            if FileManager.default.fileExists(atPath: journal.path) {
+                let copiedJournal = AuditConfiguration.journalFolder(forStoreAt: copy)
+                try FileManager.default.copyItem(at: journal, to: copiedJournal)
+                lines.append("copied the journal \(journal.path) to \(copiedJournal.path)")
+            }
+        }
+        var copied = configuration
+        copied.store = "sqlite:\(copy)"
+        let verification = try await AuditOperations(configuration: copied).verify(node: nil)
+        guard verification.intact else {
+            throw OperationError("the copy in \(destination.path) does not verify; keep the store as it is and try again", details: verification.lines)
+        }
+        return lines + verification.lines.map { "copy: \($0)" }
     }
 
     /// Walks every node's chain (or one node's): a line per chain, and whether all are intact.

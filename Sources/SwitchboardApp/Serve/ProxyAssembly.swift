@@ -16,15 +16,23 @@ public struct ProxyAssembly: Sendable {
         self.configuration = configuration
     }
 
-    public func makePipeline() throws(ConfigurationError) -> ExchangePipeline {
+    /// The consumers' and the providers' rate limits of `proxy.throttle`.
+    public func throttleLimits() throws(ConfigurationError) -> (consumers: RateLimiter.Limits, providers: RateLimiter.Limits) {
         let proxy = configuration.proxy
         func limit(_ rate: Double, _ burst: Double) -> RateLimiter.Limit? {
             rate > 0 ? RateLimiter.Limit(rate: rate, burst: max(1, burst > 0 ? burst : rate)) : nil
         }
-        let consumers = RateLimiter(defaultLimit: limit(proxy.throttle.consumerRequestsPerSecond, proxy.throttle.consumerBurst),
-                                    overrides: try proxy.throttleOverrides(proxy.throttle.consumerOverrides, setting: "proxy.throttle.consumerOverrides"))
-        let providers = RateLimiter(defaultLimit: limit(proxy.throttle.providerRequestsPerSecond, proxy.throttle.providerBurst),
-                                    overrides: try proxy.throttleOverrides(proxy.throttle.providerOverrides, setting: "proxy.throttle.providerOverrides"))
+        return (RateLimiter.Limits(defaultLimit: limit(proxy.throttle.consumerRequestsPerSecond, proxy.throttle.consumerBurst),
+                                   overrides: try proxy.throttleOverrides(proxy.throttle.consumerOverrides, setting: "proxy.throttle.consumerOverrides")),
+                RateLimiter.Limits(defaultLimit: limit(proxy.throttle.providerRequestsPerSecond, proxy.throttle.providerBurst),
+                                   overrides: try proxy.throttleOverrides(proxy.throttle.providerOverrides, setting: "proxy.throttle.providerOverrides")))
+    }
+
+    public func makePipeline() throws(ConfigurationError) -> ExchangePipeline {
+        let proxy = configuration.proxy
+        let limits = try throttleLimits()
+        let consumers = RateLimiter(limits: limits.consumers)
+        let providers = RateLimiter(limits: limits.providers)
         return ExchangePipeline(
             identify: IdentifyPhase(),
             validate: ValidatePhase(jwt: JWTValidator(clockSkewSeconds: proxy.checks.jwtClockSkewSeconds),

@@ -13,7 +13,8 @@ import UnixSignals
 
 /// Everything `switchboard serve` runs, built from a configuration: the stores, the audit
 /// writer, the directory refresher, the proxy and management listeners, as services in start
-/// order. `serve` runs them until SIGTERM or SIGINT; the demo adds its own beside them.
+/// order, and the configuration reload on SIGHUP. `serve` runs them until SIGTERM or SIGINT; the
+/// demo adds its own beside them.
 public struct SwitchboardRuntime: Sendable {
     public let services: [ServiceGroupConfiguration.ServiceConfiguration]
     public let directory: Directory
@@ -21,8 +22,14 @@ public struct SwitchboardRuntime: Sendable {
     public let management: ManagementServer?
     public let auditStore: (any AuditStore)?
     public let upstream: UpstreamClient
+    /// Puts renewed certificates, rate limits and CORS origins in force; `nil` when built without
+    /// a way to read the configuration again.
+    public let reload: ConfigurationReload?
 
-    public static func build(configuration: SwitchboardConfiguration, logger: Logger) async throws -> SwitchboardRuntime {
+    /// - Parameter loadConfiguration: reads the configuration again for a reload (SIGHUP); `nil`
+    ///   for none.
+    public static func build(configuration: SwitchboardConfiguration, logger: Logger,
+                             loadConfiguration: (@Sendable () throws -> SwitchboardConfiguration)? = nil) async throws -> SwitchboardRuntime {
         // Every certificate and key file first: a missing one stops start-up naming its setting,
         // before a store is opened or a TLS context made.
         try configuration.proxy.checkFiles()
@@ -75,17 +82,26 @@ public struct SwitchboardRuntime: Sendable {
                 services.append(.stopsGracefully(server))
                 management = server
             }
+            var reload: ConfigurationReload?
+            if let loadConfiguration {
+                let reloader = ConfigurationReload(configuration: configuration, loadConfiguration: loadConfiguration, proxy: proxy,
+                                                   upstream: upstream, management: management, registry: registry, logger: logger)
+                services.append(.stopsGracefully(ReloadOnHangUp(reload: reloader)))
+                reload = reloader
+            }
             return SwitchboardRuntime(services: services, directory: directory, proxy: proxy, management: management, auditStore: auditStore,
-                                      upstream: upstream)
+                                      upstream: upstream, reload: reload)
         } catch {
             try? await upstream.shutdown()
             throw error
         }
     }
 
-    /// `switchboard serve`: runs every service until SIGTERM or SIGINT, then stops gracefully.
-    public static func serve(configuration: SwitchboardConfiguration, logger: Logger) async throws {
-        let runtime = try await build(configuration: configuration, logger: logger)
+    /// `switchboard serve`: runs every service until SIGTERM or SIGINT, then stops gracefully;
+    /// on SIGHUP, reads the configuration again with `loadConfiguration` (``ConfigurationReload``).
+    public static func serve(configuration: SwitchboardConfiguration, logger: Logger,
+                             loadConfiguration: @escaping @Sendable () throws -> SwitchboardConfiguration) async throws {
+        let runtime = try await build(configuration: configuration, logger: logger, loadConfiguration: loadConfiguration)
         let group = ServiceGroup(configuration: .init(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -32,4 +32,8 @@ public enum LogKey {
     public static let directoryReason = "sb.directory.reason"
     public static let directorySystems = "sb.directory.systems"
     public static let directoryEndpoints = "sb.directory.endpoints"
+    /// What a configuration reload put in force.
+    public static let reloaded = "sb.reload.applied"
+    /// Settings named by a configuration reload (those that need a restart).
+    public static let settings = "sb.reload.settings"
 }

@@ -36,7 +36,9 @@ public final class ExchangeService: Sendable {
     let upstream: UpstreamClient
     let forward: ForwardPhase
     let audit: AuditPhase
-    let cors: CORSPolicy
+    private let corsPolicy: Mutex<CORSPolicy>
+    /// The browser origins in force (a reload may replace them).
+    var cors: CORSPolicy { corsPolicy.withLock { $0 } }
     let registry = ConnectionRegistry()
     let logger: Logger
 
@@ -48,8 +50,18 @@ public final class ExchangeService: Sendable {
         self.upstream = upstream
         self.forward = ForwardPhase(proxyHost: settings.proxyHost)
         self.audit = AuditPhase(recorder: recorder, metrics: metrics, logger: logger)
-        self.cors = CORSPolicy(allowedOrigins: settings.allowedOrigins)
+        self.corsPolicy = Mutex(CORSPolicy(allowedOrigins: settings.allowedOrigins))
         self.logger = logger
+    }
+
+    /// Puts new CORS origins in force for the exchanges that start from now on.
+    public func replaceAllowedOrigins(_ origins: Set<String>) {
+        corsPolicy.withLock { $0 = CORSPolicy(allowedOrigins: origins) }
+    }
+
+    /// The rate limiters of the throttle phase, whose limits a reload replaces.
+    public var rateLimiters: (consumers: RateLimiter, providers: RateLimiter) {
+        (pipeline.throttle.consumers, pipeline.throttle.providers)
     }
 
     /// Open consumer connections.

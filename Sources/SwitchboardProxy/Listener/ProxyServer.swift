@@ -2,7 +2,7 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOSSL
+public import NIOSSL
 public import ServiceLifecycle
 import SwitchboardCore
 
@@ -13,7 +13,7 @@ public final class ProxyServer: Service, Sendable {
     public let configuration: ProxyConfiguration
     let service: ExchangeService
     let eventLoopGroup: any EventLoopGroup
-    let sslContext: NIOSSLContext
+    let tls: ReloadableTLSContext
     let logger: Logger
 
     /// Consumer connections open now.
@@ -25,8 +25,23 @@ public final class ProxyServer: Service, Sendable {
         self.service = service
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        sslContext = try NIOSSLContext(configuration: try Self.tlsConfiguration(configuration.tls))
+        tls = ReloadableTLSContext(try Self.makeTLSContext(configuration.tls))
     }
+
+    /// The listener's TLS context from its certificate, key and consumer CA files; throws when a
+    /// file cannot be read or the key does not match the certificate.
+    public static func makeTLSContext(_ settings: ProxyConfiguration.ServerTLS) throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: try tlsConfiguration(settings))
+    }
+
+    /// Puts a new TLS context in force (a reload): handshakes from now on use it, and open
+    /// connections go on with the one they began with.
+    public func replaceTLS(_ context: NIOSSLContext) {
+        tls.replace(with: context)
+    }
+
+    /// The service the listener's connections share (a reload replaces its CORS origins and rate limits).
+    public var exchangeService: ExchangeService { service }
 
     /// TLS 1.2 and 1.3 only, AEAD suites with forward secrecy, client certificates verified
     /// against the consumer CA when presented (a missing one is answered `496` over HTTP).
@@ -63,7 +78,7 @@ public final class ProxyServer: Service, Sendable {
         limitsForDecoder.maxHeaderListSize = limits.maxHeaderBytes
         limitsForDecoder.maxHeaderFieldCount = limits.maxHeaderFields
         let decoderLimits = limitsForDecoder
-        let sslContext = self.sslContext
+        let tls = self.tls
         let service = self.service
         let registry = service.registry
         let maxConnections = limits.maxConnections
@@ -91,7 +106,7 @@ public final class ProxyServer: Service, Sendable {
                         try operations.addHandler(PlainHTTPDetector { line in
                             service.recordPlainHTTP(clientAddress: remote, requestLine: line, on: eventLoop)
                         })
-                        try operations.addHandler(NIOSSLServerHandler(context: sslContext))
+                        try operations.addHandler(NIOSSLServerHandler(context: tls.current))
                         try operations.addHandler(ConnectionTimeouts.RawSide(state: state, identity: identity))
                         try operations.addHandler(HTTPResponseEncoder(configuration: .init()))
                         try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))

@@ -2,7 +2,8 @@ public import SwitchboardCore
 import Synchronization
 
 /// Token buckets keyed by ASID, created on first use. One short lock per request; buckets idle
-/// for a minute are dropped so the table does not grow without bound.
+/// for a minute are dropped so the table does not grow without bound. The limits can be replaced
+/// while traffic flows (a reload); each bucket takes its new limit at its next request.
 public final class RateLimiter: Sendable {
     /// A limit: `rate` requests a second with bursts of up to `burst`.
     public struct Limit: Sendable, Hashable {
@@ -15,37 +16,66 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// The limits in force: one for every ASID not overridden (`nil` for none), and per-ASID ones.
+    public struct Limits: Sendable, Hashable {
+        public var defaultLimit: Limit?
+        public var overrides: [ASID: Limit]
+
+        public init(defaultLimit: Limit?, overrides: [ASID: Limit] = [:]) {
+            self.defaultLimit = defaultLimit
+            self.overrides = overrides
+        }
+
+        public var isEnabled: Bool { defaultLimit != nil || !overrides.isEmpty }
+
+        public func limit(for asid: ASID) -> Limit? { overrides[asid] ?? defaultLimit }
+    }
+
     private struct State {
+        var limits: Limits
         var buckets: [ASID: TokenBucket] = [:]
         var lastSweepNanoseconds: UInt64 = 0
     }
 
-    public let defaultLimit: Limit?
-    public let overrides: [ASID: Limit]
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// - Parameters:
     ///   - defaultLimit: the limit for every ASID not overridden; `nil` for none.
     ///   - overrides: per-ASID limits.
-    public init(defaultLimit: Limit?, overrides: [ASID: Limit] = [:]) {
-        self.defaultLimit = defaultLimit
-        self.overrides = overrides
+    public convenience init(defaultLimit: Limit?, overrides: [ASID: Limit] = [:]) {
+        self.init(limits: Limits(defaultLimit: defaultLimit, overrides: overrides))
     }
 
-    public var isEnabled: Bool { defaultLimit != nil || !overrides.isEmpty }
+    public init(limits: Limits) {
+        state = Mutex(State(limits: limits))
+    }
+
+    public var limits: Limits { state.withLock { $0.limits } }
+
+    public var isEnabled: Bool { limits.isEnabled }
 
     /// The limit that applies to `asid`, if any.
-    public func limit(for asid: ASID) -> Limit? { overrides[asid] ?? defaultLimit }
+    public func limit(for asid: ASID) -> Limit? { limits.limit(for: asid) }
+
+    /// Puts new limits in force. What each ASID has saved is kept, up to its new burst; an ASID
+    /// left with no limit loses its bucket.
+    public func replaceLimits(_ limits: Limits) {
+        state.withLock { $0.limits = limits }
+    }
 
     /// Takes one token for `asid`; `nil` when no limit applies.
     public func take(_ asid: ASID, nowNanoseconds: UInt64) -> TokenBucket.Decision? {
-        guard let limit = limit(for: asid) else { return nil }
-        return state.withLock { state in
+        state.withLock { state in
+            guard let limit = state.limits.limit(for: asid) else {
+                state.buckets.removeValue(forKey: asid)
+                return nil
+            }
             if nowNanoseconds &- state.lastSweepNanoseconds > 60_000_000_000 {
                 state.buckets = state.buckets.filter { nowNanoseconds &- $0.value.updatedNanoseconds < 60_000_000_000 }
                 state.lastSweepNanoseconds = nowNanoseconds
             }
             var bucket = state.buckets[asid] ?? TokenBucket(rate: limit.rate, burst: limit.burst, nowNanoseconds: nowNanoseconds)
+            if bucket.rate != limit.rate || bucket.burst != max(1, limit.burst) { bucket = bucket.resized(rate: limit.rate, burst: limit.burst) }
             let decision = bucket.take(nowNanoseconds: nowNanoseconds)
             state.buckets[asid] = bucket
             return decision

@@ -22,6 +22,14 @@ public struct TokenBucket: Sendable, Hashable {
         case refused(retryAfterSeconds: Int, fullAfterSeconds: Int)
     }
 
+    /// The same bucket under a new limit (a reload): what it has saved is kept, up to the new
+    /// burst, so a changed limit neither refills nor empties it.
+    public func resized(rate: Double, burst: Double) -> TokenBucket {
+        var bucket = TokenBucket(rate: rate, burst: burst, nowNanoseconds: updatedNanoseconds)
+        bucket.tokens = min(bucket.burst, tokens)
+        return bucket
+    }
+
     /// The most requests the consumer can make at once: what the bucket holds when whole.
     public var capacity: Int { Int(burst) }
 

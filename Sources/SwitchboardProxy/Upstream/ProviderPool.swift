@@ -72,7 +72,7 @@ final class ProviderPool {
     private func attempt(_ origin: ProviderOrigin, deadline: NIODeadline, backoff: TimeAmount) {
         let connection = ProviderConnection(origin: origin, pool: self, readTimeout: settings.readTimeout)
         let handler = NIOLoopBound(connection, eventLoop: eventLoop)
-        let tls = settings.tls
+        let tls = settings.tls.current
         let serverHostname = origin.isIPAddress ? nil : origin.host
         ClientBootstrap(group: eventLoop)
             .connectTimeout(max(deadline - .now(), .milliseconds(1)))

@@ -1,6 +1,6 @@
 import Foundation
 public import NIOCore
-import NIOSSL
+public import NIOSSL
 
 /// The HTTPS client that carries requests to providers: for each event loop a ``ProviderPool``
 /// of keep-alive HTTP/1.1 connections, so an exchange's request runs on its own consumer
@@ -10,7 +10,7 @@ import NIOSSL
 /// inside the connect timeout).
 public final class UpstreamClient: Sendable {
     struct Settings: Sendable {
-        var tls: NIOSSLContext
+        var tls: ReloadableTLSContext
         var connectTimeout: TimeAmount
         var readTimeout: TimeAmount
         var idleTimeout: TimeAmount
@@ -27,6 +27,24 @@ public final class UpstreamClient: Sendable {
     private let pools: [ObjectIdentifier: (eventLoop: any EventLoop, pool: NIOLoopBoundBox<ProviderPool>)]
 
     public init(configuration: ProxyConfiguration.Upstream, eventLoopGroup: any EventLoopGroup) throws {
+        let loops = Array(eventLoopGroup.makeIterator())
+        let settings = Settings(
+            tls: ReloadableTLSContext(try Self.tlsContext(configuration)),
+            connectTimeout: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
+            readTimeout: .milliseconds(Int64(configuration.readTimeoutMilliseconds)),
+            idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
+            connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops.count)),
+            resolve: try configuration.resolvedAddresses())
+        self.settings = settings
+        pools = Dictionary(uniqueKeysWithValues: loops.map { loop in
+            (ObjectIdentifier(loop), (loop, NIOLoopBoundBox.makeBoxSendingValue(ProviderPool(eventLoop: loop, settings: settings), eventLoop: loop)))
+        })
+        responseTimeout = .milliseconds(Int64(configuration.responseTimeoutMilliseconds))
+    }
+
+    /// TLS 1.2+, the providers' CA bundle, and the proxy's client certificate when one is set;
+    /// throws when a file cannot be read or the key does not match the certificate.
+    public static func tlsContext(_ configuration: ProxyConfiguration.Upstream) throws -> NIOSSLContext {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
@@ -38,19 +56,13 @@ public final class UpstreamClient: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.clientCertificate).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: configuration.clientPrivateKey, format: .pem))
         }
-        let loops = Array(eventLoopGroup.makeIterator())
-        let settings = Settings(
-            tls: try NIOSSLContext(configuration: tls),
-            connectTimeout: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
-            readTimeout: .milliseconds(Int64(configuration.readTimeoutMilliseconds)),
-            idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
-            connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops.count)),
-            resolve: try configuration.resolvedAddresses())
-        self.settings = settings
-        pools = Dictionary(uniqueKeysWithValues: loops.map { loop in
-            (ObjectIdentifier(loop), (loop, NIOLoopBoundBox.makeBoxSendingValue(ProviderPool(eventLoop: loop, settings: settings), eventLoop: loop)))
-        })
-        responseTimeout = .milliseconds(Int64(configuration.responseTimeoutMilliseconds))
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    /// Puts a new TLS context in force (a reload): provider connections made from now on use it;
+    /// those open go on until they close.
+    public func replaceTLS(_ context: NIOSSLContext) {
+        settings.tls.replace(with: context)
     }
 
     /// Starts `request` on `eventLoop`, the caller's own (one of the client's group); the answer
