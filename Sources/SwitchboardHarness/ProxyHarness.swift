@@ -150,7 +150,8 @@ package final class ProxyHarness: Sendable {
             adminToken = try tokens.add(name: "ops-admin", role: .admin, createdBy: "test")
             auditorToken = try tokens.add(name: "siem", role: .auditor, createdBy: "test")
             let managementServer = try ManagementAssembly(configuration: configuration).makeServer(
-                observed: .init(directory: directory, auditWriter: auditWriter, proxy: server), auditStore: auditStore, registry: registry,
+                observed: .init(directory: directory, auditWriter: auditWriter, proxy: server, upstream: upstream), auditStore: auditStore,
+                registry: registry,
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
             management = managementServer
             managementTask = Task { try await managementServer.run() }

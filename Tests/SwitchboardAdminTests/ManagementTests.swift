@@ -253,7 +253,7 @@ import Testing
             let first = try await harness.manage(.GET, "/metrics", as: .nobody)
             #expect(first.status == 200)
             #expect(first.headers["Content-Type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
-            let series = #"switchboard_exchanges_total{interaction="urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1",status="200",outcome="forwarded"}"#
+            let series = #"switchboard_exchanges_total{provider="A81001",interaction="urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1",status="200",outcome="forwarded"}"#
             let before = try #require(sample(first.body, series))
             _ = try await harness.send()
             var headers = harness.sspHeaders()
@@ -265,7 +265,12 @@ import Testing
             #expect(sample(second.body, #"switchboard_refusals_total{rule="FOT_CHECK_FAILED"}"#) == 1)
             #expect(sample(second.body, "switchboard_directory_generation") == Double(harness.directory.snapshot.generation))
             #expect(sample(second.body, "switchboard_audit_records_committed_count") ?? 0 >= 3)
-            #expect(second.body.contains("switchboard_upstream_duration_seconds_bucket"))
+            #expect(second.body.contains(#"switchboard_upstream_duration_seconds_bucket{provider="A81001",interaction="urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1""#))
+            #expect(sample(second.body, #"switchboard_exchange_duration_seconds_count{provider="A81001",interaction="urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1"}"#) ?? 0 >= 2)
+            // After the exchanges: one provider connection open and idle in its pool, nobody waiting.
+            #expect(sample(second.body, "switchboard_upstream_connections") ?? 0 >= 1)
+            #expect(sample(second.body, "switchboard_upstream_busy_connections") == 0)
+            #expect(sample(second.body, "switchboard_upstream_waiting_exchanges") == 0)
             for line in second.body.split(separator: "\n") where !line.hasPrefix("#") {
                 #expect(Double(line.split(separator: " ").last ?? "x") != nil, "unparsable line: \(line)")
             }

@@ -35,17 +35,20 @@ public final class ConfigurationReload: Sendable {
     private let proxy: ProxyServer
     private let upstream: UpstreamClient
     private let management: ManagementServer?
+    private let certificates: CertificateExpiries
     private let logger: Logger
     private let inForce: Mutex<SwitchboardConfiguration>
     private let applied: Counter
     private let refused: Counter
 
     init(configuration: SwitchboardConfiguration, loadConfiguration: @escaping @Sendable () throws -> SwitchboardConfiguration,
-         proxy: ProxyServer, upstream: UpstreamClient, management: ManagementServer?, registry: PrometheusCollectorRegistry, logger: Logger) {
+         proxy: ProxyServer, upstream: UpstreamClient, management: ManagementServer?, certificates: CertificateExpiries,
+         registry: PrometheusCollectorRegistry, logger: Logger) {
         self.loadConfiguration = loadConfiguration
         self.proxy = proxy
         self.upstream = upstream
         self.management = management
+        self.certificates = certificates
         self.logger = logger
         inForce = Mutex(configuration)
         let descriptor = MetricNameDescriptor(namespace: "switchboard", metricName: "configuration_reloads", unitName: "total",
@@ -122,6 +125,7 @@ public final class ConfigurationReload: Sendable {
         service.rateLimiters.consumers.replaceLimits(limits.consumers)
         service.rateLimiters.providers.replaceLimits(limits.providers)
         service.replaceAllowedOrigins(Set(configuration.proxy.cors.allowedOrigins))
+        certificates.update(from: configuration)
 
         let previous = inForce.withLock { inForce in
             defer { inForce = configuration }

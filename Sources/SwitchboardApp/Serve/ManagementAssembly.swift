@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 public import Logging
 public import NIOCore
 public import Prometheus
@@ -21,11 +22,16 @@ public struct ManagementAssembly: Sendable {
         public var directory: Directory
         public var auditWriter: AuditWriter?
         public var proxy: ProxyServer?
+        public var upstream: UpstreamClient?
+        public var certificates: CertificateExpiries?
 
-        public init(directory: Directory, auditWriter: AuditWriter?, proxy: ProxyServer?) {
+        public init(directory: Directory, auditWriter: AuditWriter?, proxy: ProxyServer?, upstream: UpstreamClient? = nil,
+                    certificates: CertificateExpiries? = nil) {
             self.directory = directory
             self.auditWriter = auditWriter
             self.proxy = proxy
+            self.upstream = upstream
+            self.certificates = certificates
         }
     }
 
@@ -50,7 +56,27 @@ public struct ManagementAssembly: Sendable {
         let reconciled = gauge("audit_failed_rows_committed", "count", "Rows of failed audit transactions found committed on recovery.")
         let unreconciled = gauge("audit_failed_rows_missing", "count", "Rows of failed audit transactions found missing on recovery.")
         let failing = gauge("audit_store", "failing", "1 while the audit store refuses records (exchanges are answered 503).")
+        let upstreamOpen = gauge("upstream", "connections", "Provider connections open or being opened, every event loop's pool together.")
+        let upstreamBusy = gauge("upstream_busy", "connections", "Provider connections carrying an exchange now.")
+        let upstreamWaiting = gauge("upstream_waiting", "exchanges", "Exchanges waiting for a provider connection (the per-provider limit reached).")
+        let expiryGauges = NIOLockedValueBox<[String: Gauge]>([:])
         let beforeScrape: @Sendable () -> Void = {
+            if let use = observed.upstream?.poolUse {
+                upstreamOpen.set(to: Double(use.openConnections))
+                upstreamBusy.set(to: Double(use.busyConnections))
+                upstreamWaiting.set(to: Double(use.waitingExchanges))
+            }
+            for (name, expiry) in observed.certificates?.all ?? [:] {
+                expiryGauges.withLockedValue { gauges in
+                    if let made = gauges[name] { return made }
+                    let made = registry.makeGauge(
+                        descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "certificate_expiry", unitName: "timestamp_seconds",
+                                                         helpText: "When a certificate file this node presents or trusts expires (its earliest), in Unix seconds."),
+                        labels: [("certificate", name)])
+                    gauges[name] = made
+                    return made
+                }.set(to: expiry.timeIntervalSince1970)
+            }
             generation.set(to: Double(observed.directory.snapshot.generation))
             connections.set(to: Double(observed.proxy?.connectionCount ?? 0))
             if let writer = observed.auditWriter {

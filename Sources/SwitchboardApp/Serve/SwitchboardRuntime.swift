@@ -43,6 +43,12 @@ public struct SwitchboardRuntime: Sendable {
             LogKey.directoryEndpoints: "\(directory.snapshot.tables.endpoints.count)",
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let registry = PrometheusCollectorRegistry()
+        let commitLatency = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "audit_commit_duration", unitName: "seconds",
+                                             helpText: "How long each audit group commit took, until its records were durable."),
+            buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
         let recorder: any ExchangeRecorder
         var auditStore: (any AuditStore)?
         var auditWriter: AuditWriter?
@@ -53,14 +59,14 @@ public struct SwitchboardRuntime: Sendable {
             let store = try await AuditOperations(configuration: configuration.audit).openStore(writing: true)
             let writer = AuditWriter(store: store,
                                      settings: .init(node: configuration.node.id, maximumBatch: configuration.audit.maximumBatch,
-                                                     recoveryInterval: .milliseconds(configuration.audit.recoveryIntervalMilliseconds)),
+                                                     recoveryInterval: .milliseconds(configuration.audit.recoveryIntervalMilliseconds),
+                                                     commitObserved: { commitLatency.record($0) }),
                                      logger: logger)
             services.append(.stopsGracefully(writer))
             recorder = writer
             auditStore = store
             auditWriter = writer
         }
-        let registry = PrometheusCollectorRegistry()
         let build = BuildInfo.current
         registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "build", unitName: "info",
                                                             helpText: "Always 1; its labels say which build this process runs"),
@@ -75,9 +81,11 @@ public struct SwitchboardRuntime: Sendable {
                                                     logger: logger)
             services += [.stopsGracefully(refresher), .stopsGracefully(proxy)]
             var management: ManagementServer?
+            let expiries = CertificateExpiries(configuration: configuration)
             if configuration.management.enabled {
                 let server = try ManagementAssembly(configuration: configuration).makeServer(
-                    observed: .init(directory: directory, auditWriter: auditWriter, proxy: proxy), auditStore: auditStore, registry: registry,
+                    observed: .init(directory: directory, auditWriter: auditWriter, proxy: proxy, upstream: upstream, certificates: expiries),
+                    auditStore: auditStore, registry: registry,
                     eventLoopGroup: eventLoopGroup, logger: logger)
                 services.append(.stopsGracefully(server))
                 management = server
@@ -85,7 +93,8 @@ public struct SwitchboardRuntime: Sendable {
             var reload: ConfigurationReload?
             if let loadConfiguration {
                 let reloader = ConfigurationReload(configuration: configuration, loadConfiguration: loadConfiguration, proxy: proxy,
-                                                   upstream: upstream, management: management, registry: registry, logger: logger)
+                                                   upstream: upstream, management: management, certificates: expiries, registry: registry,
+                                                   logger: logger)
                 services.append(.stopsGracefully(ReloadOnHangUp(reload: reloader)))
                 reload = reloader
             }

@@ -22,12 +22,16 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         public var recoveryInterval: Duration
         /// Records answered during an outage kept for writing on recovery.
         public var maximumDeferred: Int
+        /// Told how long each successful commit took (a latency histogram in `/metrics`).
+        public var commitObserved: @Sendable (Duration) -> Void
 
-        public init(node: String, maximumBatch: Int = 512, recoveryInterval: Duration = .milliseconds(500), maximumDeferred: Int = 100_000) {
+        public init(node: String, maximumBatch: Int = 512, recoveryInterval: Duration = .milliseconds(500), maximumDeferred: Int = 100_000,
+                    commitObserved: @escaping @Sendable (Duration) -> Void = { _ in }) {
             self.node = node
             self.maximumBatch = maximumBatch
             self.recoveryInterval = recoveryInterval
             self.maximumDeferred = maximumDeferred
+            self.commitObserved = commitObserved
         }
     }
 
@@ -187,6 +191,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
                 try await store.append(batch.map(\.entry), node: settings.node)
                 let elapsed = started.duration(to: .now)
                 metrics.withLock { $0.recordCommit(records: batch.count, duration: elapsed) }
+                settings.commitObserved(elapsed)
                 for waiting in batch { waiting.done(.success(())) }
             } catch {
                 // The transaction's outcome is unknown; refuse everything until a probe succeeds.

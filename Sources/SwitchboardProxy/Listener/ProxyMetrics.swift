@@ -5,40 +5,48 @@ import SwitchboardAudit
 import SwitchboardCore
 
 /// The proxy's metrics, made through one factory (Prometheus in production, a test factory in
-/// tests): exchanges by interaction and status, refusals by rule, whole-exchange and upstream
-/// durations.
+/// tests): exchanges by provider, interaction and status, refusals by rule, whole-exchange and
+/// upstream durations by provider and interaction.
+///
+/// Every label is bounded by the directory: the provider is the ODS code the directory gives
+/// `Ssp-To`'s ASID (`none` when it names no registered system), and the interaction is one of the
+/// catalogue's (`unknown` otherwise), so consumers cannot grow the number of series by sending
+/// made-up values.
 public final class ProxyMetrics: Sendable {
     let factory: any MetricsFactory
-    private let exchangeDuration: CoreMetrics.Timer
-    private let upstreamDuration: CoreMetrics.Timer
-    /// Counters already made, by their dimensions: making one per exchange cost a registry
-    /// lookup under a lock each time.
+    /// Metrics already made, by their dimensions: making one per exchange cost a registry lookup
+    /// under a lock each time.
     private let exchangeCounters = Mutex<[ExchangeKey: Counter]>([:])
     private let refusalCounters = Mutex<[String: Counter]>([:])
+    private let durations = Mutex<[ProviderKey: (exchange: CoreMetrics.Timer, upstream: CoreMetrics.Timer)]>([:])
 
     private struct ExchangeKey: Hashable {
-        var interaction: String
+        var provider: ProviderKey
         var status: Int
         var outcome: ExchangeRecord.Outcome
     }
 
-    public init(factory: any MetricsFactory) {
-        self.factory = factory
-        exchangeDuration = Timer(label: "switchboard_exchange_duration_seconds", factory: factory)
-        upstreamDuration = Timer(label: "switchboard_upstream_duration_seconds", factory: factory)
+    private struct ProviderKey: Hashable {
+        var provider: String
+        var interaction: String
     }
 
-    /// Counts a finished exchange. The interaction is a label only when it is in the catalogue, so
-    /// that consumers cannot grow the number of series by sending made-up interaction ids.
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    /// Counts a finished exchange and records its durations.
     func record(_ record: ExchangeRecord, catalogued: Bool) {
         let interaction = catalogued ? record.interaction?.rawValue ?? "none" : record.interaction == nil ? "none" : "unknown"
-        let key = ExchangeKey(interaction: interaction, status: record.status ?? -1, outcome: record.outcome)
+        let provider = ProviderKey(provider: record.toODS?.rawValue ?? "none", interaction: interaction)
+        let key = ExchangeKey(provider: provider, status: record.status ?? -1, outcome: record.outcome)
         let factory = self.factory
         exchangeCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = Counter(label: "switchboard_exchanges_total",
-                                  dimensions: [("interaction", key.interaction), ("status", record.status.map(String.init) ?? "none"),
-                                               ("outcome", key.outcome.rawValue)], factory: factory)
+                                  dimensions: [("provider", provider.provider), ("interaction", provider.interaction),
+                                               ("status", record.status.map(String.init) ?? "none"), ("outcome", key.outcome.rawValue)],
+                                  factory: factory)
             counters[key] = counter
             return counter
         }.increment()
@@ -50,11 +58,20 @@ public final class ProxyMetrics: Sendable {
                 return counter
             }.increment()
         }
+        guard record.durationMicroseconds != nil || record.upstreamMicroseconds != nil else { return }
+        let timers = durations.withLock { timers in
+            if let made = timers[provider] { return made }
+            let dimensions = [("provider", provider.provider), ("interaction", provider.interaction)]
+            let made = (Timer(label: "switchboard_exchange_duration_seconds", dimensions: dimensions, factory: factory),
+                        Timer(label: "switchboard_upstream_duration_seconds", dimensions: dimensions, factory: factory))
+            timers[provider] = made
+            return made
+        }
         if let duration = record.durationMicroseconds {
-            exchangeDuration.recordMicroseconds(duration)
+            timers.exchange.recordMicroseconds(duration)
         }
         if let upstream = record.upstreamMicroseconds {
-            upstreamDuration.recordMicroseconds(upstream)
+            timers.upstream.recordMicroseconds(upstream)
         }
     }
 }

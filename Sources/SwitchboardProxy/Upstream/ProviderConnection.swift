@@ -15,7 +15,10 @@ final class ProviderConnection: ChannelDuplexHandler {
     private weak var pool: ProviderPool?
     private let readTimeout: TimeAmount
     private var context: ChannelHandlerContext?
-    private var call: ProviderCall?
+    private var call: ProviderCall? {
+        didSet { if (oldValue == nil) != (call == nil) { use.carrying(call != nil) } }
+    }
+    private let use: ProviderPoolUse
     private var answered = false
     private var requestEnded = false
     private var reusable = true
@@ -27,10 +30,11 @@ final class ProviderConnection: ChannelDuplexHandler {
     /// When it was last put back in the pool.
     var idleSince = NIODeadline.now()
 
-    init(origin: ProviderOrigin, pool: ProviderPool, readTimeout: TimeAmount) {
+    init(origin: ProviderOrigin, pool: ProviderPool, readTimeout: TimeAmount, use: ProviderPoolUse) {
         self.origin = origin
         self.pool = pool
         self.readTimeout = readTimeout
+        self.use = use
     }
 
     var isOpen: Bool { !closed && context?.channel.isActive == true }

@@ -29,6 +29,7 @@ final class ProviderPool {
             if connection.isOpen { return connection.carry(call) }
         }
         waiting[origin, default: []].append(call)
+        settings.use.queued()
         if open[origin, default: 0] < settings.connectionsPerLoop { connect(origin) }
     }
 
@@ -44,19 +45,24 @@ final class ProviderPool {
     func closed(_ connection: ProviderConnection) {
         let origin = connection.origin
         open[origin, default: 1] -= 1
+        settings.use.closed()
         idle[origin]?.removeAll { $0 === connection }
         if !isShutDown, hasWaiting(origin), open[origin, default: 0] < settings.connectionsPerLoop { connect(origin) }
     }
 
     private func nextWaiting(_ origin: ProviderOrigin) -> ProviderCall? {
         while let call = waiting[origin]?.popFirst() {
+            settings.use.dequeued()
             if !call.isOver { return call }
         }
         return nil
     }
 
     private func hasWaiting(_ origin: ProviderOrigin) -> Bool {
-        while let first = waiting[origin]?.first, first.isOver { waiting[origin]?.removeFirst() }
+        while let first = waiting[origin]?.first, first.isOver {
+            waiting[origin]?.removeFirst()
+            settings.use.dequeued()
+        }
         return waiting[origin]?.isEmpty == false
     }
 
@@ -64,13 +70,14 @@ final class ProviderPool {
 
     private func connect(_ origin: ProviderOrigin) {
         open[origin, default: 0] += 1
+        settings.use.opened()
         attempt(origin, deadline: .now() + settings.connectTimeout, backoff: .milliseconds(100))
     }
 
     /// One connection attempt. One that fails before the deadline is tried again after a pause
     /// (nothing has been sent on it); the last failure fails the first waiting call.
     private func attempt(_ origin: ProviderOrigin, deadline: NIODeadline, backoff: TimeAmount) {
-        let connection = ProviderConnection(origin: origin, pool: self, readTimeout: settings.readTimeout)
+        let connection = ProviderConnection(origin: origin, pool: self, readTimeout: settings.readTimeout, use: settings.use)
         let handler = NIOLoopBound(connection, eventLoop: eventLoop)
         let tls = settings.tls.current
         let serverHostname = origin.isIPAddress ? nil : origin.host
@@ -102,6 +109,7 @@ final class ProviderPool {
                         return
                     }
                     self.open[origin, default: 1] -= 1
+                    self.settings.use.closed()
                     self.nextWaiting(origin)?.failed(UpstreamError.connectFailed("\(error)"))
                 }
             }

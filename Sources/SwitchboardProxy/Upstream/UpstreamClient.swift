@@ -18,6 +18,7 @@ public final class UpstreamClient: Sendable {
         var connectionsPerLoop: Int
         /// Host → address to connect to instead of resolving it.
         var resolve: [String: String]
+        var use: ProviderPoolUse
     }
 
     let settings: Settings
@@ -34,7 +35,8 @@ public final class UpstreamClient: Sendable {
             readTimeout: .milliseconds(Int64(configuration.readTimeoutMilliseconds)),
             idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
             connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops.count)),
-            resolve: try configuration.resolvedAddresses())
+            resolve: try configuration.resolvedAddresses(),
+            use: ProviderPoolUse())
         self.settings = settings
         pools = Dictionary(uniqueKeysWithValues: loops.map { loop in
             (ObjectIdentifier(loop), (loop, NIOLoopBoundBox.makeBoxSendingValue(ProviderPool(eventLoop: loop, settings: settings), eventLoop: loop)))
@@ -58,6 +60,9 @@ public final class UpstreamClient: Sendable {
         }
         return try NIOSSLContext(configuration: tls)
     }
+
+    /// How the provider connections are used now (every event loop's pool together).
+    public var poolUse: ProviderPoolUse { settings.use }
 
     /// Puts a new TLS context in force (a reload): provider connections made from now on use it;
     /// those open go on until they close.
