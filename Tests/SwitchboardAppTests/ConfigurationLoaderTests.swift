@@ -4,6 +4,7 @@ import SwitchboardDirectory
 import SwitchboardStorage
 import SwitchboardTesting
 import SwitchboardPostgres
+import SwitchboardProxy
 import Testing
 import SwitchboardCore
 
@@ -104,6 +105,18 @@ import SwitchboardCore
         #expect(location.password == "s3cret" && location.tls == .require && location.rootCertificate == "/etc/ca.pem" && location.maximumConnections == 8)
         #expect(!location.description.contains("s3cret"))
         #expect(try PostgresLocation(url: "postgresql://u@h/d").tls == .verifyFull, "verified TLS unless told otherwise")
+    }
+
+    @Test("PROXY protocol: v2 needs the balancers named, each an address or CIDR block; no other version")
+    func proxyProtocolSettings() async throws {
+        #expect(await error("proxy:\n  listen: {proxyProtocol: v2}\n")?.setting == "proxy.listen.proxyProtocolFrom")
+        let badEntry = await error("proxy:\n  listen: {proxyProtocol: v2, proxyProtocolFrom: [10.0.0.0/24, balancer.example]}\n")
+        #expect(badEntry?.setting == "proxy.listen.proxyProtocolFrom")
+        #expect(badEntry?.message.contains("'balancer.example'") == true)
+        #expect(await error("proxy:\n  listen: {proxyProtocol: v1, proxyProtocolFrom: [10.0.0.1]}\n")?.setting == "proxy.listen.proxyProtocol")
+        let configured = try await load("proxy:\n  listen: {proxyProtocol: v2, proxyProtocolFrom: [10.0.0.0/24, '2001:db8::/32']}\n")
+        #expect(configured.proxy.listen.proxyProtocolFrom == ["10.0.0.0/24", "2001:db8::/32"])
+        #expect(try await load(nil).proxy.listen.proxyProtocol == "none")
     }
 
     @Test(arguments: ["ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256:DES-CBC3-SHA", "DHE-RSA-AES128-GCM-SHA256", ""])

@@ -32,8 +32,13 @@ struct CommandRunner {
 
     /// Starts the command in the background; its output goes to `log`.
     func start(_ arguments: [String], log: URL) throws -> Process {
+        try startTool(Self.executable.path, arguments, log: log)
+    }
+
+    /// Starts another program the same way.
+    func startTool(_ executable: String, _ arguments: [String], log: URL) throws -> Process {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = workingDirectory
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }

@@ -111,6 +111,111 @@ struct MultiNodeTests {
         }
     }
 
+    @Test("behind HAProxy in TCP mode with send-proxy-v2: both nodes record the consumer's address, not the balancer's, and refuse a connection that bypasses it",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy"), "HAProxy is not installed (Debian haproxy)"))
+    func behindATCPBalancerWithProxyProtocol() async throws {
+        try await ScratchPostgres.withDatabase { url in
+            try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle, databaseURL: url) { first, provider in
+                // The balancer connects to the nodes from 127.0.0.3; consumers connect to it from 127.0.0.1.
+                let balancerSource = "127.0.0.3"
+                var nodeA = first
+                nodeA.config = try Self.withProxyProtocol(first.config, port: first.port, from: balancerSource)
+                var nodeB = try first.addNode("node-b")
+                nodeB.config = try Self.withProxyProtocol(nodeB.config, port: nodeB.port, from: balancerSource)
+                let serverA = try nodeA.startServer(log: "node-a.log")
+                let serverB = try nodeB.startServer(log: "node-b.log")
+                defer { serverA.terminate(); serverB.terminate() }
+                try await waitUntilListening(nodeA.port)
+                try await waitUntilListening(nodeB.port)
+
+                let balancerPort = try freeLoopbackPort()
+                let balancerConfig = nodeA.folder.appendingPathComponent("haproxy.cfg")
+                try """
+                    global
+                        maxconn 200
+                    defaults
+                        mode tcp
+                        timeout connect 5s
+                        timeout client 30s
+                        timeout server 30s
+                    frontend consumers
+                        bind 127.0.0.1:\(balancerPort)
+                        default_backend nodes
+                    backend nodes
+                        balance roundrobin
+                        server node-a 127.0.0.1:\(nodeA.port) send-proxy-v2 source \(balancerSource)
+                        server node-b 127.0.0.1:\(nodeB.port) send-proxy-v2 source \(balancerSource)
+
+                    """.write(to: balancerConfig, atomically: true, encoding: .utf8)
+                let balancer = try nodeA.cli.startTool("/usr/sbin/haproxy", ["-db", "-f", balancerConfig.path],
+                                                      log: nodeA.folder.appendingPathComponent("haproxy.log"))
+                defer { balancer.terminate() }
+                do {
+                    try await waitUntilListening(balancerPort)
+                } catch {
+                    let log = (try? String(contentsOf: nodeA.folder.appendingPathComponent("haproxy.log"), encoding: .utf8)) ?? ""
+                    Issue.record("HAProxy did not start: \(log)")
+                    throw error
+                }
+
+                // A new connection per exchange, so that round robin takes them to both nodes.
+                var viaBalancer = nodeA
+                viaBalancer.port = balancerPort
+                var traces: [String] = []
+                try await viaBalancer.withClient { client in
+                    for _ in 0..<6 {
+                        let trace = UUID().uuidString
+                        var request = viaBalancer.request(traceID: trace)
+                        request.headers.add(name: "Connection", value: "close")
+                        let response = try await client.execute(request, timeout: .seconds(10))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        #expect(response.status == .ok)
+                        traces.append(trace)
+                    }
+                }
+                // Straight to a node, not through the balancer: closed before the handshake.
+                let bypass = try? await nodeA.withClient { client in
+                    try await client.execute(nodeA.request(), timeout: .seconds(10)).status
+                }
+                #expect(bypass == nil, "a connection from an address not allowed to send PROXY headers is refused")
+
+                try await StoreTasks.run {
+                    let store = try await PostgresAuditStore(location: try PostgresLocation(url: url), logger: .init(label: "test"))
+                    var nodes: Set<String> = []
+                    for trace in traces {
+                        let record = try await store.exchanges(try AuditQuery(parameters: [("trace-id", trace)])).records.first
+                        #expect(record?.clientAddress == "127.0.0.1", "the consumer's address, not the balancer's \(balancerSource)")
+                        if let node = record?.node { nodes.insert(node) }
+                    }
+                    #expect(nodes == ["serve-test", "node-b"], "round robin reached both nodes")
+                }
+                let forwarded = provider.requests.suffix(6)
+                #expect(forwarded.count == 6)
+                for request in forwarded {
+                    #expect(request.header("X-Forwarded-For") == ["127.0.0.1"])
+                    #expect(request.header("Forwarded").first?.contains("for=127.0.0.1") == true, "\(request.header("Forwarded"))")
+                }
+                let metrics = try await nodeA.withClient { client in
+                    let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(nodeA.managementPort)/metrics"), timeout: .seconds(10))
+                    return String(buffer: try await response.body.collect(upTo: 1 << 22))
+                }
+                let refused = metrics.split(separator: "\n").first { $0.hasPrefix(#"switchboard_proxy_protocol_refusals_total{reason="address-not-allowed"} "#) }
+                #expect((refused?.split(separator: " ").last).flatMap { Double($0) } ?? 0 >= 1, "\(metrics)")
+            }
+        }
+    }
+
+    /// The node's configuration with `proxy.listen.proxyProtocol: v2` from `balancer`.
+    static func withProxyProtocol(_ config: URL, port: Int, from balancer: String) throws -> URL {
+        let text = try String(contentsOf: config, encoding: .utf8)
+        let listen = "listen: {host: 127.0.0.1, port: \(port)}"
+        #expect(text.contains(listen))
+        let changed = config.deletingPathExtension().appendingPathExtension("proxy-protocol.yaml")
+        try text.replacingOccurrences(of: listen, with: "listen: {host: 127.0.0.1, port: \(port), proxyProtocol: v2, proxyProtocolFrom: [\(balancer)]}")
+            .write(to: changed, atomically: true, encoding: .utf8)
+        return changed
+    }
+
     static func managementClient(_ workspace: ServeWorkspace) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(workspace.pki.consumerCA))

@@ -10,6 +10,18 @@ extension ProxyConfiguration {
         func positive(_ value: Int, _ setting: String, max: Int = Int.max) throws(ConfigurationError) {
             guard value > 0, value <= max else { throw ConfigurationError(setting: setting, message: "\(value) must be between 1 and \(max)") }
         }
+        switch listen.proxyProtocol {
+        case "none":
+            break
+        case "v2":
+            guard !listen.proxyProtocolFrom.isEmpty else {
+                throw ConfigurationError(setting: "proxy.listen.proxyProtocolFrom",
+                                         message: "name the load balancers allowed to send PROXY headers (addresses or CIDR blocks) when proxyProtocol is v2")
+            }
+            _ = try balancerAddresses()
+        default:
+            throw ConfigurationError(setting: "proxy.listen.proxyProtocol", message: "'\(listen.proxyProtocol)' must be none or v2 (PROXY protocol version 2 from a load balancer)")
+        }
         guard (0...256).contains(eventLoopThreads) else {
             throw ConfigurationError(setting: "proxy.eventLoopThreads", message: "\(eventLoopThreads) must be between 0 (one per core) and 256")
         }
@@ -90,5 +102,17 @@ extension ProxyConfiguration.Upstream {
             result[String(parts[0])] = String(parts[1])
         }
         return result
+    }
+}
+
+extension ProxyConfiguration {
+    /// `proxy.listen.proxyProtocolFrom`, read.
+    func balancerAddresses() throws(ConfigurationError) -> BalancerAddresses {
+        do {
+            return try BalancerAddresses(listen.proxyProtocolFrom)
+        } catch {
+            throw ConfigurationError(setting: "proxy.listen.proxyProtocolFrom",
+                                     message: "'\(error.entry)' is not an IP address or CIDR block such as 10.0.0.0/24")
+        }
     }
 }

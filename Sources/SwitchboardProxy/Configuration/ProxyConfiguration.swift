@@ -19,6 +19,11 @@ public struct ProxyConfiguration: Codable, Sendable, Equatable {
         public var host: String = "0.0.0.0"
         /// `0` picks a free port (tests).
         public var port: Int = 8443
+        /// `v2`: every connection begins with a PROXY protocol v2 header from a TCP load balancer,
+        /// whose client address is the consumer's; `none` (the default): no header is expected.
+        public var proxyProtocol: String = "none"
+        /// The load balancers allowed to send that header: addresses or CIDR blocks.
+        public var proxyProtocolFrom: [String] = []
         public init() {}
     }
 

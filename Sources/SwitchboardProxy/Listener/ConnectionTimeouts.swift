@@ -1,5 +1,5 @@
 import NIOTLS
-import Synchronization
+package import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -161,6 +161,10 @@ struct UnknownMethod: Error, Hashable {
 
 /// The peer certificate of one connection, captured on the event loop when the handshake
 /// completes and read by the connection's task when its first request arrives.
-final class ConnectionIdentityBox: Sendable {
+package final class ConnectionIdentityBox: Sendable {
     let peerCertificate = Mutex<NIOSSLCertificate?>(nil)
+    /// The consumer's address as a load balancer's PROXY header gave it, when one did.
+    package let clientAddress = Mutex<String?>(nil)
+
+    package init() {}
 }

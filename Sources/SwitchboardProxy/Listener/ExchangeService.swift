@@ -54,6 +54,11 @@ public final class ExchangeService: Sendable {
         self.logger = logger
     }
 
+    /// Counts a connection closed before its handshake for a PROXY header problem.
+    func proxyProtocolRefused(_ refusal: ProxyProtocolReader.Refusal) {
+        audit.metrics?.proxyProtocolRefused(refusal)
+    }
+
     /// Puts new CORS origins in force for the exchanges that start from now on.
     public func replaceAllowedOrigins(_ origins: Set<String>) {
         corsPolicy.withLock { $0 = CORSPolicy(allowedOrigins: origins) }
@@ -78,7 +83,7 @@ public final class ExchangeService: Sendable {
 
     /// Who is at the other end of `channel`, from the certificate captured at the handshake.
     static func clientIdentity(channel: any Channel, identity: ConnectionIdentityBox) -> ClientIdentity {
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let address = identity.clientAddress.withLock { $0 } ?? channel.remoteAddress?.ipAddress ?? "unknown"
         guard let peer = identity.peerCertificate.withLock({ $0 }), let der = try? peer.toDERBytes() else {
             return ClientIdentity(address: address, certificate: nil)
         }

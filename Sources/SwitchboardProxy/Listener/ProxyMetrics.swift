@@ -31,8 +31,18 @@ public final class ProxyMetrics: Sendable {
         var interaction: String
     }
 
+    private let proxyProtocolRefusals: [ProxyProtocolReader.Refusal: Counter]
+
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        proxyProtocolRefusals = Dictionary(uniqueKeysWithValues: ProxyProtocolReader.Refusal.allCases.map {
+            ($0, Counter(label: "switchboard_proxy_protocol_refusals_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+    }
+
+    /// Counts a connection closed for its PROXY header: from an address not allowed, or malformed.
+    func proxyProtocolRefused(_ refusal: ProxyProtocolReader.Refusal) {
+        proxyProtocolRefusals[refusal]?.increment()
     }
 
     /// Counts a finished exchange and records its durations.

@@ -5,6 +5,7 @@ import NIOPosix
 public import NIOSSL
 public import ServiceLifecycle
 import SwitchboardCore
+import Synchronization
 
 /// The proxy port: a TLS listener whose consumer connections each end in a
 /// ``ConsumerConnection`` handler on their event loop. Runs as a service; on graceful shutdown it
@@ -82,6 +83,7 @@ public final class ProxyServer: Service, Sendable {
         let service = self.service
         let registry = service.registry
         let maxConnections = limits.maxConnections
+        let balancers = configuration.listen.proxyProtocol == "v2" ? try configuration.balancerAddresses() : nil
 
         let server: any Channel
         do {
@@ -103,8 +105,13 @@ public final class ProxyServer: Service, Sendable {
                         let remote = channel.remoteAddress?.ipAddress ?? "unknown"
                         let eventLoop = channel.eventLoop
                         let operations = channel.pipeline.syncOperations
+                        if let balancers {
+                            try operations.addHandler(ProxyProtocolReader(allowed: balancers, identity: identity) { refusal in
+                                service.proxyProtocolRefused(refusal)
+                            })
+                        }
                         try operations.addHandler(PlainHTTPDetector { line in
-                            service.recordPlainHTTP(clientAddress: remote, requestLine: line, on: eventLoop)
+                            service.recordPlainHTTP(clientAddress: identity.clientAddress.withLock { $0 } ?? remote, requestLine: line, on: eventLoop)
                         })
                         try operations.addHandler(NIOSSLServerHandler(context: tls.current))
                         try operations.addHandler(ConnectionTimeouts.RawSide(state: state, identity: identity))
