@@ -149,7 +149,7 @@ package final class ProxyHarness: Sendable {
             let tokens = TokenFile(path: configuration.management.tokensFile)
             adminToken = try tokens.add(name: "ops-admin", role: .admin, createdBy: "test")
             auditorToken = try tokens.add(name: "siem", role: .auditor, createdBy: "test")
-            let managementServer = try ManagementAssembly(configuration: configuration).makeServer(
+            let managementServer = try await ManagementAssembly(configuration: configuration).makeServer(
                 observed: .init(directory: directory, auditWriter: auditWriter, proxy: server, upstream: upstream), auditStore: auditStore,
                 registry: registry,
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)

@@ -13,8 +13,9 @@ struct TokensCommand: AsyncParsableCommand {
     )
 }
 
-func tokenOperations(_ global: GlobalOptions) throws -> TokenOperations {
-    TokenOperations(configuration: try global.loadConfiguration().management)
+/// The token operations of the configured store: the tokens file, or the shared database.
+func tokenOperations(_ global: GlobalOptions) async throws -> TokenOperations {
+    TokenOperations(store: try await TokenOperations.openStore(try global.loadConfiguration()))
 }
 
 struct TokensAdd: AsyncParsableCommand {
@@ -25,7 +26,7 @@ struct TokensAdd: AsyncParsableCommand {
     @Option(help: "A name for the token's holder, e.g. ops-alice or siem-exporter.") var name: String
 
     func run() async throws {
-        let token = try tokenOperations(global).add(name: name, role: role)
+        let token = try await tokenOperations(global).add(name: name, role: role)
         print(token)
         printError("token '\(name)' (\(role)) made; it is not shown again: store it now")
     }
@@ -37,7 +38,7 @@ struct TokensList: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        print(try tokenOperations(global).list())
+        print(try await tokenOperations(global).list())
     }
 }
 
@@ -48,7 +49,7 @@ struct TokensRevoke: AsyncParsableCommand {
     @Argument(help: "The token's name.") var name: String
 
     func run() async throws {
-        try tokenOperations(global).revoke(name: name)
+        try await tokenOperations(global).revoke(name: name)
         print("token '\(name)' revoked")
     }
 }

@@ -41,6 +41,7 @@ struct MetricsTests {
     func metricsAnOnCallEngineerNeeds() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
+            defer { server.terminate() }
             let metrics = try await workspace.withClient { client -> String in
                 #expect(await eventually(timeout: .seconds(30)) {
                     (try? await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.port)/_status"), timeout: .seconds(2)))?.status == .ok

@@ -111,6 +111,45 @@ struct MultiNodeTests {
         }
     }
 
+    @Test("a management token made with one node's configuration works on the other at once, and revoked there is refused here on the next request")
+    func tokensAreSharedThroughTheDatabase() async throws {
+        try await ScratchPostgres.withDatabase { url in
+            try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle, databaseURL: url) { nodeA, _ in
+                let nodeB = try nodeA.addNode("node-b")
+                let serverA = try nodeA.startServer(log: "node-a.log")
+                let serverB = try nodeB.startServer(log: "node-b.log")
+                defer { serverA.terminate(); serverB.terminate() }
+                try await waitUntilListening(nodeA.managementPort)
+                try await waitUntilListening(nodeB.managementPort)
+
+                let made = try await nodeA.cli.run("tokens", "add", "--role", "admin", "--name", "ops-shared", "--config", nodeA.config.path)
+                #expect(made.status == 0, "\(made.error)")
+                let token = made.output.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(!FileManager.default.fileExists(atPath: nodeA.folder.appendingPathComponent("tokens.json").path),
+                        "with PostgreSQL stores no tokens file is written")
+                let listed = try await nodeB.cli.run("tokens", "list", "--config", nodeB.config.path)
+                #expect(listed.output.contains("ops-shared") && listed.output.contains("live"), "\(listed.output)")
+
+                let management = try Self.managementClient(nodeA)
+                defer { _ = management.shutdown() }
+                func status(on node: ServeWorkspace) async throws -> HTTPResponseStatus {
+                    var request = HTTPClientRequest(url: "https://localhost:\(node.managementPort)/admin/systems/918999198001")
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    return try await management.execute(request, timeout: .seconds(10)).status
+                }
+                #expect(try await status(on: nodeA) == .ok)
+                #expect(try await status(on: nodeB) == .ok, "made through node A's configuration, accepted by node B")
+
+                let revoked = try await nodeB.cli.run("tokens", "revoke", "ops-shared", "--config", nodeB.config.path)
+                #expect(revoked.status == 0, "\(revoked.error)")
+                #expect(try await status(on: nodeA) == .unauthorized, "revoked through node B, refused by node A at its next request")
+                #expect(try await status(on: nodeB) == .unauthorized)
+                let again = try await nodeA.cli.run("tokens", "revoke", "ops-shared", "--config", nodeA.config.path)
+                #expect(again.status != 0 && again.error.contains("no live token is called 'ops-shared'"), "\(again.error)")
+            }
+        }
+    }
+
     @Test("behind HAProxy in TCP mode with send-proxy-v2: both nodes record the consumer's address, not the balancer's, and refuse a connection that bypasses it",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy"), "HAProxy is not installed (Debian haproxy)"))
     func behindATCPBalancerWithProxyProtocol() async throws {

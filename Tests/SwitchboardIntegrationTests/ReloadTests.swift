@@ -18,6 +18,7 @@ struct ReloadTests {
     func renewedCertificateUnderTraffic() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
+            defer { server.terminate() }
             try await waitUntilServing(workspace)
             let before = try await presentedCertificate(port: workspace.port, pki: workspace.pki)
             let managementBefore = try await presentedCertificate(port: workspace.managementPort, pki: workspace.pki)
@@ -66,6 +67,7 @@ struct ReloadTests {
     func badKeyIsRefused() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
+            defer { server.terminate() }
             try await waitUntilServing(workspace)
             let before = try await presentedCertificate(port: workspace.port, pki: workspace.pki)
             // A renewal half done: the new key beside the old certificate.
@@ -94,6 +96,7 @@ struct ReloadTests {
     func caBundleAndRateLimits() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
+            defer { server.terminate() }
             try await waitUntilServing(workspace)
             // A consumer whose CA is not (yet) in the bundle cannot get an answer.
             let newcomer = try client(certificate: workspace.pki.untrusted, pki: workspace.pki)

@@ -35,6 +35,7 @@ struct ServicePackagingTests {
     func backupAndRestoreUnderTraffic() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
+            defer { server.terminate() }
             let client = try workspace.makeClient()
             let answered = NIOLockedValueBox<[String]>([])
             let stop = NIOLockedValueBox(false)

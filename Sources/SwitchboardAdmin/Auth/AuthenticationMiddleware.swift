@@ -15,14 +15,14 @@ import SwitchboardCore
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = ManagementContext
 
-    let tokens: TokenFile
+    let tokens: any ManagementTokenStore
     let certificateRoles: [String: Role]
     let failures: FailureLimiter
     let logger: Logger
 
     /// `failures` is shared with the console's sign-in, so an address gets one allowance of
     /// failures a minute whichever door it tries.
-    public init(tokens: TokenFile, certificateRoles: [String: Role], failures: FailureLimiter, logger: Logger) {
+    public init(tokens: any ManagementTokenStore, certificateRoles: [String: Role], failures: FailureLimiter, logger: Logger) {
         self.tokens = tokens
         self.certificateRoles = certificateRoles
         self.failures = failures
@@ -73,7 +73,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     func authenticate(_ request: Request, channel: any Channel) async throws -> Principal? {
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer ") else { return nil }
-            return try tokens.principal(for: String(authorization.dropFirst(7)))
+            return try await tokens.principal(for: String(authorization.dropFirst(7)))
         }
         guard !certificateRoles.isEmpty, let peer = try? await channel.nioSSL_peerCertificate().get(),
               let certificate = try? Certificate(derEncoded: try peer.toDERBytes()) else { return nil }

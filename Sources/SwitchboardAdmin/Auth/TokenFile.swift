@@ -1,22 +1,15 @@
-public import Foundation
-import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
 import SwitchboardCore
 import Synchronization
 
-/// Management bearer tokens, kept in a file as SHA-256 hashes only. A token is shown once, when
-/// it is made (`switchboard tokens add`); `sbt_` plus 43 base64url characters (256 random bits),
-/// a prefix secret scanners can look for.
-public final class TokenFile: Sendable {
-    /// One stored token.
-    public struct Entry: Codable, Sendable, Hashable {
-        public var name: String
-        public var role: Role
-        /// Hex SHA-256 of the token.
-        public var sha256: String
-        public var createdAt: Date
-        public var createdBy: String
-        public var revokedAt: Date?
-    }
+/// Management bearer tokens kept in a file (`management.tokensFile`) as SHA-256 hashes only: the
+/// ``ManagementTokenStore`` of a single node. Each node reads its own file, so a deployment of
+/// several nodes keeps its tokens in PostgreSQL instead.
+public final class TokenFile: ManagementTokenStore {
+    public typealias Entry = ManagementToken
 
     public let path: String
     /// The entries as last read, and which version of the file they came from.
@@ -85,15 +78,12 @@ public final class TokenFile: Sendable {
 
     /// Makes a token for `name` with `role`, stores its hash, and returns the token (shown once).
     public func add(name: String, role: Role, createdBy: String) throws -> String {
-        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-            throw TokenError.invalidName(name)
-        }
+        let made = try ManagementToken.make(name: name, role: role, createdBy: createdBy)
         var entries = try Self.read(path)
         guard !entries.contains(where: { $0.name == name && $0.revokedAt == nil }) else { throw TokenError.duplicateName(name) }
-        let token = Self.makeToken()
-        entries.append(Entry(name: name, role: role, sha256: Self.hash(token), createdAt: Date(), createdBy: createdBy))
+        entries.append(made.entry)
         try Self.write(entries, to: path)
-        return token
+        return made.token
     }
 
     /// Revokes the live token called `name`.
@@ -106,29 +96,9 @@ public final class TokenFile: Sendable {
 
     /// The live entry whose hash matches `token`, compared in constant time.
     public func principal(for token: String) throws -> Principal? {
-        let presented = Self.hash(token)
+        let presented = ManagementToken.hash(token)
         var found: Entry?
         for entry in try entries() where entry.revokedAt == nil && Secrets.equal(entry.sha256, presented) { found = entry }
-        return found.map { Principal(name: "token:\($0.name)", role: $0.role) }
-    }
-
-    static func makeToken() -> String { "sbt_" + Secrets.random() }
-
-    static func hash(_ token: String) -> String {
-        Hex.encode(SHA256.hash(data: Data(token.utf8)))
-    }
-}
-
-public enum TokenError: Error, Hashable, Sendable, CustomStringConvertible {
-    case invalidName(String)
-    case duplicateName(String)
-    case unknownName(String)
-
-    public var description: String {
-        switch self {
-        case .invalidName(let name): "token name '\(name)' must be 1 to 64 letters, digits, '-', '_' or '.'"
-        case .duplicateName(let name): "a live token is already called '\(name)' (revoke it first)"
-        case .unknownName(let name): "no live token is called '\(name)'"
-        }
+        return found?.principal
     }
 }

@@ -11,7 +11,7 @@ public import SwitchboardAudit
 /// session (an HttpOnly, Secure, SameSite=Strict cookie); every form carries the session's CSRF
 /// token. Auditors get the audit pages; an administrator's pages are the routing tables.
 public struct ConsoleRoutes: Sendable {
-    let tokens: TokenFile
+    let tokens: any ManagementTokenStore
     let sessions: ConsoleSessions
     let failures: FailureLimiter
     let auditStore: (any AuditStore)?
@@ -19,7 +19,7 @@ public struct ConsoleRoutes: Sendable {
     static let sessionCookie = "sb_session"
     static let signInCookie = "sb_sign_in"
 
-    public init(tokens: TokenFile, sessions: ConsoleSessions = ConsoleSessions(), failures: FailureLimiter, auditStore: (any AuditStore)?) {
+    public init(tokens: any ManagementTokenStore, sessions: ConsoleSessions = ConsoleSessions(), failures: FailureLimiter, auditStore: (any AuditStore)?) {
         self.tokens = tokens
         self.sessions = sessions
         self.failures = failures
@@ -111,7 +111,7 @@ public struct ConsoleRoutes: Sendable {
             context.call.refusal = "csrf-failed"
             return signInPage(request, error: "The sign-in form had expired; please sign in again.", status: .forbidden)
         }
-        guard let token = form["token"], !token.isEmpty, let principal = try tokens.principal(for: token) else {
+        guard let token = form["token"], !token.isEmpty, let principal = try await tokens.principal(for: token) else {
             failures.record(client)
             context.call.refusal = "unauthenticated"
             return signInPage(request, error: "That token is not valid.", status: .unauthorized)

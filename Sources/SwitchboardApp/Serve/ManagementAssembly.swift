@@ -35,11 +35,12 @@ public struct ManagementAssembly: Sendable {
         }
     }
 
+    /// The management listener; its tokens are checked in the store ``TokenOperations/openStore(_:)`` chooses.
     public func makeServer(observed: Observed, auditStore: (any AuditStore)?, registry: PrometheusCollectorRegistry,
-                           eventLoopGroup: any EventLoopGroup, logger: Logger) throws -> ManagementServer {
+                           eventLoopGroup: any EventLoopGroup, logger: Logger) async throws -> ManagementServer {
         let management = configuration.management
         let roles = try management.roles().compactMapValues(Role.init(rawValue:))
-        let tokens = TokenFile(path: management.tokensFile)
+        let tokens = try await TokenOperations.openStore(configuration)
         let signInFailures = FailureLimiter(perMinute: management.maximumFailuresPerMinute)
         let authentication = AuthenticationMiddleware(tokens: tokens, certificateRoles: roles, failures: signInFailures, logger: logger)
         func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {

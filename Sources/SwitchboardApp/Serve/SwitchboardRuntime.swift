@@ -83,7 +83,7 @@ public struct SwitchboardRuntime: Sendable {
             var management: ManagementServer?
             let expiries = CertificateExpiries(configuration: configuration)
             if configuration.management.enabled {
-                let server = try ManagementAssembly(configuration: configuration).makeServer(
+                let server = try await ManagementAssembly(configuration: configuration).makeServer(
                     observed: .init(directory: directory, auditWriter: auditWriter, proxy: proxy, upstream: upstream, certificates: expiries),
                     auditStore: auditStore, registry: registry,
                     eventLoopGroup: eventLoopGroup, logger: logger)
