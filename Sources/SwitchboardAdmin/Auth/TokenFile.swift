@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+import CoreFoundation  // stat's fields, as Foundation re-exports them on Linux
 #endif
 import Foundation
 import SwitchboardCore
