@@ -93,20 +93,15 @@ for workers in sorted({key[0] for key in rows}):
             if "direct" in median and target != "direct":
                 added = (f"{m['p50'] - median['direct']['p50']:+.2f}", f"{m['p99'] - median['direct']['p99']:+.2f}")
             print(f"| {target} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {added[0]} | {added[1]} | {m['cpu_us']:.0f} | {m['errors']} |")
-        if "switchboard" in median and "nginx" in median:
-            s, n = median["switchboard"], median["nginx"]
-            print(f"\nSwitchboard / nginx: throughput ×{s['rps'] / n['rps']:.2f}, CPU per request ×{s['cpu_us'] / n['cpu_us']:.2f}", end="")
-            if "haproxy" in median:
-                h = median["haproxy"]
-                print(f"; Switchboard / HAProxy: throughput ×{s['rps'] / h['rps']:.2f}, CPU per request ×{s['cpu_us'] / h['cpu_us']:.2f}", end="")
-            print()
-        if "floor" in median and "nginx" in median:
-            f, n = median["floor"], median["nginx"]
-            print(f"floor (NIO + swift-nio-ssl, no SSP or audit) / nginx: throughput ×{f['rps'] / n['rps']:.2f}, CPU per request ×{f['cpu_us'] / n['cpu_us']:.2f}", end="")
-            if "switchboard" in median:
-                s = median["switchboard"]
-                print(f"; Switchboard / floor: throughput ×{s['rps'] / f['rps']:.2f}, CPU per request ×{s['cpu_us'] / f['cpu_us']:.2f}", end="")
-            print()
+        def ratios(pairs):
+            """One line of `name / name: throughput ×…, CPU per request ×…` for each pair present."""
+            parts = [f"{label}: throughput ×{median[x]['rps'] / median[y]['rps']:.2f}, CPU per request ×{median[x]['cpu_us'] / median[y]['cpu_us']:.2f}"
+                     for label, x, y in pairs if x in median and y in median]
+            if parts:
+                print("; ".join(parts))
+        print()
+        ratios([("Switchboard / nginx", "switchboard", "nginx"), ("Switchboard / HAProxy", "switchboard", "haproxy")])
+        ratios([("floor (NIO + swift-nio-ssl, no SSP or audit) / nginx", "floor", "nginx"), ("Switchboard / floor", "switchboard", "floor")])
         for target in ["postgres", "postgres-2"]:
             if target in median and "sqlite" in median:
                 p, q = median[target], median["sqlite"]

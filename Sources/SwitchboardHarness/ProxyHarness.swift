@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 package import NIOHTTP1
 import NIOPosix
-import NIOSSL
+package import NIOSSL
 package import SwitchboardAdmin
 package import SwitchboardApp
 package import Prometheus
@@ -264,14 +264,22 @@ extension ProxyHarness.Response {
 }
 
 extension TestPKI {
-    /// An HTTP/1.1 client with the sample consumer's certificate, trusting the test CA; no
-    /// redirects followed, no decompression (the proxy's answers are compared as sent).
-    package func makeConsumerClient() throws -> HTTPClient {
+    /// TLS as a consumer speaks it: presenting `certificate` (the sample consumer's unless
+    /// told), trusting the consumer CA for the proxy's certificate.
+    package func consumerTLS(presenting certificate: Files? = nil) throws -> TLSConfiguration {
+        let certificate = certificate ?? consumer
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(consumerCA))
-        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(consumer.certificate).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: consumer.privateKey, format: .pem))
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
+        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate.certificate).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: certificate.privateKey, format: .pem))
+        return tls
+    }
+
+    /// An HTTP/1.1 client presenting `certificate` (the sample consumer's unless told), trusting
+    /// the test CA; no redirects followed, no decompression (the proxy's answers are compared as sent).
+    package func makeConsumerClient(presenting certificate: Files? = nil) throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: try consumerTLS(presenting: certificate), redirectConfiguration: .disallow,
+                                                     decompression: .disabled)
         configuration.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }

@@ -42,19 +42,16 @@ struct MetricsTests {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
             defer { server.terminate() }
-            let metrics = try await workspace.withClient { client -> String in
-                #expect(await eventually(timeout: .seconds(30)) {
-                    (try? await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.port)/_status"), timeout: .seconds(2)))?.status == .ok
-                })
+            try await waitUntilListening(workspace.port)
+            try await waitUntilListening(workspace.managementPort)
+            try await workspace.withClient { client in
                 for _ in 0..<2 {
                     let response = try await client.execute(workspace.request(), timeout: .seconds(10))
                     _ = try await response.body.collect(upTo: 1 << 20)
                     #expect(response.status == .ok)
                 }
-                let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.managementPort)/metrics"),
-                                                        timeout: .seconds(10))
-                return String(buffer: try await response.body.collect(upTo: 1 << 22))
             }
+            let metrics = try await workspace.metrics()
             #expect(await workspace.stop(server))
 
             func sample(_ series: String) -> Double? {

@@ -234,10 +234,7 @@ struct MultiNodeTests {
                     #expect(request.header("X-Forwarded-For") == ["127.0.0.1"])
                     #expect(request.header("Forwarded").first?.contains("for=127.0.0.1") == true, "\(request.header("Forwarded"))")
                 }
-                let metrics = try await nodeA.withClient { client in
-                    let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(nodeA.managementPort)/metrics"), timeout: .seconds(10))
-                    return String(buffer: try await response.body.collect(upTo: 1 << 22))
-                }
+                let metrics = try await nodeA.metrics()
                 let refused = metrics.split(separator: "\n").first { $0.hasPrefix(#"switchboard_proxy_protocol_refusals_total{reason="address-not-allowed"} "#) }
                 #expect((refused?.split(separator: " ").last).flatMap { Double($0) } ?? 0 >= 1, "\(metrics)")
             }

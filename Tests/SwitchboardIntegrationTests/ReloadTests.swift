@@ -19,7 +19,8 @@ struct ReloadTests {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
             defer { server.terminate() }
-            try await waitUntilServing(workspace)
+            try await waitUntilListening(workspace.port)
+            try await waitUntilListening(workspace.managementPort)
             let before = try await presentedCertificate(port: workspace.port, pki: workspace.pki)
             let managementBefore = try await presentedCertificate(port: workspace.managementPort, pki: workspace.pki)
             #expect(before == managementBefore, "the workspace's management listener uses the proxy's certificate")
@@ -32,7 +33,7 @@ struct ReloadTests {
             var after: [UInt8] = []
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { await sendRecordingFailures(workspace, client: client, until: stop, answered: answered, failures: failures) }
+                    group.addTask { await workspace.sendSlotSearches(client: client, until: stop, answered: answered, failures: failures, timeout: .seconds(10)) }
                 }
                 // Renew once traffic flows, then keep it flowing until new connections see the renewal.
                 await eventually(timeout: .seconds(15)) { answered.withLockedValue { $0.count } >= 20 }
@@ -57,7 +58,7 @@ struct ReloadTests {
             #expect(try await presentedCertificate(port: workspace.managementPort, pki: workspace.pki) == after)
             #expect(failures.withLockedValue { $0 }.isEmpty, "exchanges failed across the reload: \(failures.withLockedValue { $0 }.prefix(5))")
             #expect(answered.withLockedValue { $0.count } >= 40)
-            let metrics = try await managementMetrics(workspace)
+            let metrics = try await workspace.metrics()
             #expect(metrics.contains(#"switchboard_configuration_reloads_total{result="applied"} 1"#), "\(metrics)")
             #expect(await workspace.stop(server))
         }
@@ -68,7 +69,8 @@ struct ReloadTests {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
             defer { server.terminate() }
-            try await waitUntilServing(workspace)
+            try await waitUntilListening(workspace.port)
+            try await waitUntilListening(workspace.managementPort)
             let before = try await presentedCertificate(port: workspace.port, pki: workspace.pki)
             // A renewal half done: the new key beside the old certificate.
             let renewed = try workspace.pki.renewedProxyCertificate()
@@ -83,7 +85,7 @@ struct ReloadTests {
                 try await client.execute(workspace.request(), timeout: .seconds(10)).status
             }
             #expect(status == .ok)
-            let metrics = try await managementMetrics(workspace)
+            let metrics = try await workspace.metrics()
             #expect(metrics.contains(#"switchboard_configuration_reloads_total{result="refused"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"switchboard_configuration_reloads_total{result="applied"} 0"#), "\(metrics)")
             #expect(await workspace.stop(server))
@@ -97,9 +99,10 @@ struct ReloadTests {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
             let server = try workspace.startServer()
             defer { server.terminate() }
-            try await waitUntilServing(workspace)
+            try await waitUntilListening(workspace.port)
+            try await waitUntilListening(workspace.managementPort)
             // A consumer whose CA is not (yet) in the bundle cannot get an answer.
-            let newcomer = try client(certificate: workspace.pki.untrusted, pki: workspace.pki)
+            let newcomer = try workspace.pki.makeConsumerClient(presenting: workspace.pki.untrusted)
             let refused = try? await newcomer.execute(workspace.request(), timeout: .seconds(10))
             #expect(refused?.status != .ok)
             try await newcomer.shutdown()
@@ -114,13 +117,13 @@ struct ReloadTests {
             kill(server.processIdentifier, SIGHUP)
             let log = workspace.folder.appendingPathComponent("serve.log")
             let reloaded = try await eventually(timeout: .seconds(15)) {
-                try await managementMetrics(workspace).contains(#"switchboard_configuration_reloads_total{result="applied"} 1"#)
+                try await workspace.metrics().contains(#"switchboard_configuration_reloads_total{result="applied"} 1"#)
             }
             #expect(reloaded, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
 
             // The newcomer's CA is trusted now (a new client: a new handshake); with a burst of 2,
             // its third request is refused 429.
-            let trusted = try client(certificate: workspace.pki.untrusted, pki: workspace.pki)
+            let trusted = try workspace.pki.makeConsumerClient(presenting: workspace.pki.untrusted)
             var statuses: [Int] = []
             for _ in 0..<3 {
                 guard let response = try? await trusted.execute(workspace.request(), timeout: .seconds(10)) else {
@@ -139,16 +142,6 @@ struct ReloadTests {
     }
 }
 
-/// Waits until the server answers `/_status`.
-private func waitUntilServing(_ workspace: ServeWorkspace) async throws {
-    let up = try await workspace.withClient { client in
-        await eventually(timeout: .seconds(30)) {
-            (try? await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.port)/_status"), timeout: .seconds(2)))?.status == .ok
-        }
-    }
-    #expect(up, "switchboard serve did not start")
-}
-
 /// Replaces `path`'s content with `source`'s the way a renewal tool does: a new file renamed over it.
 private func replace(_ path: String, with source: String) throws {
     let temporary = path + ".new"
@@ -157,52 +150,10 @@ private func replace(_ path: String, with source: String) throws {
     guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
 }
 
-/// Slot searches until `stop`, keeping the trace ids answered 200 and a line for anything else.
-private func sendRecordingFailures(_ workspace: ServeWorkspace, client: HTTPClient, until stop: NIOLockedValueBox<Bool>,
-                                   answered: NIOLockedValueBox<[String]>, failures: NIOLockedValueBox<[String]>) async {
-    while !stop.withLockedValue({ $0 }) {
-        let trace = UUID().uuidString
-        do {
-            let response = try await client.execute(workspace.request(traceID: trace), timeout: .seconds(10))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            if response.status == .ok {
-                answered.withLockedValue { $0.append(trace) }
-            } else {
-                failures.withLockedValue { $0.append("\(trace): \(response.status)") }
-            }
-        } catch {
-            failures.withLockedValue { $0.append("\(trace): \(error)") }
-        }
-    }
-}
-
-/// A client presenting `certificate`, trusting the consumer CA for the proxy's certificate.
-private func client(certificate: TestPKI.Files, pki: TestPKI) throws -> HTTPClient {
-    var tls = TLSConfiguration.makeClientConfiguration()
-    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
-    tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate.certificate).map { .certificate($0) }
-    tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: certificate.privateKey, format: .pem))
-    var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, decompression: .disabled)
-    configuration.httpVersion = .http1Only
-    return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
-}
-
-/// The management listener's `/metrics` text.
-private func managementMetrics(_ workspace: ServeWorkspace) async throws -> String {
-    try await workspace.withClient { client in
-        let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(workspace.managementPort)/metrics"), timeout: .seconds(10))
-        return String(buffer: try await response.body.collect(upTo: 1 << 22))
-    }
-}
-
 /// The DER bytes of the leaf certificate a new TLS connection to `port` is shown (verified
 /// against the consumer CA, as a consumer would).
 private func presentedCertificate(port: Int, pki: TestPKI) async throws -> [UInt8] {
-    var tls = TLSConfiguration.makeClientConfiguration()
-    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.consumerCA))
-    tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.consumer.certificate).map { .certificate($0) }
-    tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.consumer.privateKey, format: .pem))
-    let context = try NIOSSLContext(configuration: tls)
+    let context = try NIOSSLContext(configuration: try pki.consumerTLS())
     let handshake = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .channelInitializer { channel in

@@ -46,17 +46,32 @@ struct ServeWorkspace {
     }
 
     /// Sends slot searches through this node until `stop` holds, collecting the trace ids
-    /// answered 200 (the exchanges whose records must exist whatever happens to the process).
-    func sendSlotSearches(client: HTTPClient, until stop: NIOLockedValueBox<Bool>, answered: NIOLockedValueBox<[String]>) async {
+    /// answered 200 (the exchanges whose records must exist whatever happens to the process) and,
+    /// when `failures` is given, a line for every other outcome.
+    func sendSlotSearches(client: HTTPClient, until stop: NIOLockedValueBox<Bool>, answered: NIOLockedValueBox<[String]>,
+                          failures: NIOLockedValueBox<[String]>? = nil, timeout: TimeAmount = .seconds(5)) async {
         while !stop.withLockedValue({ $0 }) {
             let trace = UUID().uuidString
             do {
-                let response = try await client.execute(request(traceID: trace), timeout: .seconds(5))
+                let response = try await client.execute(request(traceID: trace), timeout: timeout)
                 _ = try await response.body.collect(upTo: 1 << 20)
-                if response.status == .ok { answered.withLockedValue { $0.append(trace) } }
+                if response.status == .ok {
+                    answered.withLockedValue { $0.append(trace) }
+                } else {
+                    failures?.withLockedValue { $0.append("\(trace): \(response.status)") }
+                }
             } catch {
+                failures?.withLockedValue { $0.append("\(trace): \(error)") }
                 try? await Task.sleep(for: .milliseconds(5))
             }
+        }
+    }
+
+    /// The management listener's `/metrics` text.
+    func metrics() async throws -> String {
+        try await withClient { client in
+            let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(managementPort)/metrics"), timeout: .seconds(10))
+            return String(buffer: try await response.body.collect(upTo: 1 << 22))
         }
     }
 

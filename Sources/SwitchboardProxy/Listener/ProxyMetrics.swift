@@ -15,10 +15,14 @@ import SwitchboardCore
 public final class ProxyMetrics: Sendable {
     let factory: any MetricsFactory
     /// Metrics already made, by their dimensions: making one per exchange cost a registry lookup
-    /// under a lock each time.
-    private let exchangeCounters = Mutex<[ExchangeKey: Counter]>([:])
+    /// under a lock each time. One lock finds an exchange's counter and timers together.
+    private let series = Mutex(Series())
     private let refusalCounters = Mutex<[String: Counter]>([:])
-    private let durations = Mutex<[ProviderKey: (exchange: CoreMetrics.Timer, upstream: CoreMetrics.Timer)]>([:])
+
+    private struct Series {
+        var exchanges: [ExchangeKey: Counter] = [:]
+        var durations: [ProviderKey: (exchange: CoreMetrics.Timer, upstream: CoreMetrics.Timer)] = [:]
+    }
 
     private struct ExchangeKey: Hashable {
         var provider: ProviderKey
@@ -51,15 +55,25 @@ public final class ProxyMetrics: Sendable {
         let provider = ProviderKey(provider: record.toODS?.rawValue ?? "none", interaction: interaction)
         let key = ExchangeKey(provider: provider, status: record.status ?? -1, outcome: record.outcome)
         let factory = self.factory
-        exchangeCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: "switchboard_exchanges_total",
-                                  dimensions: [("provider", provider.provider), ("interaction", provider.interaction),
-                                               ("status", record.status.map(String.init) ?? "none"), ("outcome", key.outcome.rawValue)],
-                                  factory: factory)
-            counters[key] = counter
-            return counter
-        }.increment()
+        let (counter, timers) = series.withLock { series in
+            let counter = series.exchanges[key] ?? {
+                let made = Counter(label: "switchboard_exchanges_total",
+                                   dimensions: [("provider", provider.provider), ("interaction", provider.interaction),
+                                                ("status", record.status.map(String.init) ?? "none"), ("outcome", key.outcome.rawValue)],
+                                   factory: factory)
+                series.exchanges[key] = made
+                return made
+            }()
+            let timers = series.durations[provider] ?? {
+                let dimensions = [("provider", provider.provider), ("interaction", provider.interaction)]
+                let made = (exchange: Timer(label: "switchboard_exchange_duration_seconds", dimensions: dimensions, factory: factory),
+                            upstream: Timer(label: "switchboard_upstream_duration_seconds", dimensions: dimensions, factory: factory))
+                series.durations[provider] = made
+                return made
+            }()
+            return (counter, timers)
+        }
+        counter.increment()
         if let rule = record.refusalRule {
             refusalCounters.withLock { counters in
                 if let counter = counters[rule] { return counter }
@@ -67,15 +81,6 @@ public final class ProxyMetrics: Sendable {
                 counters[rule] = counter
                 return counter
             }.increment()
-        }
-        guard record.durationMicroseconds != nil || record.upstreamMicroseconds != nil else { return }
-        let timers = durations.withLock { timers in
-            if let made = timers[provider] { return made }
-            let dimensions = [("provider", provider.provider), ("interaction", provider.interaction)]
-            let made = (Timer(label: "switchboard_exchange_duration_seconds", dimensions: dimensions, factory: factory),
-                        Timer(label: "switchboard_upstream_duration_seconds", dimensions: dimensions, factory: factory))
-            timers[provider] = made
-            return made
         }
         if let duration = record.durationMicroseconds {
             timers.exchange.recordMicroseconds(duration)

@@ -38,6 +38,9 @@ public final class RateLimiter: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Whether any limit is in force, read without the lock: with throttling off (the default)
+    /// an exchange takes no lock here.
+    private let enabled: Atomic<Bool>
 
     /// - Parameters:
     ///   - defaultLimit: the limit for every ASID not overridden; `nil` for none.
@@ -48,24 +51,28 @@ public final class RateLimiter: Sendable {
 
     public init(limits: Limits) {
         state = Mutex(State(limits: limits))
+        enabled = Atomic(limits.isEnabled)
     }
 
-    public var limits: Limits { state.withLock { $0.limits } }
-
-    public var isEnabled: Bool { limits.isEnabled }
+    public var isEnabled: Bool { enabled.load(ordering: .relaxed) }
 
     /// The limit that applies to `asid`, if any.
-    public func limit(for asid: ASID) -> Limit? { limits.limit(for: asid) }
+    public func limit(for asid: ASID) -> Limit? { state.withLock { $0.limits.limit(for: asid) } }
 
     /// Puts new limits in force. What each ASID has saved is kept, up to its new burst; an ASID
     /// left with no limit loses its bucket.
     public func replaceLimits(_ limits: Limits) {
-        state.withLock { $0.limits = limits }
+        state.withLock { state in
+            state.limits = limits
+            if !limits.isEnabled { state.buckets = [:] }
+        }
+        enabled.store(limits.isEnabled, ordering: .relaxed)
     }
 
     /// Takes one token for `asid`; `nil` when no limit applies.
     public func take(_ asid: ASID, nowNanoseconds: UInt64) -> TokenBucket.Decision? {
-        state.withLock { state in
+        guard isEnabled else { return nil }
+        return state.withLock { state in
             guard let limit = state.limits.limit(for: asid) else {
                 state.buckets.removeValue(forKey: asid)
                 return nil
