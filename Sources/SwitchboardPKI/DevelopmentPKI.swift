@@ -93,4 +93,24 @@ public struct DevelopmentPKI: Sendable {
             issuerPrivateKey: .init(authority.privateKey))
         return IssuedCertificate(certificate: certificate, privateKey: key)
     }
+
+    /// A revocation list signed by this CA that revokes `revoked`, made at `thisUpdate` and due
+    /// again at `nextUpdate`, as PEM (`X509 CRL`).
+    public func revocationList(revoking revoked: [Certificate], thisUpdate: Date = Date().addingTimeInterval(-60),
+                               nextUpdate: Date? = Date().addingTimeInterval(86_400)) throws -> String {
+        let entries = revoked.map { CertificateRevocationList.Entry(serialNumber: $0.serialNumber.bytes, revocationDate: thisUpdate) }
+        let unsigned = try CertificateRevocationList.unsignedBytes(issuer: authority.certificate.subject, thisUpdate: thisUpdate,
+                                                                  nextUpdate: nextUpdate, entries: entries, signatureAlgorithm: .ecdsaWithSHA256)
+        let signature = try Certificate.PrivateKey(authority.privateKey).sign(bytes: unsigned, signatureAlgorithm: .ecdsaWithSHA256)
+        let der = try CertificateRevocationList.signedDER(unsignedBytes: unsigned, signatureAlgorithm: .ecdsaWithSHA256,
+                                                         signature: signature.rawRepresentation)
+        return CertificateRevocationList.pem(der: der)
+    }
+
+    /// ``revocationList(revoking:thisUpdate:nextUpdate:)`` for the certificates in PEM files.
+    public func revocationList(revokingCertificatesIn files: [String], thisUpdate: Date = Date().addingTimeInterval(-60),
+                               nextUpdate: Date? = Date().addingTimeInterval(86_400)) throws -> String {
+        let certificates = try files.map { try Certificate(pemEncoded: String(contentsOfFile: $0, encoding: .utf8)) }
+        return try revocationList(revoking: certificates, thisUpdate: thisUpdate, nextUpdate: nextUpdate)
+    }
 }

@@ -55,15 +55,11 @@ public final class ScratchFilesystem: Sendable {
     }
 
     private static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = try BackgroundProgram(tool, arguments, output: log)
         process.waitUntilExit()
+        let message = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw ScratchFilesystemError(message: "\(tool) \(arguments.joined(separator: " ")): \(message)")
         }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The test PostgreSQL server, when there is one: `TEST_POSTGRES_URL` holds a URL of a
 /// role that may create databases (`scripts/test` starts a throwaway cluster and sets it). Each
@@ -35,16 +35,11 @@ public enum ScratchPostgres {
 
     /// Starts a psql session that runs `statement` in a transaction and keeps it open (holding
     /// whatever lock it took) until ``endLockHolders(_:)``; returns once the statement has run.
-    public static func holdLock(_ url: String, _ statement: String) async throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+    public static func holdLock(_ url: String, _ statement: String) async throws -> BackgroundProgram {
         var environment = ProcessInfo.processInfo.environment
         environment["PGAPPNAME"] = "switchboard-lock-holder"
-        process.environment = environment
-        process.arguments = [psqlURL(url), "-X", "-q", "-c", "BEGIN; \(statement); SELECT pg_sleep(120); COMMIT;"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try BackgroundProgram("/usr/bin/psql", [psqlURL(url), "-X", "-q", "-c", "BEGIN; \(statement); SELECT pg_sleep(120); COMMIT;"],
+                                            environment: environment)
         for _ in 0..<200 {
             let held = try await psql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'switchboard-lock-holder' AND wait_event = 'PgSleep'")
             if held.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1" { return process }

@@ -125,4 +125,23 @@ public struct TestPKI: Sendable {
         let files = try issued.write(to: folder, name: "consumer-\(fault.rawValue)")
         return Files(certificate: files.certificate, privateKey: files.privateKey)
     }
+
+    /// The CA whose revocation list is written.
+    public enum Issuer: String, Sendable {
+        case consumerCA = "consumer-ca"
+        case providerCA = "provider-ca"
+    }
+
+    /// Writes `<issuer>.crl` (PEM): `issuer`'s revocation list naming the certificates of
+    /// `revoked`, made at `thisUpdate` and due again at `nextUpdate`; a new file renamed over the
+    /// old one, as a CA's publisher replaces it. Returns its path.
+    @discardableResult
+    public func writeRevocationList(_ issuer: Issuer, revoking revoked: [Files] = [], thisUpdate: Date = Date().addingTimeInterval(-60),
+                                    nextUpdate: Date? = Date().addingTimeInterval(86_400)) throws -> String {
+        let authority = issuer == .consumerCA ? consumers : providers
+        let pem = try authority.revocationList(revokingCertificatesIn: revoked.map(\.certificate), thisUpdate: thisUpdate, nextUpdate: nextUpdate)
+        let path = folder.appendingPathComponent("\(issuer.rawValue).crl").path
+        try pem.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
 }

@@ -68,17 +68,12 @@ import Testing
     /// The files of the repository: git's list when there is one, else every file outside the
     /// build and tool folders.
     static func files(root: URL) throws -> [String] {
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        git.arguments = ["-C", root.path, "ls-files", "--cached", "--others", "--exclude-standard"]
-        let pipe = Pipe()
-        git.standardOutput = pipe
-        git.standardError = FileHandle.nullDevice
-        if (try? git.run()) != nil {
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        let listing = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-files-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: listing) }
+        if let git = try? BackgroundProgram("/usr/bin/git", ["-C", root.path, "ls-files", "--cached", "--others", "--exclude-standard"], output: listing) {
             git.waitUntilExit()
-            if git.terminationStatus == 0 {
-                return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+            if git.terminationStatus == 0, let output = try? String(contentsOf: listing, encoding: .utf8) {
+                return output.split(separator: "\n").map(String.init)
             }
         }
         let skipped: Set<String> = [".build", ".git", ".venv", "var", ".swiftpm"]

@@ -31,25 +31,15 @@ struct CommandRunner {
     }
 
     /// Starts the command in the background; its output goes to `log`.
-    func start(_ arguments: [String], log: URL) throws -> Process {
+    func start(_ arguments: [String], log: URL) throws -> BackgroundProgram {
         try startTool(Self.executable.path, arguments, log: log)
     }
 
     /// Starts another program the same way.
-    func startTool(_ executable: String, _ arguments: [String], log: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = workingDirectory
+    func startTool(_ executable: String, _ arguments: [String], log: URL) throws -> BackgroundProgram {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }
         environment.merge(self.environment) { $1 }
-        process.environment = environment
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        return try BackgroundProgram(executable, arguments, workingDirectory: workingDirectory, environment: environment, output: log)
     }
 
     /// Runs the command to its end, or kills it at `deadline` (the result says so): a command

@@ -25,23 +25,19 @@ import Testing
             #expect(try await harness.send(headers: harness.sspHeaders(traceID: trace)).status == 200)
             let screenshots = Repository.root.appendingPathComponent(".build/console-screenshots")
             let moved = "https://gpconnect-moved.emis.thirdparty.nhs.uk/A81001/STU3/1/gpconnect"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("console-journey-\(UUID().uuidString).log")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let process = try BackgroundProgram("/usr/bin/python3", [
                 Repository.root.appendingPathComponent("Tests/Browser/console_journey.py").path,
                 "--url", "https://localhost:\(harness.managementPort!)", "--certificate", harness.pki.proxy.certificate,
                 "--auditor-token", harness.auditorToken!, "--admin-token", harness.adminToken!, "--trace", trace,
                 "--endpoint", "S20001A100001", "--new-address", moved, "--screenshots", screenshots.path,
-            ]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+            ], output: output)
             let started = ContinuousClock.now
             while process.isRunning && started.duration(to: .now) < .seconds(120) { try await Task.sleep(for: .milliseconds(100)) }
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
-            let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             #expect(process.terminationStatus == 0, "\(log)")
             for step in ["auditor signs in", "search by trace id", "open the record", "export CSV", "validation error beside the field",
                          "preview of the change", "change applied", "history shows the change"] {

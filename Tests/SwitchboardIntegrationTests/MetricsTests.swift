@@ -31,15 +31,17 @@ struct MetricsTests {
             let runner = CommandRunner(workingDirectory: folder)
             let checked = try await runner.runTool(promtool, ["check", "rules", "rules.yaml"])
             #expect(checked.status == 0, "\(checked.output)\(checked.error)")
-            #expect(checked.output.contains("SUCCESS: 5 rules found"), "\(checked.output)")
+            #expect(checked.output.contains("SUCCESS: 6 rules found"), "\(checked.output)")
             let tested = try await runner.runTool(promtool, ["test", "rules", "alert-rules.test.yaml"])
             #expect(tested.status == 0, "\(tested.output)\(tested.error)")
         }
     }
 
-    @Test("/metrics counts exchanges and latency by provider and interaction, the provider pool, audit commits and certificate expiry; every series the alert rules use exists")
+    @Test("/metrics counts exchanges and latency by provider and interaction, the provider pool, audit commits and certificate expiry, the revocation lists; every series the alert rules use exists")
     func metricsAnOnCallEngineerNeeds() async throws {
         try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
+            let crl = try workspace.pki.writeRevocationList(.consumerCA)
+            try RevocationTests.configureRevocation(workspace, crls: [crl])
             let server = try workspace.startServer()
             defer { server.terminate() }
             try await waitUntilListening(workspace.port)
@@ -68,6 +70,8 @@ struct MetricsTests {
             let proxyExpiry = try NIOSSLCertificate.fromPEMFile(workspace.pki.proxy.certificate)[0].notValidAfter
             #expect(sample(#"switchboard_certificate_expiry_timestamp_seconds{certificate="proxy"}"#) == Double(proxyExpiry))
             #expect(sample(#"switchboard_certificate_expiry_timestamp_seconds{certificate="consumer-ca"}"#) != nil)
+            #expect(sample(#"switchboard_crl_stale{crl="\#(crl)"}"#) == 0)
+            #expect(sample(#"switchboard_crl_next_update_timestamp_seconds{crl="\#(crl)"}"#) ?? 0 > Date().timeIntervalSince1970)
 
             // Every metric an alert rule reads is one this build exports.
             let names = Set(try Self.alertRules().matches(of: /switchboard_[a-z_]+/).map { String($0.output) })

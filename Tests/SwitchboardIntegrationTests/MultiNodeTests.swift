@@ -150,6 +150,48 @@ struct MultiNodeTests {
         }
     }
 
+    @Test("a consumer's burst spent on one node is refused on the other: the nodes share what they granted through the database")
+    func rateLimitHoldsAcrossNodes() async throws {
+        try await ScratchPostgres.withDatabase { url in
+            try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle, databaseURL: url) { nodeA, _ in
+                let nodeB = try nodeA.addNode("node-b")
+                for node in [nodeA, nodeB] {
+                    var config = try String(contentsOf: node.config, encoding: .utf8)
+                    config = config.replacingOccurrences(of: "proxy:\n", with: "proxy:\n  throttle: {consumerRequestsPerSecond: 0.01, consumerBurst: 3}\n")
+                    try config.write(to: node.config, atomically: true, encoding: .utf8)
+                }
+                let serverA = try nodeA.startServer(log: "node-a.log")
+                let serverB = try nodeB.startServer(log: "node-b.log")
+                defer { serverA.terminate(); serverB.terminate() }
+                for port in [nodeA.port, nodeB.port, nodeA.managementPort, nodeB.managementPort] { try await waitUntilListening(port) }
+
+                func statuses(_ node: ServeWorkspace, _ count: Int) async throws -> [Int] {
+                    try await node.withClient { client in
+                        var statuses: [Int] = []
+                        for _ in 0..<count {
+                            let response = try await client.execute(node.request(), timeout: .seconds(10))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            statuses.append(Int(response.status.code))
+                        }
+                        return statuses
+                    }
+                }
+                #expect(try await statuses(nodeA, 4) == [200, 200, 200, 429], "node A grants the burst of 3")
+                // Node B hears of node A's three grants at its next turn (200 ms)…
+                let heard = try await eventually(timeout: .seconds(15)) {
+                    try await nodeB.metrics().contains("switchboard_rate_limit_shared_admissions_total 3")
+                }
+                #expect(heard, "node B never took node A's grants from its buckets")
+                // …so the consumer's first request there is refused; alone, node B would grant three more.
+                #expect(try await statuses(nodeB, 1) == [429])
+                let metricsB = try await nodeB.metrics()
+                #expect(metricsB.contains("switchboard_rate_limit_sharing_failures_total 0"), "\(metricsB)")
+                #expect(await nodeA.stop(serverA))
+                #expect(await nodeB.stop(serverB))
+            }
+        }
+    }
+
     @Test("behind HAProxy in TCP mode with send-proxy-v2: both nodes record the consumer's address, not the balancer's, and refuse a connection that bypasses it",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy"), "HAProxy is not installed (Debian haproxy)"))
     func behindATCPBalancerWithProxyProtocol() async throws {

@@ -21,13 +21,13 @@ struct ServeWorkspace {
     var auditPath: String { folder.appendingPathComponent("audit.sqlite").path }
 
     /// Starts `switchboard serve` with this workspace's configuration.
-    func startServer(log: String = "serve.log") throws -> Process {
+    func startServer(log: String = "serve.log") throws -> BackgroundProgram {
         try cli.start(["serve", "--config", config.path], log: folder.appendingPathComponent(log))
     }
 
     /// Stops `server` with SIGTERM; whether it exited within `timeout`. One that did not is
     /// killed, so a graceful shutdown that hangs fails its test instead of outliving it.
-    func stop(_ server: Process, timeout: Duration = .seconds(20)) async -> Bool {
+    func stop(_ server: BackgroundProgram, timeout: Duration = .seconds(20)) async -> Bool {
         guard server.isRunning else { return true }
         server.terminate()
         if await eventually(timeout: timeout, { !server.isRunning }) { return true }
@@ -82,7 +82,7 @@ struct ServeWorkspace {
     /// Sends slot searches through `server` on `senders` connections; once `threshold` have been
     /// answered (however long a busy machine takes, up to 15 s) sends it `signal` and waits up to
     /// `exitTimeout` for it to go. Returns the trace ids answered 200.
-    func answeredUntilSignalled(_ server: Process, senders: Int, threshold: Int, signal: Int32, exitTimeout: Duration) async throws -> [String] {
+    func answeredUntilSignalled(_ server: BackgroundProgram, senders: Int, threshold: Int, signal: Int32, exitTimeout: Duration) async throws -> [String] {
         let client = try makeClient()
         let answered = NIOLockedValueBox<[String]>([])
         let stop = NIOLockedValueBox(false)

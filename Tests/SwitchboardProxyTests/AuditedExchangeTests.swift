@@ -144,7 +144,7 @@ import Testing
     func lockedPostgresStoreMidTrafficIs503WithNothingForwardedThenRecovers() async throws {
         try await ScratchPostgres.withDatabase { url in
             try await ProxyHarness.with(auditDatabaseURL: url) { harness in
-                var holder: Process?
+                var holder: BackgroundProgram?
                 try await failsClosedThenRecovers(harness, fault: {
                     holder = try await ScratchPostgres.holdLock(url, "LOCK TABLE audit_record IN ACCESS EXCLUSIVE MODE")
                 }, repair: {

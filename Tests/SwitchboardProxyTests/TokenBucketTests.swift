@@ -47,4 +47,32 @@ import Testing
         limiter.replaceLimits(.init(defaultLimit: .init(rate: 1, burst: 3)))
         #expect(limiter.take(asid, nowNanoseconds: 0) == .granted(remaining: 2), "a bucket dropped while unlimited starts whole")
     }
+
+    @Test("grants elsewhere are charged to the bucket, into debt down to minus the burst, which later requests wait out")
+    func chargedWithOtherNodesGrants() {
+        var bucket = TokenBucket(rate: 1, burst: 3, nowNanoseconds: 0)
+        bucket.charge(2, nowNanoseconds: 0)
+        #expect(bucket.take(nowNanoseconds: 0) == .granted(remaining: 0))
+        bucket.charge(10, nowNanoseconds: 0)
+        #expect(bucket.take(nowNanoseconds: 0) == .refused(retryAfterSeconds: 4, fullAfterSeconds: 6), "three of debt: four seconds to the next token")
+        #expect(bucket.take(nowNanoseconds: 4 * Self.second) == .granted(remaining: 0))
+    }
+
+    @Test("a limiter that shares counts what it grants per ASID, and takes other nodes' grants from its buckets")
+    func sharedAdmissions() throws {
+        let asid = try #require(ASID("200000000359"))
+        let unlimited = try #require(ASID("200000000360"))
+        let limiter = RateLimiter(limits: .init(defaultLimit: nil, overrides: [asid: .init(rate: 0.01, burst: 3)]))
+        _ = limiter.take(asid, nowNanoseconds: 0)
+        #expect(limiter.takeAdmissions().isEmpty, "not shared: nothing counted")
+        limiter.shareAdmissions()
+        _ = limiter.take(asid, nowNanoseconds: 0)
+        _ = limiter.take(unlimited, nowNanoseconds: 0)
+        #expect(limiter.takeAdmissions() == [asid: 1])
+        #expect(limiter.takeAdmissions().isEmpty, "taken once")
+        limiter.charge([asid: 1, unlimited: 5], nowNanoseconds: 0)
+        #expect(limiter.take(asid, nowNanoseconds: 0) == .refused(retryAfterSeconds: 100, fullAfterSeconds: 300),
+                "two granted here and one elsewhere spend the burst of three")
+        #expect(limiter.takeAdmissions().isEmpty, "a refusal is not a grant")
+    }
 }

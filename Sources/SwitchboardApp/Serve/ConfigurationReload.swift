@@ -36,6 +36,7 @@ public final class ConfigurationReload: Sendable {
     private let upstream: UpstreamClient
     private let management: ManagementServer?
     private let certificates: CertificateExpiries
+    private let revocationLists: RevocationListRefresh
     private let logger: Logger
     private let inForce: Mutex<SwitchboardConfiguration>
     private let applied: Counter
@@ -43,12 +44,13 @@ public final class ConfigurationReload: Sendable {
 
     init(configuration: SwitchboardConfiguration, loadConfiguration: @escaping @Sendable () throws -> SwitchboardConfiguration,
          proxy: ProxyServer, upstream: UpstreamClient, management: ManagementServer?, certificates: CertificateExpiries,
-         registry: PrometheusCollectorRegistry, logger: Logger) {
+         revocationLists: RevocationListRefresh, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.loadConfiguration = loadConfiguration
         self.proxy = proxy
         self.upstream = upstream
         self.management = management
         self.certificates = certificates
+        self.revocationLists = revocationLists
         self.logger = logger
         inForce = Mutex(configuration)
         let descriptor = MetricNameDescriptor(namespace: "switchboard", metricName: "configuration_reloads", unitName: "total",
@@ -66,7 +68,7 @@ public final class ConfigurationReload: Sendable {
         case .applied(let restartNeeded):
             applied.increment()
             logger.notice("configuration reloaded", metadata: [
-                LogKey.reloaded: "proxy.tls, proxy.upstream TLS, management certificate, proxy.throttle, proxy.cors",
+                LogKey.reloaded: "proxy.tls, proxy.upstream TLS, management certificate, proxy.throttle, proxy.cors, proxy.revocation",
             ])
             if !restartNeeded.isEmpty {
                 logger.warning("configuration reloaded; these changed settings take effect at the next restart",
@@ -114,6 +116,7 @@ public final class ConfigurationReload: Sendable {
         }
         do {
             limits = try assembly.throttleLimits()
+            try revocationLists.configure(configuration)
         } catch {
             return .refused(reason: "\(error)")
         }
@@ -138,14 +141,18 @@ public final class ConfigurationReload: Sendable {
     static func restartNeeded(from old: SwitchboardConfiguration, to new: SwitchboardConfiguration) -> [String] {
         let before = Dictionary(ConfigurationLoader.settings(of: old).map { ($0.path, $0.value) }) { first, _ in first }
         return ConfigurationLoader.settings(of: new).filter { setting in
-            before[setting.path] != setting.value && !reloadable.contains { setting.path == $0 || setting.path.hasPrefix($0 + ".") }
+            before[setting.path] != setting.value
+                && (restartOnly.contains(setting.path) || !reloadable.contains { setting.path == $0 || setting.path.hasPrefix($0 + ".") })
         }.map(\.path)
     }
+
+    /// Settings inside a reloadable section that only a restart puts in force.
+    static let restartOnly: Set<String> = ["proxy.throttle.shareIntervalMilliseconds"]
 
     /// The settings (and sections) a reload applies.
     static let reloadable = [
         "proxy.tls", "proxy.upstream.caBundle", "proxy.upstream.clientCertificate", "proxy.upstream.clientPrivateKey",
-        "management.certificate", "management.privateKey", "proxy.throttle", "proxy.cors",
+        "management.certificate", "management.privateKey", "proxy.throttle", "proxy.cors", "proxy.revocation",
     ]
 }
 

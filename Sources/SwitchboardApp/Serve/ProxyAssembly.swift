@@ -11,9 +11,13 @@ public import SwitchboardCore
 /// exchange handler and the listener.
 public struct ProxyAssembly: Sendable {
     public let configuration: SwitchboardConfiguration
+    /// The revocation lists both legs check certificates against (kept current by
+    /// ``RevocationListRefresh`` in `serve`).
+    public let revocation: CertificateRevocation
 
-    public init(configuration: SwitchboardConfiguration) {
+    public init(configuration: SwitchboardConfiguration, revocation: CertificateRevocation = CertificateRevocation()) {
         self.configuration = configuration
+        self.revocation = revocation
     }
 
     /// The consumers' and the providers' rate limits of `proxy.throttle`.
@@ -34,7 +38,7 @@ public struct ProxyAssembly: Sendable {
         let consumers = RateLimiter(limits: limits.consumers)
         let providers = RateLimiter(limits: limits.providers)
         return ExchangePipeline(
-            identify: IdentifyPhase(),
+            identify: IdentifyPhase(revocation: revocation),
             validate: ValidatePhase(jwt: JWTValidator(clockSkewSeconds: proxy.checks.jwtClockSkewSeconds),
                                     now: { Int(Date().timeIntervalSince1970) },
                                     acceptCollapsedTargetScheme: proxy.checks.acceptCollapsedTargetScheme),
@@ -59,7 +63,7 @@ public struct ProxyAssembly: Sendable {
 
     /// The upstream client; shut it down after the server stops.
     public func makeUpstreamClient(eventLoopGroup: any EventLoopGroup) throws -> UpstreamClient {
-        try UpstreamClient(configuration: configuration.proxy.upstream, eventLoopGroup: eventLoopGroup)
+        try UpstreamClient(configuration: configuration.proxy.upstream, revocation: revocation, eventLoopGroup: eventLoopGroup)
     }
 
     public func makeServer(

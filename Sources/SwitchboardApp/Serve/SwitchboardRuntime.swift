@@ -9,6 +9,8 @@ public import SwitchboardDirectory
 public import SwitchboardProxy
 import SwitchboardBuildInfo
 import SwitchboardCore
+import SwitchboardPostgres
+import SwitchboardStorage
 import UnixSignals
 
 /// Everything `switchboard serve` runs, built from a configuration: the stores, the audit
@@ -35,15 +37,18 @@ public struct SwitchboardRuntime: Sendable {
         try configuration.proxy.checkFiles()
         if configuration.management.enabled { try configuration.management.checkFiles() }
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
-        let assembly = ProxyAssembly(configuration: configuration)
+        let registry = PrometheusCollectorRegistry()
+        let revocationLists = RevocationListRefresh(revocation: CertificateRevocation(), registry: registry, logger: logger)
+        try revocationLists.configure(configuration)
+        try await revocationLists.readAll()
+        let assembly = ProxyAssembly(configuration: configuration, revocation: revocationLists.revocation)
         let directory = try await DirectoryOperations(configuration: configuration.directory).openDirectory()
         logger.info("directory loaded", metadata: [
             LogKey.directoryGeneration: "\(directory.snapshot.generation)",
             LogKey.directorySystems: "\(directory.snapshot.tables.systems.count)",
             LogKey.directoryEndpoints: "\(directory.snapshot.tables.endpoints.count)",
         ])
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        let registry = PrometheusCollectorRegistry()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.stopsGracefully(revocationLists)]
         let commitLatency = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "audit_commit_duration", unitName: "seconds",
                                              helpText: "How long each audit group commit took, until its records were durable."),
@@ -80,6 +85,17 @@ public struct SwitchboardRuntime: Sendable {
             let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
                                                     logger: logger)
             services += [.stopsGracefully(refresher), .stopsGracefully(proxy)]
+            let directoryLocation = try configuration.directory.storeLocation
+            if case .postgres(let location) = directoryLocation {
+                let table = try await StoreOpenError.opening("directory.store (shared rate limits)", at: location.description) {
+                    try await PostgresAdmissionTable(location: location, logger: Logger(label: "switchboard.throttle.postgres"))
+                }
+                let limiters = proxy.exchangeService.rateLimiters
+                services.append(.stopsGracefully(SharedRateLimits(
+                    node: configuration.node.id, ledger: DatabaseAdmissionLedger(table: table), consumers: limiters.consumers,
+                    providers: limiters.providers, interval: .milliseconds(configuration.proxy.throttle.shareIntervalMilliseconds),
+                    registry: registry, logger: logger)))
+            }
             var management: ManagementServer?
             let expiries = CertificateExpiries(configuration: configuration)
             if configuration.management.enabled {
@@ -93,7 +109,8 @@ public struct SwitchboardRuntime: Sendable {
             var reload: ConfigurationReload?
             if let loadConfiguration {
                 let reloader = ConfigurationReload(configuration: configuration, loadConfiguration: loadConfiguration, proxy: proxy,
-                                                   upstream: upstream, management: management, certificates: expiries, registry: registry,
+                                                   upstream: upstream, management: management, certificates: expiries, revocationLists: revocationLists,
+                                                   registry: registry,
                                                    logger: logger)
                 services.append(.stopsGracefully(ReloadOnHangUp(reload: reloader)))
                 reload = reloader

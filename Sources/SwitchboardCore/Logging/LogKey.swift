@@ -36,4 +36,6 @@ public enum LogKey {
     public static let reloaded = "sb.reload.applied"
     /// Settings named by a configuration reload (those that need a restart).
     public static let settings = "sb.reload.settings"
+    /// A certificate revocation list's source (file or URL).
+    public static let crl = "sb.crl"
 }

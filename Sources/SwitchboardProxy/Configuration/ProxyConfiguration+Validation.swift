@@ -56,8 +56,16 @@ extension ProxyConfiguration {
                                        (throttle.providerRequestsPerSecond, throttle.providerBurst, "proxy.throttle.providerRequestsPerSecond")] {
             guard rate >= 0, burst >= 0 else { throw ConfigurationError(setting: setting, message: "rates and bursts must not be negative") }
         }
+        try positive(throttle.shareIntervalMilliseconds, "proxy.throttle.shareIntervalMilliseconds", max: 60_000)
         _ = try throttleOverrides(throttle.consumerOverrides, setting: "proxy.throttle.consumerOverrides")
         _ = try throttleOverrides(throttle.providerOverrides, setting: "proxy.throttle.providerOverrides")
+        guard CertificateRevocation.WhenStale(rawValue: revocation.whenStale) != nil else {
+            throw ConfigurationError(setting: "proxy.revocation.whenStale", message: "'\(revocation.whenStale)' must be fail-closed or fail-open")
+        }
+        try positive(revocation.refreshIntervalMilliseconds, "proxy.revocation.refreshIntervalMilliseconds")
+        for source in revocation.crls where source.isEmpty || source.hasPrefix("ldap:") {
+            throw ConfigurationError(setting: "proxy.revocation.crls", message: "'\(source)' must be a file path or an http:// or https:// URL")
+        }
         for origin in cors.allowedOrigins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) || origin.hasSuffix("/") {
             throw ConfigurationError(setting: "proxy.cors.allowedOrigins", message: "'\(origin)' must be an origin such as https://app.example.nhs.uk")
         }

@@ -11,6 +11,7 @@ public struct ProxyConfiguration: Codable, Sendable, Equatable {
     public var checks: Checks = .init()
     public var throttle: Throttle = .init()
     public var cors: CORS = .init()
+    public var revocation: Revocation = .init()
 
     public init() {}
 
@@ -105,12 +106,30 @@ public struct ProxyConfiguration: Codable, Sendable, Equatable {
         /// Per-ASID limits, `ASID=RATE/BURST`, e.g. `200000000359=50/100`.
         public var consumerOverrides: [String] = []
         public var providerOverrides: [String] = []
+        /// With a PostgreSQL store shared by several nodes, how often each node tells the others
+        /// what it granted, so that each limit holds for the whole service.
+        public var shareIntervalMilliseconds: Int = 200
         public init() {}
     }
 
     /// Browser origins whose CORS pre-flight requests are answered.
     public struct CORS: Codable, Sendable, Equatable {
         public var allowedOrigins: [String] = []
+        public init() {}
+    }
+
+    /// Certificate revocation lists, checked for consumers' client certificates on every
+    /// exchange and for providers' server certificates on every new connection.
+    public struct Revocation: Codable, Sendable, Equatable {
+        /// Where each CA's list is read from: file paths or `http://`/`https://` URLs, DER or PEM.
+        /// Empty: revocation is not checked.
+        public var crls: [String] = []
+        /// `fail-closed`: a certificate whose issuer's list is past its `nextUpdate` (and could
+        /// not be read again), or not read yet, is refused; `fail-open`: it is accepted, and the
+        /// stale list is logged and shown by `switchboard_crl_stale`.
+        public var whenStale: String = CertificateRevocation.WhenStale.failClosed.rawValue
+        /// Each list is read again this often, and at its `nextUpdate` when that comes sooner.
+        public var refreshIntervalMilliseconds: Int = 900_000
         public init() {}
     }
 }

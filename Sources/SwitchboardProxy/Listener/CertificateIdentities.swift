@@ -42,6 +42,6 @@ final class CertificateIdentities: Sendable {
                 }
             }
         }
-        return .init(subject: certificate.subject.description, fqdn: fqdn)
+        return .init(subject: certificate.subject.description, fqdn: fqdn, issuerAndSerialNumber: IssuerAndSerialNumber(certificate))
     }
 }

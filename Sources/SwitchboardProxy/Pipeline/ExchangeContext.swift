@@ -61,10 +61,13 @@ public struct ClientIdentity: Sendable, Hashable {
         public var subject: String
         /// The first SAN dNSName, else the subject's CN.
         public var fqdn: String?
+        /// Its issuer and serial number, which revocation lists name.
+        public var issuerAndSerialNumber: IssuerAndSerialNumber?
 
-        public init(subject: String, fqdn: String?) {
+        public init(subject: String, fqdn: String?, issuerAndSerialNumber: IssuerAndSerialNumber? = nil) {
             self.subject = subject
             self.fqdn = fqdn
+            self.issuerAndSerialNumber = issuerAndSerialNumber
         }
     }
 

@@ -42,6 +42,10 @@ struct ForwardPhase {
     static func refusal(for error: any Error, target: String) -> ProxyRefusal {
         if let own = error as? ProxyRefusal { return own }
         if let upstream = error as? UpstreamError, upstream.isTimeout { return .upstreamTimeout(target) }
+        if case .certificateRefused(let refusal) = error as? UpstreamError {
+            if case .revoked = refusal { return .upstreamCertificateRefused(target, revoked: true) }
+            return .upstreamCertificateRefused(target, revoked: false)
+        }
         return .upstreamUnreachable(target)
     }
 }

@@ -43,6 +43,13 @@ public struct ProxyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     public static let clientCertificateRequired = ProxyRefusal(status: 496, issueType: .security, phase: .identify, rule: "CLIENT_CERTIFICATE_REQUIRED")
     public static let plainHTTPOnTLSPort = ProxyRefusal(status: 497, issueType: .security, phase: .accept, rule: "HTTP_REQUEST_SENT_TO_HTTPS_PORT", closesConnection: true)
 
+    /// The client certificate's issuer has revoked it.
+    public static let clientCertificateRevoked = ProxyRefusal(status: 495, issueType: .security, phase: .identify, rule: "CLIENT_CERTIFICATE_REVOKED")
+    /// The client certificate's revocation status cannot be known (its issuer's list is stale or
+    /// unread) and `proxy.revocation.whenStale` is `fail-closed`.
+    public static let clientCertificateRevocationUnknown = ProxyRefusal(status: 495, issueType: .security, phase: .identify,
+                                                                       rule: "CLIENT_CERTIFICATE_REVOCATION_UNKNOWN")
+
     /// The client certificate's FQDN is not the one registered for `Ssp-From`.
     public static func certificateMismatch(from asid: ASID) -> ProxyRefusal {
         ProxyRefusal(status: 403, issueType: .forbidden, phase: .identify, rule: "ACCESS_DENIED_SSL", token: "ACCESS_DENIED_SSL_MESSAGESENDER_\(asid)")
@@ -141,6 +148,15 @@ public struct ProxyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
 
     public static func upstreamUnreachable(_ url: String) -> ProxyRefusal {
         ProxyRefusal(status: 502, issueType: .transient, phase: .forward, rule: "ERROR_COMMUNICATING_TO_ENDPOINT",
+                     token: "ERROR_COMMUNICATING_TO_ENDPOINT_URL_\(sanitised(url))")
+    }
+
+    /// The provider's certificate is revoked (or, under `fail-closed`, its status cannot be
+    /// known): the consumer is told, as for any provider that cannot be reached, and the record
+    /// keeps the reason in its rule.
+    public static func upstreamCertificateRefused(_ url: String, revoked: Bool) -> ProxyRefusal {
+        ProxyRefusal(status: 502, issueType: .transient, phase: .forward,
+                     rule: revoked ? "ENDPOINT_CERTIFICATE_REVOKED" : "ENDPOINT_CERTIFICATE_REVOCATION_UNKNOWN",
                      token: "ERROR_COMMUNICATING_TO_ENDPOINT_URL_\(sanitised(url))")
     }
 

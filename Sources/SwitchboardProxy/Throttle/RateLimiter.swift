@@ -35,12 +35,16 @@ public final class RateLimiter: Sendable {
         var limits: Limits
         var buckets: [ASID: TokenBucket] = [:]
         var lastSweepNanoseconds: UInt64 = 0
+        /// Requests granted since ``takeAdmissions()`` last ran, when shared with other nodes.
+        var admitted: [ASID: Int] = [:]
     }
 
     private let state: Mutex<State>
     /// Whether any limit is in force, read without the lock: with throttling off (the default)
     /// an exchange takes no lock here.
     private let enabled: Atomic<Bool>
+    /// Whether admissions are counted for other nodes (``takeAdmissions()``).
+    private let sharing = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - defaultLimit: the limit for every ASID not overridden; `nil` for none.
@@ -85,7 +89,39 @@ public final class RateLimiter: Sendable {
             if bucket.rate != limit.rate || bucket.burst != max(1, limit.burst) { bucket = bucket.resized(rate: limit.rate, burst: limit.burst) }
             let decision = bucket.take(nowNanoseconds: nowNanoseconds)
             state.buckets[asid] = bucket
+            if case .granted = decision, sharing.load(ordering: .relaxed) { state.admitted[asid, default: 0] += 1 }
             return decision
+        }
+    }
+
+    // MARK: Shared with other nodes
+
+    /// Starts counting the requests this node grants, for ``takeAdmissions()``.
+    public func shareAdmissions() {
+        sharing.store(true, ordering: .relaxed)
+    }
+
+    /// The requests granted per ASID since the last call.
+    public func takeAdmissions() -> [ASID: Int] {
+        state.withLock { state in
+            defer { state.admitted = [:] }
+            return state.admitted
+        }
+    }
+
+    /// Takes from each ASID's bucket what other nodes granted it, so that its limit holds for the
+    /// whole service. A bucket may go into debt (down to minus its burst), which later requests
+    /// wait out.
+    public func charge(_ admissions: [ASID: Int], nowNanoseconds: UInt64) {
+        guard isEnabled, !admissions.isEmpty else { return }
+        state.withLock { state in
+            for (asid, count) in admissions where count > 0 {
+                guard let limit = state.limits.limit(for: asid) else { continue }
+                var bucket = state.buckets[asid] ?? TokenBucket(rate: limit.rate, burst: limit.burst, nowNanoseconds: nowNanoseconds)
+                if bucket.rate != limit.rate || bucket.burst != max(1, limit.burst) { bucket = bucket.resized(rate: limit.rate, burst: limit.burst) }
+                bucket.charge(count, nowNanoseconds: nowNanoseconds)
+                state.buckets[asid] = bucket
+            }
         }
     }
 }

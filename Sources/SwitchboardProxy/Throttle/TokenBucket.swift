@@ -34,10 +34,7 @@ public struct TokenBucket: Sendable, Hashable {
     public var capacity: Int { Int(burst) }
 
     public mutating func take(nowNanoseconds: UInt64) -> Decision {
-        if nowNanoseconds > updatedNanoseconds {
-            tokens = min(burst, tokens + Double(nowNanoseconds - updatedNanoseconds) / 1e9 * rate)
-            updatedNanoseconds = nowNanoseconds
-        }
+        refill(nowNanoseconds: nowNanoseconds)
         if tokens >= 1 {
             tokens -= 1
             return .granted(remaining: Int(tokens))
@@ -45,5 +42,19 @@ public struct TokenBucket: Sendable, Hashable {
         let next = (1 - tokens) / rate
         let full = (burst - tokens) / rate
         return .refused(retryAfterSeconds: max(1, Int(next.rounded(.up))), fullAfterSeconds: max(1, Int(full.rounded(.up))))
+    }
+
+    /// Removes `count` tokens that were spent elsewhere (another node), leaving at most `burst`
+    /// tokens of debt.
+    public mutating func charge(_ count: Int, nowNanoseconds: UInt64) {
+        refill(nowNanoseconds: nowNanoseconds)
+        tokens = max(-burst, tokens - Double(count))
+    }
+
+    private mutating func refill(nowNanoseconds: UInt64) {
+        if nowNanoseconds > updatedNanoseconds {
+            tokens = min(burst, tokens + Double(nowNanoseconds - updatedNanoseconds) / 1e9 * rate)
+            updatedNanoseconds = nowNanoseconds
+        }
     }
 }

@@ -1,11 +1,17 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import NIOTLS
+import SwiftASN1
+import X509
 
 /// One keep-alive HTTP/1.1 connection to a provider (TLS and the HTTP/1 client codec below it),
 /// carrying one ``ProviderCall`` at a time for its event loop's ``ProviderPool``. It reads the
 /// provider's answer only while the consumer can take it, fails a call whose provider goes
 /// silent mid-body for the read timeout, and goes back to the pool only when both the request
-/// and the answer ended cleanly on a connection the provider keeps open.
+/// and the answer ended cleanly on a connection the provider keeps open. Nothing is sent until the
+/// TLS handshake is over and the provider's certificate has passed the revocation lists.
 final class ProviderConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -19,6 +25,12 @@ final class ProviderConnection: ChannelDuplexHandler {
         didSet { if (oldValue == nil) != (call == nil) { use.carrying(call != nil) } }
     }
     private let use: ProviderPoolUse
+    private let revocation: CertificateRevocation
+    /// The handshake is over and the provider's certificate passed the revocation check.
+    private var trusted = false
+    /// The provider's certificate, checked again before each call: a list read since the
+    /// handshake may revoke it.
+    private var providerCertificate: IssuerAndSerialNumber?
     private var answered = false
     private var requestEnded = false
     private var reusable = true
@@ -30,11 +42,12 @@ final class ProviderConnection: ChannelDuplexHandler {
     /// When it was last put back in the pool.
     var idleSince = NIODeadline.now()
 
-    init(origin: ProviderOrigin, pool: ProviderPool, readTimeout: TimeAmount, use: ProviderPoolUse) {
+    init(origin: ProviderOrigin, pool: ProviderPool, readTimeout: TimeAmount, use: ProviderPoolUse, revocation: CertificateRevocation) {
         self.origin = origin
         self.pool = pool
         self.readTimeout = readTimeout
         self.use = use
+        self.revocation = revocation
     }
 
     var isOpen: Bool { !closed && context?.channel.isActive == true }
@@ -48,12 +61,21 @@ final class ProviderConnection: ChannelDuplexHandler {
 
     /// Sends `call`'s head, then its body as the ``RequestBodyBridge`` hands it over.
     func carry(_ call: ProviderCall) {
-        guard let context, isOpen else { return call.failed(UpstreamError.closedEarly) }
+        guard isOpen else { return call.failed(UpstreamError.closedEarly) }
         self.call = call
         call.connection = self
         answered = false
         requestEnded = false
         reusable = true
+        guard trusted else { return }
+        if let providerCertificate, let refusal = revocation.check(providerCertificate, at: Date()) {
+            return fail(call, .certificateRefused(refusal))
+        }
+        send(call)
+    }
+
+    private func send(_ call: ProviderCall) {
+        guard let context else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
         context.write(wrapOutboundOut(.head(call.request.head)), promise: written)
         written.futureResult.assumeIsolated().whenFailure { error in
@@ -77,6 +99,24 @@ final class ProviderConnection: ChannelDuplexHandler {
         guard self.call === call, let context else { return }
         requestEnded = true
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// The handshake is over: a provider certificate that its issuer's list revokes (or whose
+    /// status cannot be known under `fail-closed`) fails the call before anything is sent.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            let peer = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+            let certificate = (try? peer?.toDERBytes()).flatMap { try? Certificate(derEncoded: $0) }
+            providerCertificate = certificate.map(IssuerAndSerialNumber.init)
+            if let providerCertificate, let refusal = revocation.check(providerCertificate, at: Date()) {
+                let error = UpstreamError.certificateRefused(refusal)
+                if let call { fail(call, error) } else { close() }
+                return
+            }
+            trusted = true
+            if let call { send(call) }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -77,7 +77,8 @@ final class ProviderPool {
     /// One connection attempt. One that fails before the deadline is tried again after a pause
     /// (nothing has been sent on it); the last failure fails the first waiting call.
     private func attempt(_ origin: ProviderOrigin, deadline: NIODeadline, backoff: TimeAmount) {
-        let connection = ProviderConnection(origin: origin, pool: self, readTimeout: settings.readTimeout, use: settings.use)
+        let connection = ProviderConnection(origin: origin, pool: self, readTimeout: settings.readTimeout, use: settings.use,
+                                            revocation: settings.revocation)
         let handler = NIOLoopBound(connection, eventLoop: eventLoop)
         let tls = settings.tls.current
         let serverHostname = origin.isIPAddress ? nil : origin.host

@@ -5,7 +5,8 @@ public import NIOSSL
 /// The HTTPS client that carries requests to providers: for each event loop a ``ProviderPool``
 /// of keep-alive HTTP/1.1 connections, so an exchange's request runs on its own consumer
 /// connection's loop. TLS 1.2+ verified against the configured CA with hostname checks (with the
-/// proxy's own certificate when providers require mutual TLS); no redirects followed, no
+/// proxy's own certificate when providers require mutual TLS), and the provider's certificate
+/// checked against the revocation lists before anything is sent; no redirects followed, no
 /// decompression, no retries of sent requests (only failed connection attempts are repeated,
 /// inside the connect timeout).
 public final class UpstreamClient: Sendable {
@@ -19,6 +20,7 @@ public final class UpstreamClient: Sendable {
         /// Host → address to connect to instead of resolving it.
         var resolve: [String: String]
         var use: ProviderPoolUse
+        var revocation: CertificateRevocation
     }
 
     let settings: Settings
@@ -27,7 +29,10 @@ public final class UpstreamClient: Sendable {
     /// takes no lock.
     private let pools: [ObjectIdentifier: (eventLoop: any EventLoop, pool: NIOLoopBoundBox<ProviderPool>)]
 
-    public init(configuration: ProxyConfiguration.Upstream, eventLoopGroup: any EventLoopGroup) throws {
+    /// `revocation` holds the lists provider certificates are checked against when a connection
+    /// is made.
+    public init(configuration: ProxyConfiguration.Upstream, revocation: CertificateRevocation = CertificateRevocation(),
+                eventLoopGroup: any EventLoopGroup) throws {
         let loops = Array(eventLoopGroup.makeIterator())
         let settings = Settings(
             tls: ReloadableTLSContext(try Self.tlsContext(configuration)),
@@ -36,7 +41,8 @@ public final class UpstreamClient: Sendable {
             idleTimeout: .milliseconds(Int64(configuration.idleConnectionTimeoutMilliseconds)),
             connectionsPerLoop: max(1, configuration.maxConnectionsPerHost / max(1, loops.count)),
             resolve: try configuration.resolvedAddresses(),
-            use: ProviderPoolUse())
+            use: ProviderPoolUse(),
+            revocation: revocation)
         self.settings = settings
         pools = Dictionary(uniqueKeysWithValues: loops.map { loop in
             (ObjectIdentifier(loop), (loop, NIOLoopBoundBox.makeBoxSendingValue(ProviderPool(eventLoop: loop, settings: settings), eventLoop: loop)))

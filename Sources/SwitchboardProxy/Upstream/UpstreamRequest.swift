@@ -1,5 +1,7 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
+import SwitchboardCore
 
 /// A provider an upstream connection is made to: the host its certificate must name and the port.
 struct ProviderOrigin: Hashable, Sendable {
@@ -66,6 +68,8 @@ enum UpstreamError: Error, Equatable, CustomStringConvertible {
     case connectionFailed(String)
     /// The upstream client has shut down.
     case shutDown
+    /// The provider's certificate did not pass the revocation lists; nothing was sent.
+    case certificateRefused(CertificateRevocation.Refusal)
 
     var isTimeout: Bool { self == .responseTimeout || self == .readTimeout }
 
@@ -78,6 +82,8 @@ enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .closedEarly: "the provider closed the connection before its answer was complete"
         case .connectionFailed(let reason): "the provider connection failed: \(reason)"
         case .shutDown: "the upstream client has shut down"
+        case .certificateRefused(.revoked(let date)): "the provider's certificate was revoked at \(Timestamp.rfc3339(date))"
+        case .certificateRefused(.unknown(let reason)): "the provider certificate's revocation status is unknown: \(reason)"
         }
     }
 }
