@@ -17,6 +17,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
     public var audit: AuditConfiguration = .init()
     public var management: ManagementConfiguration = .init()
     public var logging: LoggingConfiguration = .init()
+    public var tracing: TracingConfiguration = .init()
 
     public init() {}
 
@@ -28,6 +29,7 @@ public struct SwitchboardConfiguration: Codable, Sendable, Equatable {
         try audit.validate()
         try management.validate()
         try logging.validate()
+        try tracing.validate()
     }
 }
 
@@ -59,6 +61,43 @@ public struct LoggingConfiguration: Codable, Sendable, Equatable {
     public func validate() throws(ConfigurationError) {
         guard Self.levels.contains(level) else {
             throw ConfigurationError(setting: "logging.level", message: "'\(level)' must be one of \(Self.levels.joined(separator: ", "))")
+        }
+    }
+}
+
+/// OpenTelemetry traces: one span per exchange, with its admission phases, upstream call and
+/// audit commit as children, sent over OTLP/HTTP. Off by default.
+public struct TracingConfiguration: Codable, Sendable, Equatable {
+    public enum Exporter: String, Codable, Sendable, CaseIterable {
+        case none
+        case otlp
+    }
+
+    public enum WireProtocol: String, Codable, Sendable, CaseIterable {
+        case httpProtobuf = "http/protobuf"
+        case httpJSON = "http/json"
+    }
+
+    public var exporter: Exporter = .none
+    /// The collector's traces URL, used as it is (OTLP/HTTP's path included).
+    public var endpoint: String = "http://localhost:4318/v1/traces"
+    public var `protocol`: WireProtocol = .httpProtobuf
+    /// The share of exchanges traced when the consumer sent no sampled `traceparent`, 0 to 1.
+    public var sampleRatio: Double = 1
+    /// How often the spans gathered are sent.
+    public var exportIntervalMilliseconds: Int = 5_000
+    /// The `service.name` resource attribute.
+    public var serviceName: String = "switchboard"
+
+    public func validate() throws(ConfigurationError) {
+        guard (0...1).contains(sampleRatio) else {
+            throw ConfigurationError(setting: "tracing.sampleRatio", message: "\(sampleRatio) must be between 0 and 1")
+        }
+        guard exportIntervalMilliseconds > 0 else {
+            throw ConfigurationError(setting: "tracing.exportIntervalMilliseconds", message: "\(exportIntervalMilliseconds) must be at least 1")
+        }
+        guard exporter == .none || endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+            throw ConfigurationError(setting: "tracing.endpoint", message: "'\(endpoint)' must be an http:// or https:// URL, e.g. http://localhost:4318/v1/traces")
         }
     }
 }

@@ -6,6 +6,7 @@ public import SwitchboardDirectory
 public import SwitchboardProxy
 import SwitchboardBuildInfo
 public import SwitchboardCore
+public import Tracing
 
 /// Builds the proxy's request path from the configuration: the phases, the upstream client, the
 /// exchange handler and the listener.
@@ -68,14 +69,15 @@ public struct ProxyAssembly: Sendable {
 
     public func makeServer(
         directory: DirectorySnapshotHolder, upstream: UpstreamClient, recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil,
-        eventLoopGroup: any EventLoopGroup, logger: Logger
+        tracer: (any Tracer)? = nil, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> ProxyServer {
         let proxy = configuration.proxy
         let service = ExchangeService(
             settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,
                             maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins),
                             statusBody: statusBody),
-            pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, logger: logger)
+            pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, tracer: tracer,
+            logger: logger)
         do {
             return try ProxyServer(configuration: proxy, service: service, eventLoopGroup: eventLoopGroup, logger: logger)
         } catch {

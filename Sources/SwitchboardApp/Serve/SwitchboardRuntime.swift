@@ -80,8 +80,10 @@ public struct SwitchboardRuntime: Sendable {
         let metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let upstream = try assembly.makeUpstreamClient(eventLoopGroup: eventLoopGroup)
         do {
+            let tracing = try TracingBackend.make(configuration.tracing, logger: logger)
+            if let tracing { services.append(.stopsGracefully(tracing.service)) }
             let proxy = try assembly.makeServer(directory: directory.holder, upstream: upstream, recorder: recorder, metrics: metrics,
-                                                eventLoopGroup: eventLoopGroup, logger: logger)
+                                                tracer: tracing?.tracer, eventLoopGroup: eventLoopGroup, logger: logger)
             let refresher = DirectoryRefreshService(directory: directory, interval: .milliseconds(configuration.directory.refreshIntervalMilliseconds),
                                                     logger: logger)
             services += [.stopsGracefully(refresher), .stopsGracefully(proxy)]

@@ -6,6 +6,7 @@ import NIOSSL
 public import SwitchboardAudit
 import SwitchboardCore
 public import SwitchboardDirectory
+public import Tracing
 
 /// What every consumer connection shares: the settings, the admission phases, the live
 /// directory, the upstream client, the audit recorder and the connection registry. Each
@@ -41,9 +42,11 @@ public final class ExchangeService: Sendable {
     var cors: CORSPolicy { corsPolicy.withLock { $0 } }
     let registry = ConnectionRegistry()
     let logger: Logger
+    /// Makes each exchange's spans; nil when tracing is off.
+    let tracer: (any Tracer)?
 
     public init(settings: Settings, pipeline: ExchangePipeline, directory: DirectorySnapshotHolder, upstream: UpstreamClient,
-                recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil, logger: Logger) {
+                recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil, tracer: (any Tracer)? = nil, logger: Logger) {
         self.settings = settings
         self.pipeline = pipeline
         self.directory = directory
@@ -51,6 +54,7 @@ public final class ExchangeService: Sendable {
         self.forward = ForwardPhase(proxyHost: settings.proxyHost)
         self.audit = AuditPhase(recorder: recorder, metrics: metrics, logger: logger)
         self.corsPolicy = Mutex(CORSPolicy(allowedOrigins: settings.allowedOrigins))
+        self.tracer = tracer
         self.logger = logger
     }
 

@@ -28,6 +28,8 @@ final class Exchange: ProviderAnswerReceiver {
     private var responseTimer: Scheduled<Void>?
     private var response: RespondPhase?
     private var upstreamStarted = ContinuousClock.now
+    /// The exchange's spans, when tracing is on.
+    private var trace: ExchangeTrace?
 
     init(head: HTTPRequestHead, client: ClientIdentity, service: ExchangeService, connection: ConsumerConnection,
          eventLoop: any EventLoop, keepAlive: Bool) {
@@ -51,6 +53,7 @@ final class Exchange: ProviderAnswerReceiver {
         if StatusAnswer.matches(head) {
             return answer(StatusAnswer.answer(head, body: service.settings.statusBody, keepAlive: keepAlive), recorded: false)
         }
+        if let tracer = service.tracer { trace = ExchangeTrace(tracer: tracer, head: head) }
         do throws(ProxyRefusal) {
             if bodiless, DiscoveryAnswer.matches(head),
                let answer = try DiscoveryAnswer.answer(&context, proxyHost: service.settings.proxyHost, keepAlive: keepAlive) {
@@ -62,7 +65,11 @@ final class Exchange: ProviderAnswerReceiver {
                               recorded: true)
             }
             body = try framing.get()
-            try service.pipeline.admit(&context)
+            if let trace {
+                try service.pipeline.admit(&context) { phase, start, end, refusal in trace.phase(phase, from: start, to: end, refusal: refusal) }
+            } else {
+                try service.pipeline.admit(&context)
+            }
         } catch {
             // A body that will not be read leaves the connection's framing unknown.
             if !bodiless { keepAlive = false }
@@ -135,13 +142,14 @@ final class Exchange: ProviderAnswerReceiver {
     // MARK: Forward and respond
 
     private func forward() {
-        let request: UpstreamRequest
+        var request: UpstreamRequest
         do {
             request = try service.forward.request(context, body: body)
         } catch {
             keepAlive = keepAlive && requestEnded
             return refuse(.upstreamUnreachable(target))
         }
+        trace?.upstreamStarted(&request.head.headers, provider: request.origin.host)
         if bridge != nil && ForwardPhase.expectsContinue(context.head) {
             connection.write([.head(HTTPResponseHead(version: context.head.version, status: .continue))])
         }
@@ -156,6 +164,7 @@ final class Exchange: ProviderAnswerReceiver {
         guard !auditing else { return }
         responseTimer?.cancel()
         context.record.upstreamMicroseconds = upstreamStarted.duration(to: .now).microseconds
+        trace?.upstreamAnswered(status: Int(head.status.code))
         if !requestEnded { keepAlive = false }
         response = RespondPhase(providerHead: head, context: &context, cors: service.cors, keepAlive: keepAlive)
     }
@@ -169,6 +178,7 @@ final class Exchange: ProviderAnswerReceiver {
 
     func providerFinished() {
         guard !auditing, var response else { return }
+        trace?.upstreamEnded()
         noteBodies()
         complete(.forwarded, status: response.status) { durable in
             if durable {
@@ -188,6 +198,7 @@ final class Exchange: ProviderAnswerReceiver {
 
     func providerFailed(_ error: any Error) {
         guard !auditing else { return }
+        trace?.upstreamEnded(error: error)
         defer { stopUpstream(error) }
         noteBodies()
         guard let response, response.headSent else {
@@ -220,7 +231,12 @@ final class Exchange: ProviderAnswerReceiver {
     private func complete(_ outcome: ExchangeRecord.Outcome, status: Int, then: @escaping (Bool) -> Void) {
         auditing = true
         responseTimer?.cancel()
-        service.audit.complete(&context, outcome: outcome, status: status, on: eventLoop, done: then)
+        guard let trace else { return service.audit.complete(&context, outcome: outcome, status: status, on: eventLoop, done: then) }
+        trace.auditStarted()
+        service.audit.complete(&context, outcome: outcome, status: status, on: eventLoop) { durable in
+            trace.finish(self.context.record, durable: durable)
+            then(durable)
+        }
     }
 
     /// Answers with a refusal once its record is durable (`record: false` when the store is down).
@@ -231,6 +247,7 @@ final class Exchange: ProviderAnswerReceiver {
         guard record else {
             auditing = true
             service.audit.deferAnswered(refusal, context: &context)
+            trace?.finish(context.record, durable: false)
             return self.answer(answer, recorded: false)
         }
         complete(refusal.outcome, status: refusal.status) { durable in
@@ -254,6 +271,7 @@ final class Exchange: ProviderAnswerReceiver {
         connection.write(ProxyRefusal.auditUnavailable.answer(exchangeID: exchangeID, traceID: context.responseTraceID, request: context.head,
                                                               cors: service.cors, keepAlive: false))
         service.audit.deferAnswered(.auditUnavailable, context: &context)
+        trace?.finish(context.record, durable: false)
         connection.exchangeEnded(keepAlive: false)
     }
 }

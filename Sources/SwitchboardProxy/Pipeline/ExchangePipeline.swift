@@ -1,3 +1,4 @@
+import SwitchboardCore
 /// The phases that decide whether an exchange may be forwarded, in the order the SSP applies
 /// them: identify, validate, authorise, route, throttle. Each refuses with its own error; the
 /// forward, respond and audit phases follow for what they admit.
@@ -23,5 +24,25 @@ public struct ExchangePipeline: Sendable {
         try authorise.run(&context)
         try route.run(&context)
         try throttle.run(&context)
+    }
+
+    /// Runs every admission phase as ``admit(_:)`` does, telling `observe` when each began and
+    /// ended (nanoseconds since 1970) and what it refused (for traces).
+    func admit(_ context: inout ExchangeContext, observe: (ExchangePhase, UInt64, UInt64, ProxyRefusal?) -> Void) throws(ProxyRefusal) {
+        func timed(_ phase: ExchangePhase, _ run: (inout ExchangeContext) throws(ProxyRefusal) -> Void) throws(ProxyRefusal) {
+            let start = TraceInstant.now.nanosecondsSinceEpoch
+            do {
+                try run(&context)
+            } catch {
+                observe(phase, start, TraceInstant.now.nanosecondsSinceEpoch, error)
+                throw error
+            }
+            observe(phase, start, TraceInstant.now.nanosecondsSinceEpoch, nil)
+        }
+        try timed(.identify, identify.run)
+        try timed(.validate, validate.run)
+        try timed(.authorise, authorise.run)
+        try timed(.route, route.run)
+        try timed(.throttle, throttle.run)
     }
 }
