@@ -74,6 +74,45 @@ import SwitchboardCore
         }
     }
 
+    /// Reopening closes the old SQLite pool, which waits for its readers; async reads hand them
+    /// back on the cooperative thread pool, so a close that blocked one of its threads could wait
+    /// for ever once every thread was waiting (seen with two stores reopening at once on two cores).
+    @Test(.timeLimit(.minutes(1)))
+    func reopeningWhileReadsAreUnderWayNeverStarvesThem() async throws {
+        try await AuditFixtures.withStore(.sqlite) { store, _ in
+            let record = AuditFixtures.record()
+            try await store.append([AuditEntry(kind: .complete, record: record)], node: "node-a")
+            let asked = [AuditEntry(kind: .complete, record: record)]
+            let until = ContinuousClock.now + .seconds(1)
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<ProcessInfo.processInfo.activeProcessorCount * 2 {
+                    group.addTask {
+                        var reopened = 0
+                        repeat {
+                            try await store.reopen()
+                            reopened += 1
+                        } while ContinuousClock.now < until
+                        return reopened
+                    }
+                }
+                for _ in 0..<8 {
+                    group.addTask {
+                        var reads = 0
+                        repeat {
+                            let found = try await store.storedEntries(asked, node: "node-a")
+                            #expect(found == [true])
+                            reads += 1
+                        } while ContinuousClock.now < until
+                        return reads
+                    }
+                }
+                var total = 0
+                for try await count in group { total += count }
+                #expect(total >= ProcessInfo.processInfo.activeProcessorCount * 2 + 8, "every task reopened or read at least once")
+            }
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func rowsAreAppendOnly(backend: StoreBackend) async throws {
         try await AuditFixtures.withStore(backend) { store, sql in

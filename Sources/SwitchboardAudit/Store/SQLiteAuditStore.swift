@@ -30,11 +30,10 @@ public final class SQLiteAuditStore: AuditIndex {
     public func reopen() async throws {
         try checkFile()
         let fresh = try SQLiteDatabase.openPool(path: path, synchronous: synchronous, busyTimeoutSeconds: busyTimeoutSeconds, label: "switchboard.audit")
-        let stale = connections.withLock { pool in
-            defer { pool = fresh }
-            return pool
-        }
-        try? stale.close()
+        // The old pool is not closed here: reads under way finish on it, and it closes its
+        // connections when the last of them lets it go. (Closing it here failed those reads, and
+        // waiting for them on the cooperative thread pool deadlocked it.)
+        connections.withLock { $0 = fresh }
     }
 
     public func storedEntries(_ entries: [AuditEntry], node: String) async throws -> [Bool] {
