@@ -84,6 +84,28 @@ import Testing
         #expect(fhir.contains(#""recorded":"2026-11-30T17:58:57.512Z""#))
     }
 
+    /// Untrusted text that a spreadsheet would run as a formula stays text (OWASP CSV injection):
+    /// a JWT organisation name `=HYPERLINK(…)`, and cells beginning `+`, `-`, `@`, tab or CR.
+    @Test func formulaCellsAreNeutralisedAndQuoted() throws {
+        var record = AuditFixtures.record()
+        record.requestingParty.organisationName = #"=HYPERLINK("http://x","y")"#
+        record.requestingParty.userName = "+1 2"
+        record.requestingParty.device = "-cmd"
+        record.requestingParty.reasonForRequest = "@SUM(A1)"
+        record.requestingParty.requestedScope = "\tpatient/*.read"
+        record.correlationID = "\rnext"
+        record.refusalToken = "plain, with a comma"
+        let csv = AuditExport.csv([record], header: false)
+        #expect(csv.contains(#","'=HYPERLINK(""http://x"",""y"")","#), "\(csv)")
+        #expect(csv.contains(#","'+1 2","#))
+        #expect(csv.contains(#","'-cmd","#))
+        #expect(csv.contains(#","'@SUM(A1)","#))
+        #expect(csv.contains("\"'\tpatient/*.read\""))
+        #expect(csv.contains("\"'\rnext\""))
+        #expect(csv.contains(#","plain, with a comma","#), "an ordinary cell is quoted only for RFC 4180")
+        #expect(AuditExport.quote("A81001") == "A81001" && AuditExport.quote("") == "")
+    }
+
     /// The hand-written encoding writes every stored property (a new field cannot be forgotten).
     @Test func everyFieldIsEncoded() throws {
         var record = AuditFixtures.record()

@@ -53,10 +53,19 @@ public enum AuditExport {
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
+    /// One CSV cell (RFC 4180). A cell a spreadsheet would read as a formula — one that begins
+    /// with `=`, `+`, `-`, `@`, a tab or a carriage return, as a consumer's JWT organisation name
+    /// `=HYPERLINK(…)` could — is written with a `'` in front and quoted, so it stays text
+    /// (OWASP CSV injection, CWE-1236).
     static func quote(_ field: String) -> String {
+        if let first = field.unicodeScalars.first, formulaStarts.contains(first) {
+            return "\"'" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     /// A FHIR STU3 searchset Bundle of `AuditEvent` resources (``FHIRAuditEvent``).
     public static func fhirBundle(_ records: [ExchangeRecord]) throws -> Data {
