@@ -51,7 +51,7 @@ extension ProxyHarness {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(string: json))
         }
-        let response = try await client.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: .seconds(30))
         return Response(status: Int(response.status.code), headers: response.headers, body: String(buffer: try await response.body.collect(upTo: 16 << 20)))
     }
 }

@@ -65,7 +65,7 @@ struct AuditQueryCommand: AsyncParsableCommand {
     @OptionGroup var filters: AuditFilterOptions
     @Option(help: "Records per page (1–1000).") var limit = 100
     @Option(help: "Continue from a previous page.") var cursor: String?
-    @Option(help: "json, csv or fhir (a FHIR STU3 AuditEvent Bundle).") var format = "json"
+    @Option(help: "json, csv, fhir (a FHIR STU3 AuditEvent Bundle), ndjson or fhir-ndjson (a line per record).") var format = "json"
 
     func run() async throws {
         var filters = filters.parameters + [("limit", "\(limit)")]
@@ -91,7 +91,8 @@ struct AuditExportCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filters: AuditFilterOptions
-    @Option(help: "csv, json or fhir (a FHIR STU3 Bundle of AuditEvents).") var format = "csv"
+    @Option(help: "csv, json, fhir (a FHIR STU3 Bundle of AuditEvents), ndjson (a record per line) or fhir-ndjson (an AuditEvent per line).")
+    var format = "csv"
     @Option(help: "The file to write (replaced if it exists); standard output if not given.") var output: String?
 
     func run() async throws {

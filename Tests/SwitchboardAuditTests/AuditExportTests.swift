@@ -64,6 +64,23 @@ import Testing
             #expect(bundle["resourceType"] as? String == "Bundle")
             #expect((bundle["entry"] as? [Any])?.count == records.count)
 
+            let (ndjson, ndjsonCount, _) = try await Self.export(store, .ndjson, since: period.0, until: period.1)
+            #expect(ndjsonCount == records.count)
+            let ndjsonLines = String(decoding: ndjson, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(ndjsonLines.count == records.count + 1 && ndjsonLines.last == "", "a line per record, each ended")
+            let ids = try ndjsonLines.dropLast().map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["id"] as? String
+            }
+            #expect(ids == records.map { $0.id.uuidString.lowercased() }, "oldest first, across pages")
+
+            let (events, eventCount, _) = try await Self.export(store, .fhirNDJSON, since: period.0, until: period.1)
+            #expect(eventCount == records.count)
+            let eventLines = String(decoding: events, as: UTF8.self).split(separator: "\n")
+            #expect(eventLines.count == records.count)
+            #expect(try eventLines.allSatisfy { line in
+                (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["resourceType"] as? String == "AuditEvent"
+            })
+
             let (empty, none, _) = try await Self.export(store, .json, since: period.1, until: period.1.addingTimeInterval(60))
             #expect(none == 0)
             #expect(String(decoding: empty, as: UTF8.self) == #"{"records":[]}"#)
@@ -144,8 +161,11 @@ import Testing
             open.completedAt = nil
             open.status = nil
             let file = folder.appendingPathComponent("audit-events.json")
-            try AuditExport.fhirBundle([refused, booked, open, AuditFixtures.record()]).write(to: file)
-            let result = try await STU3Validator.validate([file])
+            let records = [refused, booked, open, AuditFixtures.record()]
+            try AuditExport.fhirBundle(records).write(to: file)
+            let lines = folder.appendingPathComponent("audit-events.ndjson")
+            try AuditExportStream.encode(records, .fhirNDJSON).write(to: lines)
+            let result = try await STU3Validator.validate([file, lines])
             if result.ran { #expect(result.valid, "\(result.output)") }
         }
     }

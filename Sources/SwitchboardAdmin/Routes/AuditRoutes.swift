@@ -68,11 +68,11 @@ public struct AuditRoutes: Sendable {
         let query = try Self.query(parameters, taking: Self.periodParameters)
         let format = parameters["format"] ?? "csv"
         guard let chosen = AuditExport.Format(rawValue: format) else {
-            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "format must be csv, json or fhir")
+            throw ManagementError(status: .badRequest, code: "invalid-filter", message: "format must be csv, json, fhir, ndjson or fhir-ndjson")
         }
         let store = self.store
         var headers: HTTPFields = [.contentType: AuditExportStream.contentType(chosen), .cacheControl: "no-store"]
-        headers[.contentDisposition] = "attachment; filename=\"switchboard-audit.\(chosen == .csv ? "csv" : "json")\""
+        headers[.contentDisposition] = "attachment; filename=\"switchboard-audit.\(AuditExportStream.fileExtension(chosen))\""
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await AuditExportStream.write(from: store, query: query, format: chosen) { chunk in
                 try await writer.write(ByteBuffer(bytes: chunk))

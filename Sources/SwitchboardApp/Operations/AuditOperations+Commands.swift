@@ -31,9 +31,10 @@ extension AuditOperations {
         return format
     }
 
-    /// One page of records, newest first, as JSON, CSV or a FHIR AuditEvent Bundle.
+    /// One page of records, newest first, as JSON, CSV, a FHIR AuditEvent Bundle, or NDJSON of
+    /// records or AuditEvents.
     public func search(filters: [(String, String)], format: String) async throws -> Output {
-        let format = try Self.format(format, allowed: [.json, .csv, .fhir])
+        let format = try Self.format(format, allowed: [.json, .csv, .fhir, .ndjson, .fhirNDJSON])
         let query = try Self.query(filters)
         let page = try await openStore().exchanges(query)
         let more = page.nextCursor.map { "more records: --cursor \($0)" }
@@ -41,13 +42,14 @@ extension AuditOperations {
         case .json: return Output(text: String(decoding: try AuditExport.json(page.records, nextCursor: page.nextCursor), as: UTF8.self) + "\n")
         case .csv: return Output(text: AuditExport.csv(page.records), note: more)
         case .fhir: return Output(text: String(decoding: try AuditExport.fhirBundle(page.records), as: UTF8.self) + "\n", note: more)
+        case .ndjson, .fhirNDJSON: return Output(text: String(decoding: try AuditExportStream.encode(page.records, format), as: UTF8.self), note: more)
         }
     }
 
     /// Every record of the period, oldest first, as one document written a page at a time to
     /// `output` (replaced) or standard output; returns the count.
     public func export(filters: [(String, String)], format: String, output: String?) async throws -> Int {
-        let format = try Self.format(format, allowed: [.csv, .json, .fhir])
+        let format = try Self.format(format, allowed: [.csv, .json, .fhir, .ndjson, .fhirNDJSON])
         let query = try Self.query(filters)
         let store = try await openStore()
         let handle: FileHandle

@@ -7,6 +7,10 @@ import SwitchboardCore
 public enum AuditExport {
     public enum Format: String, Sendable, CaseIterable {
         case json, csv, fhir
+        /// One record per line (newline-delimited JSON).
+        case ndjson
+        /// One FHIR STU3 AuditEvent per line, as FHIR bulk data writes resources.
+        case fhirNDJSON = "fhir-ndjson"
     }
 
     /// A JSON array of records.

@@ -1,7 +1,7 @@
 public import Foundation
 
 /// A whole period's records written as one document — one CSV header, one JSON object, one FHIR
-/// Bundle — read from the store a page at a time, oldest first, so memory stays flat however
+/// Bundle, or a line per record (NDJSON, of records or of FHIR AuditEvents) — read from the store a page at a time, oldest first, so memory stays flat however
 /// many records match. `switchboard audit export` and `GET /audit/export` both write through
 /// here.
 public enum AuditExportStream {
@@ -23,7 +23,7 @@ public enum AuditExportStream {
             let page = try await store.exchanges(query)
             if !page.records.isEmpty {
                 var chunk = Data()
-                if count > 0, format != .csv { chunk.append(UInt8(ascii: ",")) }
+                if count > 0, format == .json || format == .fhir { chunk.append(UInt8(ascii: ",")) }
                 chunk.append(try encode(page.records, format))
                 try await write(chunk)
                 count += page.records.count
@@ -40,18 +40,19 @@ public enum AuditExportStream {
         case .csv: AuditExport.csvColumns.joined(separator: ",") + "\r\n"
         case .json: #"{"records":["#
         case .fhir: #"{"resourceType":"Bundle","type":"collection","entry":["#
+        case .ndjson, .fhirNDJSON: ""
         }
     }
 
     static func closing(_ format: AuditExport.Format) -> String {
         switch format {
-        case .csv: ""
+        case .csv, .ndjson, .fhirNDJSON: ""
         case .json, .fhir: "]}"
         }
     }
 
     /// The page's records, comma-separated for JSON and FHIR (without the enclosing brackets).
-    static func encode(_ records: [ExchangeRecord], _ format: AuditExport.Format) throws -> Data {
+    public static func encode(_ records: [ExchangeRecord], _ format: AuditExport.Format) throws -> Data {
         switch format {
         case .csv:
             return Data(AuditExport.csv(records, header: false).utf8)
@@ -59,7 +60,21 @@ public enum AuditExportStream {
             return try AuditExport.encoder.encode(records).dropFirst().dropLast()
         case .fhir:
             return try AuditExport.encoder.encode(records.map(FHIRAuditBundle.Entry.init)).dropFirst().dropLast()
+        case .ndjson:
+            return try lines(records) { try AuditExport.encoder.encode($0) }
+        case .fhirNDJSON:
+            return try lines(records) { try AuditExport.encoder.encode(FHIRAuditEvent($0)) }
         }
+    }
+
+    /// Each record encoded on a line of its own (the encoder writes no line breaks).
+    private static func lines(_ records: [ExchangeRecord], _ encode: (ExchangeRecord) throws -> Data) throws -> Data {
+        var data = Data()
+        for record in records {
+            data.append(try encode(record))
+            data.append(UInt8(ascii: "\n"))
+        }
+        return data
     }
 
     /// The MIME type of each format's document.
@@ -68,6 +83,17 @@ public enum AuditExportStream {
         case .csv: "text/csv; charset=utf-8"
         case .json: "application/json"
         case .fhir: "application/fhir+json"
+        case .ndjson: "application/x-ndjson"
+        case .fhirNDJSON: "application/fhir+ndjson"
+        }
+    }
+
+    /// The file name extension of each format's document.
+    public static func fileExtension(_ format: AuditExport.Format) -> String {
+        switch format {
+        case .csv: "csv"
+        case .json, .fhir: "json"
+        case .ndjson, .fhirNDJSON: "ndjson"
         }
     }
 }

@@ -15,6 +15,27 @@ public final class SQLiteAuditStore: AuditIndex {
     /// The connections in use now (replaced by ``reopen()``).
     private var pool: DatabasePool { connections.withLock { $0 } }
 
+    // Each access holds the pool it began on until it ends: GRDB's async reads do not keep their
+    // `DatabasePool` alive, and one that ``reopen()`` let go of would close under them.
+
+    private func reading<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+        let pool = self.pool
+        defer { withExtendedLifetime(pool) {} }
+        return try await pool.read(value)
+    }
+
+    private func writing<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        let pool = self.pool
+        defer { withExtendedLifetime(pool) {} }
+        return try await pool.write(updates)
+    }
+
+    private func writingWithoutTransaction<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        let pool = self.pool
+        defer { withExtendedLifetime(pool) {} }
+        return try await pool.writeWithoutTransaction(updates)
+    }
+
     /// - Parameter busyTimeoutSeconds: how long a write waits for a lock another process holds
     ///   before the store counts as failing.
     public init(path: String, synchronous: SQLiteSynchronous = .full, busyTimeoutSeconds: Double = 2) throws {
@@ -30,7 +51,7 @@ public final class SQLiteAuditStore: AuditIndex {
     public func reopen() async throws {
         try checkFile()
         let fresh = try SQLiteDatabase.openPool(path: path, synchronous: synchronous, busyTimeoutSeconds: busyTimeoutSeconds, label: "switchboard.audit")
-        // The old pool is not closed here: reads under way finish on it, and it closes its
+        // The old pool is not closed here: accesses under way finish on it, and it closes its
         // connections when the last of them lets it go. (Closing it here failed those reads, and
         // waiting for them on the cooperative thread pool deadlocked it.)
         connections.withLock { $0 = fresh }
@@ -38,7 +59,7 @@ public final class SQLiteAuditStore: AuditIndex {
 
     public func storedEntries(_ entries: [AuditEntry], node: String) async throws -> [Bool] {
         guard !entries.isEmpty else { return [] }
-        return try await pool.read { db in
+        return try await reading { db in
             let statement = try db.cachedStatement(sql: "SELECT 1 FROM audit_record WHERE exchange_id = ? AND kind = ? AND node = ? LIMIT 1")
             return try entries.map { entry in
                 try Bool.fetchOne(statement, arguments: [entry.record.id.uuidString.lowercased(), entry.kind.rawValue, node]) ?? false
@@ -113,7 +134,7 @@ public final class SQLiteAuditStore: AuditIndex {
         // completion is therefore durable, and so is the opening of every exchange that anyone
         // got an answer to.
         let relaxed = synchronous == .full && entries.allSatisfy { $0.kind == .open }
-        try await pool.writeWithoutTransaction { db in
+        try await writingWithoutTransaction { db in
             if relaxed { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
             do {
                 try db.inTransaction(.immediate) {
@@ -171,7 +192,7 @@ public final class SQLiteAuditStore: AuditIndex {
     public func probe() async throws {
         try checkFile()
         let now = AuditRowCoding.microseconds(Date())
-        try await pool.write { db in
+        try await writing { db in
             try db.execute(sql: "UPDATE audit_heartbeat SET at_us = ? WHERE id = 1", arguments: [now])
         }
     }
@@ -184,7 +205,7 @@ public final class SQLiteAuditStore: AuditIndex {
     }
 
     public func openExchanges(node: String) async throws -> [ExchangeRecord] {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(AuditRowCoding.contentColumns.joined(separator: ", ")) FROM audit_record r
                 WHERE r.node = ? AND r.kind = 'open'
@@ -199,13 +220,13 @@ public final class SQLiteAuditStore: AuditIndex {
     // MARK: AuditIndex
 
     public func chainHead(node: String) async throws -> (sequence: Int64, hash: String) {
-        try await pool.read { db in try Self.head(db, node: node) }
+        try await reading { db in try Self.head(db, node: node) }
     }
 
     public func index(_ rows: [AuditChainRow]) async throws {
         guard !rows.isEmpty else { return }
         try checkFile()
-        try await pool.write { db in
+        try await writing { db in
             var heads: [String: (Int64, String)] = [:]
             let binder = RowBinder(try db.cachedStatement(sql: Self.insertSQL).sqliteStatement)
             for row in rows {
@@ -241,7 +262,7 @@ public final class SQLiteAuditStore: AuditIndex {
         let (conditions, arguments) = Self.conditions(query)
         let limit = max(1, min(query.limit, 1000))
         let statementArguments = StatementArguments((arguments + [limit + 1]).map { $0.databaseValue })
-        return try await pool.read { db in
+        return try await reading { db in
             let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) \(AuditSQL.ordering(query)) LIMIT ?",
                                         arguments: statementArguments)
             return AuditPage(rows: rows.compactMap(Self.decode), limit: limit)
@@ -249,7 +270,7 @@ public final class SQLiteAuditStore: AuditIndex {
     }
 
     public func exchange(id: UUID) async throws -> ExchangeRecord? {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE r.exchange_id = ? ORDER BY r.seq DESC LIMIT 1",
                              arguments: [id.uuidString.lowercased()]).flatMap(Self.decode)?.1
         }
@@ -259,7 +280,7 @@ public final class SQLiteAuditStore: AuditIndex {
                                                   _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result {
         let (conditions, arguments) = Self.conditions(query)
         let statementArguments = StatementArguments(arguments.map { $0.databaseValue })
-        return try await pool.read { db in
+        return try await reading { db in
             var result = initial
             let cursor = try Row.fetchCursor(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) ORDER BY r.seq",
                                              arguments: statementArguments)
@@ -273,7 +294,7 @@ public final class SQLiteAuditStore: AuditIndex {
     // MARK: Verifying and pruning
 
     public func verify(node: String?) async throws -> ChainVerification {
-        try await pool.read { db in
+        try await reading { db in
             let nodes = try node.map { [$0] } ?? String.fetchAll(db, sql: "SELECT DISTINCT node FROM audit_record UNION SELECT node FROM audit_chain_anchor ORDER BY 1")
             var chains: [ChainVerification.NodeChain] = []
             let columns = ["node_seq", "prev_hash", "hash"] + AuditRowCoding.contentColumns
@@ -305,7 +326,7 @@ public final class SQLiteAuditStore: AuditIndex {
     public func prune(before cutoff: Date, actor: String) async throws -> PruneResult {
         let cutoffMicroseconds = AuditRowCoding.microseconds(cutoff)
         let now = AuditRowCoding.microseconds(Date())
-        return try await pool.write { db in
+        return try await writing { db in
             var anchors: [String: ChainAnchor] = [:]
             let nodes = try String.fetchAll(db, sql: "SELECT DISTINCT node FROM audit_record")
             var removed = 0
