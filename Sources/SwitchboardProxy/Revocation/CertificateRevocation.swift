@@ -90,6 +90,9 @@ public final class CertificateRevocation: Sendable {
         }
     }
 
+    /// Whether any list is configured (one atomic load): without one, nothing is checked.
+    public var isEnabled: Bool { enabled.load(ordering: .acquiring) }
+
     /// Nil when `certificate` may be used at `now`; otherwise why not.
     public func check(_ certificate: IssuerAndSerialNumber, at now: Date) -> Refusal? {
         guard enabled.load(ordering: .acquiring) else { return nil }
