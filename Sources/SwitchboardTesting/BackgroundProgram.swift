@@ -15,10 +15,11 @@ public final class BackgroundProgram: Sendable {
     /// The writing end of the program's standard input, when it was asked for.
     private let input: Int32?
 
-    /// Starts `path` with `arguments`. Its standard output and error go to `output` (created or
-    /// truncated), or nowhere; `withInput` gives it a pipe for ``write(_:)``.
+    /// Starts `path` with `arguments`. Its standard output goes to `output` (created or
+    /// truncated), or nowhere, and its standard error with it unless `discardErrors`;
+    /// `withInput` gives it a pipe for ``write(_:)``.
     public init(_ path: String, _ arguments: [String], workingDirectory: URL? = nil, environment: [String: String]? = nil,
-                output: URL? = nil, withInput: Bool = false) throws {
+                output: URL? = nil, discardErrors: Bool = false, withInput: Bool = false) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -31,7 +32,11 @@ public final class BackgroundProgram: Sendable {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
         posix_spawn_file_actions_addopen(&actions, 1, output?.path ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if discardErrors {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         // glibc's posix_spawn_file_actions_addchdir_np is not visible to Swift: coreutils' env changes
         // folder, then execs the program in the same process.
         let command = workingDirectory.map { ["/usr/bin/env", "-C", $0.path, path] } ?? [path]
@@ -50,6 +55,16 @@ public final class BackgroundProgram: Sendable {
         }
         processIdentifier = pid
         input = withInput ? pipeEnds[1] : nil
+    }
+
+    /// Runs `path` to its end and returns its exit code and what it printed (standard output,
+    /// and standard error unless `discardErrors`).
+    public static func run(_ path: String, _ arguments: [String], discardErrors: Bool = false) throws -> (status: Int32, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-program-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let program = try BackgroundProgram(path, arguments, output: file, discardErrors: discardErrors)
+        program.waitUntilExit()
+        return (program.terminationStatus ?? -1, (try? String(contentsOf: file, encoding: .utf8)) ?? "")
     }
 
     /// Whether it has not exited yet (an exit is collected here).

@@ -55,12 +55,8 @@ public final class ScratchFilesystem: Sendable {
     }
 
     private static func run(_ tool: String, _ arguments: [String]) throws {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(UUID().uuidString).log")
-        defer { try? FileManager.default.removeItem(at: log) }
-        let process = try BackgroundProgram(tool, arguments, output: log)
-        process.waitUntilExit()
-        let message = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        let (status, message) = try BackgroundProgram.run(tool, arguments)
+        guard status == 0 else {
             throw ScratchFilesystemError(message: "\(tool) \(arguments.joined(separator: " ")): \(message)")
         }
     }

@@ -68,13 +68,9 @@ import Testing
     /// The files of the repository: git's list when there is one, else every file outside the
     /// build and tool folders.
     static func files(root: URL) throws -> [String] {
-        let listing = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-files-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: listing) }
-        if let git = try? BackgroundProgram("/usr/bin/git", ["-C", root.path, "ls-files", "--cached", "--others", "--exclude-standard"], output: listing) {
-            git.waitUntilExit()
-            if git.terminationStatus == 0, let output = try? String(contentsOf: listing, encoding: .utf8) {
-                return output.split(separator: "\n").map(String.init)
-            }
+        let arguments = ["-C", root.path, "ls-files", "--cached", "--others", "--exclude-standard"]
+        if let git = try? BackgroundProgram.run("/usr/bin/git", arguments, discardErrors: true), git.status == 0 {
+            return git.output.split(separator: "\n").map(String.init)
         }
         let skipped: Set<String> = [".build", ".git", ".venv", "var", ".swiftpm"]
         var result: [String] = []

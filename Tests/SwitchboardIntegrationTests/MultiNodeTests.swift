@@ -155,11 +155,7 @@ struct MultiNodeTests {
         try await ScratchPostgres.withDatabase { url in
             try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle, databaseURL: url) { nodeA, _ in
                 let nodeB = try nodeA.addNode("node-b")
-                for node in [nodeA, nodeB] {
-                    var config = try String(contentsOf: node.config, encoding: .utf8)
-                    config = config.replacingOccurrences(of: "proxy:\n", with: "proxy:\n  throttle: {consumerRequestsPerSecond: 0.01, consumerBurst: 3}\n")
-                    try config.write(to: node.config, atomically: true, encoding: .utf8)
-                }
+                for node in [nodeA, nodeB] { try node.addProxySettings("throttle: {consumerRequestsPerSecond: 0.01, consumerBurst: 3}") }
                 let serverA = try nodeA.startServer(log: "node-a.log")
                 let serverB = try nodeB.startServer(log: "node-b.log")
                 defer { serverA.terminate(); serverB.terminate() }

@@ -110,10 +110,7 @@ struct ReloadTests {
             var bundle = try String(contentsOfFile: workspace.pki.consumerCA, encoding: .utf8)
             bundle += try String(contentsOfFile: workspace.pki.untrustedCA, encoding: .utf8)
             try bundle.write(toFile: workspace.pki.consumerCA, atomically: true, encoding: .utf8)
-            var config = try String(contentsOf: workspace.config, encoding: .utf8)
-            config = config.replacingOccurrences(
-                of: "proxy:\n", with: "proxy:\n  limits: {maxConnections: 900}\n  throttle: {consumerRequestsPerSecond: 0.01, consumerBurst: 2}\n")
-            try config.write(to: workspace.config, atomically: true, encoding: .utf8)
+            try workspace.addProxySettings("limits: {maxConnections: 900}", "throttle: {consumerRequestsPerSecond: 0.01, consumerBurst: 2}")
             kill(server.processIdentifier, SIGHUP)
             let log = workspace.folder.appendingPathComponent("serve.log")
             let reloaded = try await eventually(timeout: .seconds(15)) {

@@ -14,12 +14,8 @@ struct RevocationTests {
     /// Adds a `proxy.revocation` section to the workspace's configuration.
     static func configureRevocation(_ workspace: ServeWorkspace, crls: [String], whenStale: String = "fail-closed",
                                     refreshIntervalMilliseconds: Int = 300) throws {
-        var config = try String(contentsOf: workspace.config, encoding: .utf8)
         let list = crls.map { "'\($0)'" }.joined(separator: ", ")
-        config = config.replacingOccurrences(
-            of: "proxy:\n",
-            with: "proxy:\n  revocation: {crls: [\(list)], whenStale: \(whenStale), refreshIntervalMilliseconds: \(refreshIntervalMilliseconds)}\n")
-        try config.write(to: workspace.config, atomically: true, encoding: .utf8)
+        try workspace.addProxySettings("revocation: {crls: [\(list)], whenStale: \(whenStale), refreshIntervalMilliseconds: \(refreshIntervalMilliseconds)}")
     }
 
     /// The audit records of `trace`, read with `switchboard audit query`.

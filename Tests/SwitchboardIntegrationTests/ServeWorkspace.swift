@@ -148,6 +148,14 @@ struct ServeWorkspace {
         return config
     }
 
+    /// Adds `settings` (YAML lines indented under `proxy:`, e.g. `throttle: {…}`) to the
+    /// configuration file's `proxy` section.
+    func addProxySettings(_ settings: String...) throws {
+        var config = try String(contentsOf: self.config, encoding: .utf8)
+        config = config.replacingOccurrences(of: "proxy:\n", with: "proxy:\n" + settings.map { "  \($0)\n" }.joined())
+        try config.write(to: self.config, atomically: true, encoding: .utf8)
+    }
+
     /// Another node on the same stores (a PostgreSQL workspace), with its own ports and config.
     func addNode(_ node: String) throws -> ServeWorkspace {
         var other = self

@@ -142,17 +142,16 @@ public final class ConfigurationReload: Sendable {
         let before = Dictionary(ConfigurationLoader.settings(of: old).map { ($0.path, $0.value) }) { first, _ in first }
         return ConfigurationLoader.settings(of: new).filter { setting in
             before[setting.path] != setting.value
-                && (restartOnly.contains(setting.path) || !reloadable.contains { setting.path == $0 || setting.path.hasPrefix($0 + ".") })
+                && !reloadable.contains { setting.path == $0 || setting.path.hasPrefix($0 + ".") }
         }.map(\.path)
     }
-
-    /// Settings inside a reloadable section that only a restart puts in force.
-    static let restartOnly: Set<String> = ["proxy.throttle.shareIntervalMilliseconds"]
 
     /// The settings (and sections) a reload applies.
     static let reloadable = [
         "proxy.tls", "proxy.upstream.caBundle", "proxy.upstream.clientCertificate", "proxy.upstream.clientPrivateKey",
-        "management.certificate", "management.privateKey", "proxy.throttle", "proxy.cors", "proxy.revocation",
+        "management.certificate", "management.privateKey", "proxy.throttle.consumerRequestsPerSecond", "proxy.throttle.consumerBurst",
+        "proxy.throttle.providerRequestsPerSecond", "proxy.throttle.providerBurst", "proxy.throttle.consumerOverrides",
+        "proxy.throttle.providerOverrides", "proxy.cors", "proxy.revocation",
     ]
 }
 

@@ -24,13 +24,30 @@ public final class RevocationListRefresh: Service, Sendable {
         var sources: [String]
         var interval: TimeInterval
         var anchors: [Certificate]
+        var policy: CertificateRevocation.WhenStale
     }
 
     private struct SourceState {
         var lastAttempt: Date?
+        /// When its list in force was read; nil while it has none.
         var lastRead: Date?
+        /// That list's `nextUpdate`.
+        var nextUpdate: Date?
         var failure: String?
         var stale = false
+
+        /// When it should be read next.
+        func due(every interval: TimeInterval) -> Date {
+            guard let lastAttempt else { return .distantPast }
+            if failure != nil { return lastAttempt.addingTimeInterval(min(RevocationListRefresh.retryInterval, interval)) }
+            let byInterval = (lastRead ?? lastAttempt).addingTimeInterval(interval)
+            return nextUpdate.map { min(byInterval, $0) } ?? byInterval
+        }
+
+        /// Past its `nextUpdate`, or never read.
+        func isStale(at now: Date) -> Bool {
+            lastRead == nil || nextUpdate.map { $0 < now } == true
+        }
     }
 
     public let revocation: CertificateRevocation
@@ -45,7 +62,7 @@ public final class RevocationListRefresh: Service, Sendable {
         self.revocation = revocation
         self.registry = registry
         self.logger = logger
-        settings = Mutex(Settings(sources: [], interval: 900, anchors: []))
+        settings = Mutex(Settings(sources: [], interval: 900, anchors: [], policy: .failClosed))
     }
 
     /// Puts `configuration`'s sources, policy and trust anchors in force (at start and on each
@@ -63,10 +80,17 @@ public final class RevocationListRefresh: Service, Sendable {
         }
         let policy = CertificateRevocation.WhenStale(rawValue: proxy.revocation.whenStale) ?? .failClosed
         settings.withLock {
-            $0 = Settings(sources: proxy.revocation.crls, interval: TimeInterval(proxy.revocation.refreshIntervalMilliseconds) / 1000, anchors: anchors)
+            $0 = Settings(sources: proxy.revocation.crls, interval: TimeInterval(proxy.revocation.refreshIntervalMilliseconds) / 1000,
+                          anchors: anchors, policy: policy)
         }
+        // A source still named keeps what is known of its list in force (which stays in force),
+        // and is read again at the next turn.
         sources.withLock { states in
-            states = Dictionary(uniqueKeysWithValues: proxy.revocation.crls.map { ($0, SourceState(stale: states[$0]?.stale ?? false)) })
+            states = Dictionary(uniqueKeysWithValues: proxy.revocation.crls.map { source in
+                var state = states[source] ?? SourceState()
+                state.lastAttempt = nil
+                return (source, state)
+            })
         }
         revocation.configure(sources: proxy.revocation.crls, whenStale: policy)
     }
@@ -85,11 +109,12 @@ public final class RevocationListRefresh: Service, Sendable {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            for source in due(at: Date()) {
+            for source in schedule(at: Date()).due {
                 await refresh(source)
             }
             publish()
-            do { try await Task.sleep(for: .seconds(min(1, max(0.05, secondsUntilNextDue(from: Date()))))) } catch { return }
+            let wait = schedule(at: Date()).wait
+            do { try await Task.sleep(for: .seconds(min(1, max(0.05, wait)))) } catch { return }
         }
     }
 
@@ -100,6 +125,7 @@ public final class RevocationListRefresh: Service, Sendable {
     private func refresh(_ source: String) async -> String? {
         let attempt = Date()
         let problem: String?
+        var nextUpdate: Date?
         do {
             let bytes = try await Self.isURL(source) ? fetch(source) : Array(try Data(contentsOf: URL(fileURLWithPath: source)))
             let list = try CertificateRevocationList(bytes: bytes)
@@ -111,6 +137,7 @@ public final class RevocationListRefresh: Service, Sendable {
                 throw CertificateRevocationListError(reason: "it was made in the future (\(Timestamp.rfc3339(list.thisUpdate)))")
             }
             try revocation.install(list, from: source)
+            nextUpdate = list.nextUpdate
             problem = nil
         } catch {
             problem = ErrorMessage.describe(error)
@@ -118,9 +145,14 @@ public final class RevocationListRefresh: Service, Sendable {
         sources.withLock { states in
             states[source]?.lastAttempt = attempt
             states[source]?.failure = problem
-            if problem == nil { states[source]?.lastRead = attempt }
+            if problem == nil {
+                states[source]?.lastRead = attempt
+                states[source]?.nextUpdate = nextUpdate
+            }
         }
-        counter(source, result: problem == nil ? "read" : "failed").increment()
+        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "crl_reads", unitName: "total",
+                                                              helpText: "Revocation list reads, by list and result (read or failed)."),
+                             labels: [("crl", source), ("result", problem == nil ? "read" : "failed")]).increment()
         if let problem {
             logger.warning("revocation list not read; the list in force (if any) stays", metadata: [LogKey.crl: "\(source)", LogKey.error: "\(problem)"])
         }
@@ -139,29 +171,12 @@ public final class RevocationListRefresh: Service, Sendable {
 
     // MARK: Schedule
 
-    private func dueDate(_ state: SourceState, nextUpdate: Date??, interval: TimeInterval) -> Date {
-        guard let lastAttempt = state.lastAttempt else { return .distantPast }
-        if state.failure != nil { return lastAttempt.addingTimeInterval(min(Self.retryInterval, interval)) }
-        let byInterval = (state.lastRead ?? lastAttempt).addingTimeInterval(interval)
-        if case .some(.some(let next)) = nextUpdate { return min(byInterval, next) }
-        return byInterval
-    }
-
-    private func due(at now: Date) -> [String] {
+    /// The sources due to be read at `now`, and the seconds until the next one is.
+    private func schedule(at now: Date) -> (due: [String], wait: TimeInterval) {
         let interval = settings.withLock { $0.interval }
-        let nextUpdates = revocation.nextUpdates
-        return sources.withLock { states in
-            states.filter { dueDate($0.value, nextUpdate: nextUpdates[$0.key], interval: interval) <= now }.map(\.key).sorted()
-        }
-    }
-
-    private func secondsUntilNextDue(from now: Date) -> TimeInterval {
-        let interval = settings.withLock { $0.interval }
-        let nextUpdates = revocation.nextUpdates
-        let earliest = sources.withLock { states in
-            states.map { dueDate($0.value, nextUpdate: nextUpdates[$0.key], interval: interval) }.min()
-        }
-        return (earliest ?? now.addingTimeInterval(1)).timeIntervalSince(now)
+        let dates = sources.withLock { states in states.mapValues { $0.due(every: interval) } }
+        let due = dates.filter { $0.value <= now }.map(\.key).sorted()
+        return (due, (dates.values.min() ?? now.addingTimeInterval(1)).timeIntervalSince(now))
     }
 
     // MARK: Staleness and metrics
@@ -169,63 +184,35 @@ public final class RevocationListRefresh: Service, Sendable {
     /// Sets each source's gauges, and logs a list that has just gone stale or come back.
     private func publish() {
         let now = Date()
-        let nextUpdates = revocation.nextUpdates
-        let policy = revocation.whenStale
-        let changes = sources.withLock { states -> [(String, Bool, String?)] in
-            var changes: [(String, Bool, String?)] = []
-            for (source, state) in states {
-                let next = nextUpdates[source]
-                let stale: Bool = switch next {
-                case .none: true
-                case .some(.none): false
-                case .some(.some(let date)): date < now
-                }
-                if stale != state.stale { changes.append((source, stale, state.failure)) }
-                states[source]?.stale = stale
-                gauge("crl", "stale", source, help: "1 while a revocation list is past its nextUpdate or has never been read.").set(to: stale ? 1 : 0)
-                if case .some(.some(let date)) = next {
-                    gauge("crl_next_update", "timestamp_seconds", source, help: "When a revocation list in force says the next is due, in Unix seconds.")
-                        .set(to: date.timeIntervalSince1970)
-                }
+        let policy = settings.withLock { $0.policy }
+        let (states, changed) = sources.withLock { states in
+            var changed: [String] = []
+            for (source, state) in states where state.isStale(at: now) != state.stale {
+                states[source]?.stale.toggle()
+                changed.append(source)
             }
-            return changes
+            return (states, changed)
         }
-        for (source, stale, failure) in changes {
-            if stale {
+        for (source, state) in states {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "crl", unitName: "stale",
+                                                                helpText: "1 while a revocation list is past its nextUpdate or has never been read."),
+                               labels: [("crl", source)]).set(to: state.stale ? 1 : 0)
+            if let next = state.nextUpdate {
+                registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "crl_next_update", unitName: "timestamp_seconds",
+                                                                    helpText: "When a revocation list in force says the next is due, in Unix seconds."),
+                                   labels: [("crl", source)]).set(to: next.timeIntervalSince1970)
+            }
+        }
+        for source in changed.sorted() {
+            guard let state = states[source] else { continue }
+            if state.stale {
                 let consequence = policy == .failClosed ? "certificates its CA issued are refused until a current list is read (fail-closed)"
                                                         : "certificates its CA issued are still accepted (fail-open)"
                 logger.error("revocation list is stale: past its nextUpdate, or never read; \(consequence)",
-                             metadata: [LogKey.crl: "\(source)", LogKey.error: "\(failure ?? "the list read is itself past its nextUpdate")"])
+                             metadata: [LogKey.crl: "\(source)", LogKey.error: "\(state.failure ?? "the list read is itself past its nextUpdate")"])
             } else {
                 logger.notice("revocation list is current again", metadata: [LogKey.crl: "\(source)"])
             }
-        }
-    }
-
-    private let gauges = Mutex<[String: Gauge]>([:])
-    private let counters = Mutex<[String: Counter]>([:])
-
-    private func gauge(_ name: String, _ unit: String, _ source: String, help: String) -> Gauge {
-        gauges.withLock { gauges in
-            let key = "\(name)\u{0}\(source)"
-            if let made = gauges[key] { return made }
-            let made = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: name, unitName: unit,
-                                                                           helpText: help),
-                                          labels: [("crl", source)])
-            gauges[key] = made
-            return made
-        }
-    }
-
-    private func counter(_ source: String, result: String) -> Counter {
-        counters.withLock { counters in
-            let key = "\(result)\u{0}\(source)"
-            if let made = counters[key] { return made }
-            let made = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "crl_reads", unitName: "total",
-                                                                             helpText: "Revocation list reads, by list and result (read or failed)."),
-                                            labels: [("crl", source), ("result", result)])
-            counters[key] = made
-            return made
         }
     }
 }

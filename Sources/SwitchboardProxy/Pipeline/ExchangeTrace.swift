@@ -37,11 +37,9 @@ final class ExchangeTrace {
     func upstreamStarted(_ headers: inout HTTPHeaders, provider: String) {
         let span = tracer.startSpan("forward", context: root.context, ofKind: .client)
         span.attributes["server.address"] = provider
-        var carrier = headers
-        carrier.remove(name: "traceparent")
-        carrier.remove(name: "tracestate")
-        tracer.inject(span.context, into: &carrier, using: HTTPHeadersInjector())
-        headers = carrier
+        headers.remove(name: "traceparent")
+        headers.remove(name: "tracestate")
+        tracer.inject(span.context, into: &headers, using: HTTPHeadersInjector())
         upstream = span
     }
 

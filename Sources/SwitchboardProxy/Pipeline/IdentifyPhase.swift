@@ -18,7 +18,7 @@ public struct IdentifyPhase: Sendable {
 
     public func run(_ context: inout ExchangeContext) throws(ProxyRefusal) {
         guard let certificate = context.client.certificate else { throw .clientCertificateRequired }
-        if revocation.isEnabled, let serial = certificate.issuerAndSerialNumber, let refusal = revocation.check(serial, at: now()) {
+        if let serial = certificate.issuerAndSerialNumber, let refusal = revocation.check(serial, at: now()) {
             switch refusal {
             case .revoked: throw .clientCertificateRevoked
             case .unknown: throw .clientCertificateRevocationUnknown

@@ -69,8 +69,7 @@ public final class CertificateRevocation: Sendable {
         state.withLock { state in
             state.whenStale = whenStale
             state.lists = state.lists.filter { sources.contains($0.value.source) }
-            let read = Set(state.lists.values.map(\.source))
-            state.unread = Set(sources).subtracting(read).union(state.unread.intersection(sources))
+            state.unread = Set(sources).subtracting(state.lists.values.map(\.source))
         }
         enabled.store(!sources.isEmpty, ordering: .releasing)
     }
@@ -90,11 +89,9 @@ public final class CertificateRevocation: Sendable {
         }
     }
 
-    /// Whether any list is configured (one atomic load): without one, nothing is checked.
-    public var isEnabled: Bool { enabled.load(ordering: .acquiring) }
-
-    /// Nil when `certificate` may be used at `now`; otherwise why not.
-    public func check(_ certificate: IssuerAndSerialNumber, at now: Date) -> Refusal? {
+    /// Nil when `certificate` may be used at `now`; otherwise why not. Without a configured
+    /// list this is one atomic load (`now` is not even read).
+    public func check(_ certificate: IssuerAndSerialNumber, at now: @autoclosure () -> Date) -> Refusal? {
         guard enabled.load(ordering: .acquiring) else { return nil }
         return state.withLock { state -> Refusal? in
             guard let list = state.lists[certificate.issuer] else {
@@ -102,20 +99,10 @@ public final class CertificateRevocation: Sendable {
                 return .unknown(reason: "the revocation list \(state.unread.sorted().joined(separator: ", ")) has not been read")
             }
             if let date = list.revoked[certificate.serialNumber] { return .revoked(at: date) }
-            if let next = list.nextUpdate, next < now, state.whenStale == .failClosed {
+            if let next = list.nextUpdate, next < now(), state.whenStale == .failClosed {
                 return .unknown(reason: "the revocation list \(list.source) is past its nextUpdate \(Timestamp.rfc3339(next))")
             }
             return nil
         }
     }
-
-    /// The `nextUpdate` of each source's list in force (nil when the list names none), for
-    /// metrics and the refresh schedule.
-    public var nextUpdates: [String: Date?] {
-        state.withLock { state in
-            Dictionary(state.lists.values.map { ($0.source, $0.nextUpdate) }) { first, _ in first }
-        }
-    }
-
-    public var whenStale: WhenStale { state.withLock { $0.whenStale } }
 }

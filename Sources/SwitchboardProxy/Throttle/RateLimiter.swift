@@ -37,6 +37,13 @@ public final class RateLimiter: Sendable {
         var lastSweepNanoseconds: UInt64 = 0
         /// Requests granted since ``takeAdmissions()`` last ran, when shared with other nodes.
         var admitted: [ASID: Int] = [:]
+
+        /// `asid`'s bucket under `limit`: whole when new, resized when the limit has changed.
+        func bucket(_ asid: ASID, under limit: Limit, nowNanoseconds: UInt64) -> TokenBucket {
+            let bucket = buckets[asid] ?? TokenBucket(rate: limit.rate, burst: limit.burst, nowNanoseconds: nowNanoseconds)
+            guard bucket.rate != limit.rate || bucket.burst != max(1, limit.burst) else { return bucket }
+            return bucket.resized(rate: limit.rate, burst: limit.burst)
+        }
     }
 
     private let state: Mutex<State>
@@ -85,8 +92,7 @@ public final class RateLimiter: Sendable {
                 state.buckets = state.buckets.filter { nowNanoseconds &- $0.value.updatedNanoseconds < 60_000_000_000 }
                 state.lastSweepNanoseconds = nowNanoseconds
             }
-            var bucket = state.buckets[asid] ?? TokenBucket(rate: limit.rate, burst: limit.burst, nowNanoseconds: nowNanoseconds)
-            if bucket.rate != limit.rate || bucket.burst != max(1, limit.burst) { bucket = bucket.resized(rate: limit.rate, burst: limit.burst) }
+            var bucket = state.bucket(asid, under: limit, nowNanoseconds: nowNanoseconds)
             let decision = bucket.take(nowNanoseconds: nowNanoseconds)
             state.buckets[asid] = bucket
             if case .granted = decision, sharing.load(ordering: .relaxed) { state.admitted[asid, default: 0] += 1 }
@@ -117,8 +123,7 @@ public final class RateLimiter: Sendable {
         state.withLock { state in
             for (asid, count) in admissions where count > 0 {
                 guard let limit = state.limits.limit(for: asid) else { continue }
-                var bucket = state.buckets[asid] ?? TokenBucket(rate: limit.rate, burst: limit.burst, nowNanoseconds: nowNanoseconds)
-                if bucket.rate != limit.rate || bucket.burst != max(1, limit.burst) { bucket = bucket.resized(rate: limit.rate, burst: limit.burst) }
+                var bucket = state.bucket(asid, under: limit, nowNanoseconds: nowNanoseconds)
                 bucket.charge(count, nowNanoseconds: nowNanoseconds)
                 state.buckets[asid] = bucket
             }

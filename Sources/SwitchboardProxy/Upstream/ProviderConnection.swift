@@ -68,7 +68,7 @@ final class ProviderConnection: ChannelDuplexHandler {
         requestEnded = false
         reusable = true
         guard trusted else { return }
-        if revocation.isEnabled, let providerCertificate, let refusal = revocation.check(providerCertificate, at: Date()) {
+        if let providerCertificate, let refusal = revocation.check(providerCertificate, at: Date()) {
             return fail(call, .certificateRefused(refusal))
         }
         send(call)
