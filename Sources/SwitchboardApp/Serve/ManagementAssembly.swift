@@ -60,7 +60,6 @@ public struct ManagementAssembly: Sendable {
         let upstreamOpen = gauge("upstream", "connections", "Provider connections open or being opened, every event loop's pool together.")
         let upstreamBusy = gauge("upstream_busy", "connections", "Provider connections carrying an exchange now.")
         let upstreamWaiting = gauge("upstream_waiting", "exchanges", "Exchanges waiting for a provider connection (the per-provider limit reached).")
-        let expiryGauges = NIOLockedValueBox<[String: Gauge]>([:])
         let beforeScrape: @Sendable () -> Void = {
             if let use = observed.upstream?.poolUse {
                 upstreamOpen.set(to: Double(use.openConnections))
@@ -68,15 +67,11 @@ public struct ManagementAssembly: Sendable {
                 upstreamWaiting.set(to: Double(use.waitingExchanges))
             }
             for (name, expiry) in observed.certificates?.all ?? [:] {
-                expiryGauges.withLockedValue { gauges in
-                    if let made = gauges[name] { return made }
-                    let made = registry.makeGauge(
-                        descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "certificate_expiry", unitName: "timestamp_seconds",
-                                                         helpText: "When a certificate file this node presents or trusts expires (its earliest), in Unix seconds."),
-                        labels: [("certificate", name)])
-                    gauges[name] = made
-                    return made
-                }.set(to: expiry.timeIntervalSince1970)
+                // The registry hands back the series it already has for these labels.
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "certificate_expiry", unitName: "timestamp_seconds",
+                                                     helpText: "When a certificate file this node presents or trusts expires (its earliest), in Unix seconds."),
+                    labels: [("certificate", name)]).set(to: expiry.timeIntervalSince1970)
             }
             generation.set(to: Double(observed.directory.snapshot.generation))
             connections.set(to: Double(observed.proxy?.connectionCount ?? 0))
