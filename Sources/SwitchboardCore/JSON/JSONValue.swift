@@ -188,15 +188,19 @@ private struct JSONReader {
     mutating func string() -> String? {
         position += 1
         let start = position
+        var ascii = true
         // The common case: no escapes, so the bytes are the string.
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 defer { position += 1 }
-                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                // ASCII is UTF-8 as it is: only other text needs validating (the generic, slower call).
+                return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
             position += 1
         }
         var decoded = Array(bytes[start..<position])

@@ -31,7 +31,7 @@ public struct IdentifyPhase: Sendable {
         context.sender = sender
         context.record.fromODS = sender.system.ods
         guard let registered = sender.system.certificateFQDN, let presented = certificate.fqdn,
-              registered.caseInsensitiveCompare(presented) == .orderedSame
+              ASCII.equalIgnoringCase(registered, presented)
         else { throw .certificateMismatch(from: from) }
     }
 }

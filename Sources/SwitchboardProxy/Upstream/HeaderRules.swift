@@ -1,4 +1,5 @@
 public import NIOHTTP1
+import SwitchboardCore
 
 /// Which headers cross the proxy, in each direction (RFC 9110 §7.6.1 hop-by-hop fields are
 /// dropped; Switchboard's own are added).
@@ -15,10 +16,8 @@ public enum HeaderRules {
 
     /// Whether `name` is `lowercase` (ASCII, any case), without making a lower-cased copy.
     static func named(_ name: String, _ lowercase: String) -> Bool {
-        name.utf8.count == lowercase.utf8.count && zip(name.utf8, lowercase.utf8).allSatisfy { lower($0) == $1 }
+        name.utf8.count == lowercase.utf8.count && zip(name.utf8, lowercase.utf8).allSatisfy { ASCII.lowered($0) == $1 }
     }
-
-    private static func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 
     static func isAny(_ name: String, of lowercase: [String]) -> Bool {
         lowercase.contains { named(name, $0) }
@@ -29,7 +28,7 @@ public enum HeaderRules {
         for (field, value) in headers where named(field, "connection") {
             for option in value.utf8.split(separator: UInt8(ascii: ",")) {
                 let trimmed = option.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-                if trimmed.count == name.utf8.count, zip(trimmed, name.utf8).allSatisfy({ lower($0) == lower($1) }) {
+                if trimmed.count == name.utf8.count, zip(trimmed, name.utf8).allSatisfy({ ASCII.lowered($0) == ASCII.lowered($1) }) {
                     return true
                 }
             }
