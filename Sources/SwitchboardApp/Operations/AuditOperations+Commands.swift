@@ -34,7 +34,7 @@ extension AuditOperations {
     /// One page of records, newest first, as JSON, CSV, a FHIR AuditEvent Bundle, or NDJSON of
     /// records or AuditEvents.
     public func search(filters: [(String, String)], format: String) async throws -> Output {
-        let format = try Self.format(format, allowed: [.json, .csv, .fhir, .ndjson, .fhirNDJSON])
+        let format = try Self.format(format, allowed: AuditExport.Format.allCases)
         let query = try Self.query(filters)
         let page = try await openStore().exchanges(query)
         let more = page.nextCursor.map { "more records: --cursor \($0)" }
@@ -49,7 +49,7 @@ extension AuditOperations {
     /// Every record of the period, oldest first, as one document written a page at a time to
     /// `output` (replaced) or standard output; returns the count.
     public func export(filters: [(String, String)], format: String, output: String?) async throws -> Int {
-        let format = try Self.format(format, allowed: [.csv, .json, .fhir, .ndjson, .fhirNDJSON])
+        let format = try Self.format(format, allowed: AuditExport.Format.allCases)
         let query = try Self.query(filters)
         let store = try await openStore()
         let handle: FileHandle

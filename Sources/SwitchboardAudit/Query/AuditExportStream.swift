@@ -23,7 +23,7 @@ public enum AuditExportStream {
             let page = try await store.exchanges(query)
             if !page.records.isEmpty {
                 var chunk = Data()
-                if count > 0, format == .json || format == .fhir { chunk.append(UInt8(ascii: ",")) }
+                if count > 0 { chunk.append(contentsOf: pageSeparator(format).utf8) }
                 chunk.append(try encode(page.records, format))
                 try await write(chunk)
                 count += page.records.count
@@ -48,6 +48,14 @@ public enum AuditExportStream {
         switch format {
         case .csv, .ndjson, .fhirNDJSON: ""
         case .json, .fhir: "]}"
+        }
+    }
+
+    /// What goes between two pages: a comma inside the JSON array of a document, nothing between lines.
+    static func pageSeparator(_ format: AuditExport.Format) -> String {
+        switch format {
+        case .csv, .ndjson, .fhirNDJSON: ""
+        case .json, .fhir: ","
         }
     }
 

@@ -15,25 +15,25 @@ public final class SQLiteAuditStore: AuditIndex {
     /// The connections in use now (replaced by ``reopen()``).
     private var pool: DatabasePool { connections.withLock { $0 } }
 
-    // Each access holds the pool it began on until it ends: GRDB's async reads do not keep their
-    // `DatabasePool` alive, and one that ``reopen()`` let go of would close under them.
-
-    private func reading<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `access` on the pool in use now, holding it until the access ends: GRDB's async reads
+    /// do not keep their `DatabasePool` alive, and one that ``reopen()`` let go of would close
+    /// under them.
+    private func onPool<T: Sendable>(_ access: (DatabasePool) async throws -> T) async throws -> T {
         let pool = self.pool
         defer { withExtendedLifetime(pool) {} }
-        return try await pool.read(value)
+        return try await access(pool)
+    }
+
+    private func reading<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+        try await onPool { try await $0.read(value) }
     }
 
     private func writing<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-        let pool = self.pool
-        defer { withExtendedLifetime(pool) {} }
-        return try await pool.write(updates)
+        try await onPool { try await $0.write(updates) }
     }
 
     private func writingWithoutTransaction<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-        let pool = self.pool
-        defer { withExtendedLifetime(pool) {} }
-        return try await pool.writeWithoutTransaction(updates)
+        try await onPool { try await $0.writeWithoutTransaction(updates) }
     }
 
     /// - Parameter busyTimeoutSeconds: how long a write waits for a lock another process holds

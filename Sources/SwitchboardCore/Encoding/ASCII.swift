@@ -6,8 +6,14 @@ public enum ASCII {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
+    /// Whether the bytes `a` and `b` are the same once ASCII letters are lower-cased.
+    @inlinable
+    public static func equalIgnoringCase(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { lowered($0) == lowered($1) }
+    }
+
     /// Whether `a` and `b` are the same once ASCII letters are lower-cased.
     public static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lowered($0) == lowered($1) }
+        equalIgnoringCase(a.utf8, b.utf8)
     }
 }

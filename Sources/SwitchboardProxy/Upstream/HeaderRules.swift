@@ -28,9 +28,7 @@ public enum HeaderRules {
         for (field, value) in headers where named(field, "connection") {
             for option in value.utf8.split(separator: UInt8(ascii: ",")) {
                 let trimmed = option.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-                if trimmed.count == name.utf8.count, zip(trimmed, name.utf8).allSatisfy({ ASCII.lowered($0) == ASCII.lowered($1) }) {
-                    return true
-                }
+                if ASCII.equalIgnoringCase(trimmed, name.utf8) { return true }
             }
         }
         return false
