@@ -219,14 +219,15 @@ package final class ProxyHarness: Sendable {
         package var body: String
     }
 
-    /// Sends a request with the sample consumer's certificate.
+    /// Sends a request with the sample consumer's certificate; it fails after `timeout`.
     package func send(_ method: HTTPMethod = .GET, _ fhirRequest: String = "/Slot?status=free&start=ge2026-11-27&end=le2026-12-04&_include=Slot:schedule",
-              headers: [(String, String)]? = nil, body: Data? = nil, base: String? = nil, client: HTTPClient? = nil) async throws -> Response {
+              headers: [(String, String)]? = nil, body: Data? = nil, base: String? = nil, client: HTTPClient? = nil,
+              timeout: Duration = .seconds(30)) async throws -> Response {
         var request = HTTPClientRequest(url: url(fhirRequest, base: base))
         request.method = method
         request.headers = HTTPHeaders(headers ?? sspHeaders())
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await (client ?? self.client).execute(request, timeout: .seconds(30))
+        let response = try await (client ?? self.client).execute(request, timeout: .init(timeout))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Response(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
     }

@@ -212,14 +212,23 @@ import Testing
             let refused = try await RawClient.send(Array(harness.rawRequest().utf8), port: harness.port, tls: harness.consumerTLS, timeout: .seconds(15))
             #expect(refused.status == nil && (refused.closedByServer || refused.error != nil), "the 21st connection is closed on accept")
             crowd.forEach { $0.close() }
-            let start = ContinuousClock.now
-            var status = 0
-            while start.duration(to: .now) < .seconds(5) {
-                status = (try? await harness.send().status) ?? 0
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(50))
+            // Each attempt gives up after a few seconds, so that one connection the proxy closed
+            // while it still counted the crowd cannot use up the whole wait; the wait is long
+            // enough for a machine busy with the rest of the suite.
+            let deadline = ContinuousClock.now + .seconds(20)
+            var served = false
+            var lastAttempt = "none"
+            while !served, ContinuousClock.now < deadline {
+                do {
+                    let status = try await harness.send(timeout: .seconds(3)).status
+                    served = status == 200
+                    lastAttempt = "status \(status)"
+                } catch {
+                    lastAttempt = "\(error)"
+                }
+                if !served { try await Task.sleep(for: .milliseconds(50)) }
             }
-            #expect(status == 200, "served again within 5 s of the crowd leaving")
+            #expect(served, "served again after the crowd left (connections still counted: \(harness.server.connectionCount); last attempt: \(lastAttempt))")
         }
     }
 
