@@ -58,7 +58,7 @@ public enum Demo {
                             + "folder (./scripts/demo does), or give --routing-tables the folder that holds interactions.yaml")
         }
         for item in ["directory.sqlite", "directory.sqlite-wal", "directory.sqlite-shm", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm",
-                     "management-tokens.json", "RoutingTables", "pki"] {
+                     "management-tokens.json", "RoutingTables", "pki", "checkpoint-key.pem", "checkpoint-key.pub.pem", "checkpoints.jsonl"] {
             try? fileManager.removeItem(at: folder.appendingPathComponent(item))
         }
         try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -121,6 +121,12 @@ public enum Demo {
             configuration.proxy.tls.clientCA = caPath
             configuration.proxy.upstream.caBundle = providerCAPath
             configuration.audit.store = "sqlite:\(folder.appendingPathComponent("audit.sqlite").path)"
+            let checkpointKey = folder.appendingPathComponent("checkpoint-key.pem").path
+            let checkpointPublicKey = folder.appendingPathComponent("checkpoint-key.pub.pem").path
+            _ = try AuditOperations.makeCheckpointKey(privateKeyPath: checkpointKey, publicKeyPath: checkpointPublicKey)
+            configuration.audit.checkpoints.signingKey = checkpointKey
+            configuration.audit.checkpoints.everySeconds = 10
+            configuration.audit.checkpoints.outsideFile = folder.appendingPathComponent("checkpoints.jsonl").path
             configuration.management.port = options.managementPort
             configuration.management.certificate = managementFiles.certificate
             configuration.management.privateKey = managementFiles.privateKey
@@ -195,6 +201,7 @@ public enum Demo {
                     }
                     let verification = try await store.verify(node: nil)
                     say("  hash chain: \(verification.isIntact ? "intact" : "BROKEN"), \(verification.totalRecords) records; \(steps.count) exchanges in the journey")
+                    say("  signed checkpoints: every 10 s and when the demo stops, with \(checkpointKey) (public key \(checkpointPublicKey))")
                     if options.exitAfterJourney {
                         await group.triggerGracefulShutdown()
                     } else {
@@ -211,7 +218,7 @@ public enum Demo {
 
                               curl --cacert \(caPath) -H "Authorization: Bearer \(auditorToken)" https://localhost:\(managementPort)/audit/exchanges?format=csv
                               curl --cacert \(caPath) -H "Authorization: Bearer \(adminToken)" https://localhost:\(managementPort)/admin/endpoints
-                              swift run switchboard audit verify --config \(configFile.path)
+                              swift run switchboard audit verify --config \(configFile.path) --public-key \(checkpointPublicKey)
                             """)
                     }
                 }

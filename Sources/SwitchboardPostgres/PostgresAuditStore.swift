@@ -51,6 +51,22 @@ public final class PostgresAuditStore: AuditStore {
                     FOR EACH ROW EXECUTE FUNCTION audit_record_append_only()
                 """,
             ]),
+            ("v2 signed checkpoints", [
+                """
+                CREATE TABLE audit_checkpoint (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, node TEXT NOT NULL, node_seq BIGINT NOT NULL, hash TEXT NOT NULL,
+                    signed_at TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL, next_key TEXT, next_signature TEXT)
+                """,
+                "CREATE INDEX audit_checkpoint_node ON audit_checkpoint(node, id)",
+                """
+                CREATE FUNCTION audit_checkpoint_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit checkpoints are append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint
+                    FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_append_only()
+                """,
+            ]),
         ]
     }()
 
@@ -197,6 +213,46 @@ public final class PostgresAuditStore: AuditStore {
             update(&result, record)
         }
         return result
+    }
+
+    // MARK: Chain heads and checkpoints
+
+    public func chainHead(node: String) async throws -> (sequence: Int64, hash: String) {
+        let logger = database.logger
+        return try await database.client.withConnection { connection in try await Self.head(connection, node: node, logger: logger) }
+    }
+
+    public func chainHashes(node: String, at sequences: [Int64]) async throws -> [Int64: String] {
+        var hashes: [Int64: String] = [:]
+        let rows = try await database.client.query("SELECT node_seq, hash FROM audit_record WHERE node = \(node) AND node_seq = ANY(\(sequences))",
+                                                   logger: database.logger)
+        for try await (sequence, hash) in rows.decode((Int64, String).self) { hashes[sequence] = hash }
+        let anchors = try await database.client.query("SELECT after_node_seq, hash FROM audit_chain_anchor WHERE node = \(node)", logger: database.logger)
+        for try await (sequence, hash) in anchors.decode((Int64, String).self) where sequences.contains(sequence) { hashes[sequence] = hash }
+        return hashes
+    }
+
+    public func appendCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
+        var binds = PostgresBindings()
+        for value in AuditSQL.checkpointValues(checkpoint) { binds.append(value) }
+        let columns = AuditSQL.checkpointColumns
+        try await database.client.query(PostgresQuery(unsafeSQL: "INSERT INTO audit_checkpoint (\(columns.joined(separator: ", "))) VALUES (\((1...columns.count).map { "$\($0)" }.joined(separator: ", ")))",
+                                                      binds: binds), logger: database.logger)
+    }
+
+    public func checkpoints(node: String?) async throws -> [AuditCheckpoint] {
+        var binds = PostgresBindings()
+        if let node { binds.append(node) }
+        let rows = try await database.client.query(PostgresQuery(
+            unsafeSQL: "SELECT \(AuditSQL.checkpointColumns.joined(separator: ", ")) FROM audit_checkpoint \(node == nil ? "" : "WHERE node = $1") ORDER BY id",
+            binds: binds), logger: database.logger)
+        var checkpoints: [AuditCheckpoint] = []
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            let texts = try (0..<AuditSQL.checkpointColumns.count).map { $0 == 1 ? nil : try cells[$0].text() }
+            if let checkpoint = AuditSQL.checkpoint(text: { texts[$0] }, sequence: try cells[1].integer() ?? -1) { checkpoints.append(checkpoint) }
+        }
+        return checkpoints
     }
 
     // MARK: Verifying and pruning

@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
             each carries a hash chained to the previous record of its node, so `audit verify` proves the log \
             complete and unaltered or names the first record that is not. See Docs/auditor-guide.md.
             """,
-        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditPrune.self, AuditBackup.self]
+        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditCheckpointKey.self, AuditPrune.self, AuditBackup.self]
     )
 }
 
@@ -130,17 +130,45 @@ struct AuditReportCommand: AsyncParsableCommand {
 struct AuditVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Walk every node's hash chain: confirm it unbroken, or name the first record that does not fit.",
-        discussion: "Exits 0 when every chain verifies, 1 otherwise (altered, removed or reordered records)."
+        abstract: "Walk every node's hash chain and check its signed checkpoints: say up to which record each chain is proven.",
+        discussion: """
+            Without --public-key, confirms each chain unbroken or names the first record that does not fit; anyone who can \
+            write to the database could still rewrite a chain and its hashes. With --public-key (the PEM public half of \
+            audit.checkpoints.signingKey; repeat it for several keys), also checks every signed checkpoint in the store and in \
+            the copy outside it (--checkpoints, by default audit.checkpoints.outsideFile): a chain rewritten by someone without \
+            the private key, a tail removed, or a checkpoint altered, forged or removed from the store fails. \
+            Exits 0 when everything verifies, 1 otherwise.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only this node's chain.") var node: String?
+    @Option(name: .customLong("public-key"), help: "A checkpoint public key (PEM) to trust; repeat for several.") var publicKeys: [String] = []
+    @Option(help: "The checkpoints copied outside the store (one JSON object a line).") var checkpoints: String?
 
     func run() async throws {
-        let (lines, intact) = try await auditOperations(global).verify(node: node)
+        let (lines, intact) = try await auditOperations(global).verify(node: node, publicKeys: publicKeys, checkpointFile: checkpoints)
         for line in lines { print(line) }
         guard intact else { throw OperationError("the audit log does not verify") }
+    }
+}
+
+struct AuditCheckpointKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint-key",
+        abstract: "Make an Ed25519 key pair for signing audit checkpoints.",
+        discussion: """
+            Writes the private key (owner-only) for audit.checkpoints.signingKey and the public key to publish beside the \
+            configuration. To rotate, make a new pair, set audit.checkpoints.previousSigningKey to the old private key and \
+            signingKey to the new one, and restart: the node signs the hand-over with both.
+            """
+    )
+
+    @Option(name: .customLong("private-key"), help: "Where to write the private key (PEM).") var privateKey: String
+    @Option(name: .customLong("public-key"), help: "Where to write the public key (PEM).") var publicKey: String
+
+    func run() throws {
+        for line in try AuditOperations.makeCheckpointKey(privateKeyPath: privateKey, publicKeyPath: publicKey) { print(line) }
     }
 }
 

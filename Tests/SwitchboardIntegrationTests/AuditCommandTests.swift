@@ -1,6 +1,7 @@
 import NIOCore
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 import SwitchboardTesting
 import Testing
 
@@ -55,6 +56,64 @@ import Testing
             let prune = try await cli.run(["audit", "prune"] + config)
             #expect(prune.status == 1)
             #expect(prune.error.contains("no retention period"))
+        }
+    }
+
+    /// The real server signs checkpoints with a key `audit checkpoint-key` made, the last as it
+    /// stops, in the store and in a file outside it: `audit verify --public-key` proves the chain
+    /// to its last record; another key proves nothing; an altered record breaks the proof.
+    @Test func signedCheckpointsProveTheChainToItsLastRecord() async throws {
+        try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
+            let cli = workspace.cli
+            let keyFiles = ["--private-key", "keys/checkpoint.pem", "--public-key", "checkpoint.pub.pem"]
+            let made = try await cli.run(["audit", "checkpoint-key"] + keyFiles)
+            #expect(made.status == 0, "\(made.error)")
+            #expect(made.output.contains("checkpoint key ed25519:"))
+            let permissions = try FileManager.default.attributesOfItem(atPath: workspace.folder.appendingPathComponent("keys/checkpoint.pem").path)[.posixPermissions]
+            #expect(permissions as? Int == 0o600)
+            let again = try await cli.run(["audit", "checkpoint-key"] + keyFiles)
+            #expect(again.status == 1)
+            #expect(again.error.contains("keys/checkpoint.pem exists already"))
+            #expect(try await cli.run(["audit", "checkpoint-key", "--private-key", "other.pem", "--public-key", "other.pub.pem"]).status == 0)
+
+            try workspace.addSettings(section: "audit", ["checkpoints: {signingKey: keys/checkpoint.pem, outsideFile: checkpoints.jsonl}"])
+            let server = try workspace.startServer()
+            try await waitUntilListening(workspace.port)
+            let client = try workspace.makeClient()
+            for _ in 0..<3 {
+                let response = try await client.execute(workspace.request(), timeout: .seconds(5))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                #expect(response.status.code == 200)
+            }
+            try await client.shutdown()
+            #expect(await workspace.stop(server))
+            let config = ["--config", workspace.config.path]
+
+            let proven = try await cli.run(["audit", "verify", "--public-key", "checkpoint.pub.pem"] + config)
+            #expect(proven.status == 0, "\(proven.output)\(proven.error)")
+            #expect(proven.output.contains("node serve-test: intact, 6 records"))
+            #expect(proven.output.contains("node serve-test: proven through record 6 by the checkpoint signed 20"), "\(proven.output)")
+            #expect(proven.output.contains("no record after it"))
+            let copied = try String(contentsOf: workspace.folder.appendingPathComponent("checkpoints.jsonl"), encoding: .utf8)
+            #expect(copied.contains("\"sequence\":6"))
+
+            let unchecked = try await cli.run(["audit", "verify"] + config)
+            #expect(unchecked.status == 0)
+            #expect(unchecked.output.contains("signed checkpoints not checked: give --public-key"))
+
+            let stranger = try await cli.run(["audit", "verify", "--public-key", "other.pub.pem"] + config)
+            #expect(stranger.status == 1)
+            #expect(stranger.output.contains("UNKNOWN-KEY"))
+            #expect(stranger.output.contains("node serve-test: not proven"))
+
+            let notAKey = try await cli.run(["audit", "verify", "--public-key", "keys/checkpoint.pem"] + config)
+            #expect(notAKey.status == 1)
+            #expect(notAKey.error.contains("--public-key: 'keys/checkpoint.pem' holds no PEM public key"))
+
+            try await sqliteShell(workspace.auditPath, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET status = 201 WHERE node_seq = 3")
+            let altered = try await cli.run(["audit", "verify", "--public-key", "checkpoint.pub.pem"] + config)
+            #expect(altered.status == 1)
+            #expect(altered.output.contains("BROKEN at record 3"))
         }
     }
 }

@@ -151,8 +151,13 @@ struct ServeWorkspace {
     /// Adds `settings` (YAML lines indented under `proxy:`, e.g. `throttle: {…}`) to the
     /// configuration file's `proxy` section.
     func addProxySettings(_ settings: String...) throws {
+        try addSettings(section: "proxy", settings)
+    }
+
+    /// Adds `settings` (YAML lines, e.g. `checkpoints: {…}`) to the configuration file's `section`.
+    func addSettings(section: String, _ settings: [String]) throws {
         var config = try String(contentsOf: self.config, encoding: .utf8)
-        config = config.replacingOccurrences(of: "proxy:\n", with: "proxy:\n" + settings.map { "  \($0)\n" }.joined())
+        config = config.replacingOccurrences(of: "\n\(section):\n", with: "\n\(section):\n" + settings.map { "  \($0)\n" }.joined())
         try config.write(to: self.config, atomically: true, encoding: .utf8)
     }
 

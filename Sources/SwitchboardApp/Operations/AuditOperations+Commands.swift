@@ -120,8 +120,24 @@ extension AuditOperations {
     }
 
     /// Walks every node's chain (or one node's): a line per chain, and whether all are intact.
-    public func verify(node: String?) async throws -> (lines: [String], intact: Bool) {
-        let result = try await openStore().verify(node: node)
+    /// With `publicKeys` (PEM files), also checks every signed checkpoint in the store and in
+    /// `checkpointFile` (the copy outside it, by default `audit.checkpoints.outsideFile` when set)
+    /// and says up to which record each chain is proven; without, says how many went unchecked.
+    public func verify(node: String?, publicKeys: [String] = [], checkpointFile: String? = nil) async throws -> (lines: [String], intact: Bool) {
+        var keys: [String] = []
+        for path in publicKeys {
+            do { keys.append(try CheckpointKey.publicKey(file: path, setting: "--public-key")) } catch { throw OperationError(error.description) }
+        }
+        let outsidePath = checkpointFile ?? (configuration.checkpoints.outsideFile.isEmpty ? nil : configuration.checkpoints.outsideFile)
+        var outside: [AuditCheckpoint] = []
+        if let outsidePath {
+            do { outside = try CheckpointFile.read(outsidePath) } catch {
+                // The configured copy may not exist yet (no checkpoint signed); one asked for must.
+                if checkpointFile != nil || FileManager.default.fileExists(atPath: outsidePath) { throw OperationError(error.description) }
+            }
+        }
+        let store = try await openStore()
+        let result = try await store.verify(node: node)
         var lines = result.chains.isEmpty ? ["no audit records"] : []
         for chain in result.chains {
             let range = chain.firstSequence.map { "\($0)–\(chain.lastSequence ?? $0)" } ?? "empty"
@@ -132,7 +148,28 @@ extension AuditOperations {
                 lines.append("node \(chain.node): intact, \(chain.records) records (\(range)\(anchor))")
             }
         }
-        return (lines, result.isIntact)
+        guard !keys.isEmpty else {
+            let unchecked = try await store.checkpoints(node: node).count
+            if unchecked > 0 { lines.append("\(unchecked) signed checkpoints not checked: give --public-key to prove the chains against them") }
+            return (lines, result.isIntact)
+        }
+        let checkpoints = try await CheckpointVerification.check(store: store, chains: result, publicKeys: Set(keys), outside: outside, node: node)
+        for checked in checkpoints.nodes {
+            for problem in checked.problems {
+                lines.append("node \(checked.node): checkpoint of record \(problem.checkpoint.sequence) signed \(Timestamp.rfc3339(problem.checkpoint.signedAt)) "
+                             + "by \(problem.checkpoint.keyID): \(problem.kind.rawValue.uppercased()): \(problem.detail)")
+            }
+            let pruned = checked.beforeAnchor > 0 ? "; \(checked.beforeAnchor) more cover records since pruned" : ""
+            if let proven = checked.provenThrough {
+                let since = checked.lastSequence - proven.sequence
+                lines.append("node \(checked.node): proven through record \(proven.sequence) by the checkpoint signed \(Timestamp.rfc3339(proven.signedAt)) "
+                             + "by \(proven.keyID) (\(Self.checkpoints(checked.verified))\(pruned)); "
+                             + (since > 0 ? "\(since) records since are not signed yet" : "no record after it"))
+            } else {
+                lines.append("node \(checked.node): not proven: no checkpoint by a trusted key holds (\(Self.checkpoints(checked.verified))\(pruned))")
+            }
+        }
+        return (lines, result.isIntact && checkpoints.holds)
     }
 
     /// Removes records older than `olderThanDays` (or `audit.retentionDays`); the chains record
@@ -146,5 +183,34 @@ extension AuditOperations {
         let result = try await store.prune(before: cutoff, actor: CommandLineOperator.actor)
         return ["removed \(result.removed) records received before \(Timestamp.rfc3339(cutoff))"]
             + result.anchors.sorted(by: { $0.key < $1.key }).map { node, anchor in "node \(node): chain now continues after record \(anchor.afterSequence)" }
+    }
+}
+
+extension AuditOperations {
+    /// "1 checkpoint holds", "3 checkpoints hold".
+    static func checkpoints(_ count: Int) -> String {
+        count == 1 ? "1 checkpoint holds" : "\(count) checkpoints hold"
+    }
+
+    /// Makes a checkpoint key pair: the private key at `privateKeyPath`, readable by its owner
+    /// only, and the public key at `publicKeyPath`, for whoever verifies. Refuses to replace
+    /// either file.
+    public static func makeCheckpointKey(privateKeyPath: String, publicKeyPath: String) throws -> [String] {
+        for path in [privateKeyPath, publicKeyPath] where FileManager.default.fileExists(atPath: path) {
+            throw OperationError("\(path) exists already: a checkpoint key is never overwritten; choose another file, or remove it if it was never used")
+        }
+        let key = CheckpointKey.generate()
+        func write(_ text: String, to path: String, permissions: Int) throws {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: permissions]) else {
+                throw OperationError("cannot write \(path): check that its folder is writable")
+            }
+        }
+        try write(key.privateKeyPEM(), to: privateKeyPath, permissions: 0o600)
+        try write(key.publicKeyPEM(), to: publicKeyPath, permissions: 0o644)
+        return ["checkpoint key \(key.id)",
+                "private key: \(privateKeyPath) (owner only; point audit.checkpoints.signingKey at it, keep it out of the database and its backups)",
+                "public key:  \(publicKeyPath) (publish it; `switchboard audit verify --public-key \(publicKeyPath)` proves the chains with it)"]
     }
 }

@@ -1,6 +1,7 @@
 public import Logging
 import NIOCore
 import NIOPosix
+import Foundation
 import Prometheus
 public import ServiceLifecycle
 public import SwitchboardAdmin
@@ -36,6 +37,10 @@ public struct SwitchboardRuntime: Sendable {
         // before a store is opened or a TLS context made.
         try configuration.proxy.checkFiles()
         if configuration.management.enabled { try configuration.management.checkFiles() }
+        let checkpointKeys: (current: CheckpointKey, previous: CheckpointKey?)?
+        do { checkpointKeys = try configuration.audit.checkpoints.keys() } catch {
+            throw ConfigurationError(setting: error.setting, message: "'\(error.path)' \(error.problem)")
+        }
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let registry = PrometheusCollectorRegistry()
         let revocationLists = RevocationListRefresh(revocation: CertificateRevocation(), registry: registry, logger: logger)
@@ -68,6 +73,17 @@ public struct SwitchboardRuntime: Sendable {
                                                      commitObserved: { commitLatency.record($0) }),
                                      logger: logger)
             services.append(.stopsGracefully(writer))
+            if let checkpointKeys {
+                let checkpoints = configuration.audit.checkpoints
+                let signedAt = registry.makeGauge(descriptor: MetricNameDescriptor(
+                    namespace: "switchboard", metricName: "audit_checkpoint", unitName: "timestamp_seconds",
+                    helpText: "When this node last signed a checkpoint of its audit chain (Unix time)"))
+                services.append(.stopsGracefully(CheckpointSigner(store: store, settings: .init(
+                    node: configuration.node.id, key: checkpointKeys.current, previousKey: checkpointKeys.previous,
+                    everyRecords: checkpoints.everyRecords, interval: .seconds(checkpoints.everySeconds),
+                    outsideFile: checkpoints.outsideFile.isEmpty ? nil : checkpoints.outsideFile,
+                    signed: { signedAt.set($0.signedAt.timeIntervalSince1970) }), logger: logger)))
+            }
             recorder = writer
             auditStore = store
             auditWriter = writer

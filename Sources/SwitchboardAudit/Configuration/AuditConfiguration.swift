@@ -25,6 +25,52 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
     public var retentionDays: Int = 0
     /// How often a failed store is probed for recovery, in milliseconds.
     public var recoveryIntervalMilliseconds: Int = 500
+    /// Signed checkpoints of each node's chain.
+    public var checkpoints = Checkpoints()
+
+    /// Signed checkpoints: every `everyRecords` records or `everySeconds` seconds (whichever comes
+    /// first; checked each second), the node signs its chain's head with an Ed25519 key kept
+    /// outside the database, so that `switchboard audit verify --public-key` can tell a chain
+    /// rewritten by someone without the key.
+    public struct Checkpoints: Codable, Sendable, Equatable {
+        /// The PEM file of the Ed25519 private key that signs (`switchboard audit checkpoint-key`
+        /// makes one); empty: no checkpoints.
+        public var signingKey: String = ""
+        /// On a key rotation, the key that signed until now: it signs the hand-over to
+        /// `signingKey` (which signs it too) at start. Empty: no rotation.
+        public var previousSigningKey: String = ""
+        public var everyRecords: Int = 1_000
+        public var everySeconds: Int = 60
+        /// A file outside the store that every checkpoint is also appended to (one JSON object a
+        /// line, synced), so that a tail removed from the store with its checkpoints is still
+        /// caught; `switchboard audit verify --checkpoints FILE` reads it. Empty: none.
+        public var outsideFile: String = ""
+
+        public init() {}
+
+        public var enabled: Bool { !signingKey.isEmpty }
+
+        public func validate() throws(ConfigurationError) {
+            guard (1...10_000_000).contains(everyRecords) else {
+                throw ConfigurationError(setting: "audit.checkpoints.everyRecords", message: "\(everyRecords) must be between 1 and 10000000")
+            }
+            guard (1...86_400).contains(everySeconds) else {
+                throw ConfigurationError(setting: "audit.checkpoints.everySeconds", message: "\(everySeconds) must be between 1 and 86400 (a day)")
+            }
+            guard enabled || previousSigningKey.isEmpty else {
+                throw ConfigurationError(setting: "audit.checkpoints.previousSigningKey",
+                                         message: "is set but audit.checkpoints.signingKey is not: set the new key there, the old one here")
+            }
+        }
+
+        /// The signing key and, on a rotation, the previous one; `nil` when checkpoints are off.
+        public func keys() throws(CheckpointKeyError) -> (current: CheckpointKey, previous: CheckpointKey?)? {
+            guard enabled else { return nil }
+            let current = try CheckpointKey(file: signingKey, setting: "audit.checkpoints.signingKey")
+            let previous = previousSigningKey.isEmpty ? nil : try CheckpointKey(file: previousSigningKey, setting: "audit.checkpoints.previousSigningKey")
+            return (current, previous)
+        }
+    }
 
     public init() {}
 
@@ -48,6 +94,7 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
         guard (10...60_000).contains(recoveryIntervalMilliseconds) else {
             throw ConfigurationError(setting: "audit.recoveryIntervalMilliseconds", message: "\(recoveryIntervalMilliseconds) must be between 10 and 60000")
         }
+        try checkpoints.validate()
     }
 }
 

@@ -234,6 +234,26 @@ public final class JournaledAuditStore: AuditStore {
         return try await index.verify(node: node)
     }
 
+    // MARK: Chain heads and checkpoints, in the index
+
+    public func chainHead(node: String) async throws -> (sequence: Int64, hash: String) {
+        try await indexCaughtUp()
+        return try await index.chainHead(node: node)
+    }
+
+    public func chainHashes(node: String, at sequences: [Int64]) async throws -> [Int64: String] {
+        try await indexCaughtUp()
+        return try await index.chainHashes(node: node, at: sequences)
+    }
+
+    public func appendCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
+        try await index.appendCheckpoint(checkpoint)
+    }
+
+    public func checkpoints(node: String?) async throws -> [AuditCheckpoint] {
+        try await index.checkpoints(node: node)
+    }
+
     public func reduceExchanges<Result: Sendable>(_ query: AuditQuery, into initial: Result,
                                                   _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result {
         try await indexCaughtUp()

@@ -48,3 +48,22 @@ public enum AuditSQL {
         ("audit_user", "user_id, received_us"), ("audit_resource", "resource_type, resource_id"),
     ]
 }
+
+extension AuditSQL {
+    /// The columns of `audit_checkpoint`, in the order ``checkpointValues(_:)`` gives them.
+    public static let checkpointColumns = ["node", "node_seq", "hash", "signed_at", "key", "signature", "next_key", "next_signature"]
+
+    public static func checkpointValues(_ checkpoint: AuditCheckpoint) -> [AuditRowCoding.Value] {
+        [.text(checkpoint.node), .integer(checkpoint.sequence), .text(checkpoint.chainHash), .text(Timestamp.rfc3339(checkpoint.signedAt)),
+         .text(checkpoint.key), .text(checkpoint.signature), checkpoint.nextKey.map(AuditRowCoding.Value.text) ?? .null,
+         checkpoint.nextSignature.map(AuditRowCoding.Value.text) ?? .null]
+    }
+
+    /// A checkpoint from a row of ``checkpointColumns``; `nil` when its time does not read.
+    public static func checkpoint(text: (Int) -> String?, sequence: Int64) -> AuditCheckpoint? {
+        guard let node = text(0), let hash = text(2), let signedAt = text(3).flatMap(AuditCheckpoint.signedAt), let key = text(4),
+              let signature = text(5) else { return nil }
+        return AuditCheckpoint(node: node, sequence: sequence, chainHash: hash, signedAt: signedAt, key: key, signature: signature,
+                               nextKey: text(6), nextSignature: text(7))
+    }
+}

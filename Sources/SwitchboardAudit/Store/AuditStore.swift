@@ -37,6 +37,20 @@ public protocol AuditStore: Sendable {
     func reduceExchanges<Result: Sendable>(_ query: AuditQuery, into initial: Result,
                                            _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result
 
+    /// The last sequence number and hash of `node`'s chain that queries and ``verify(node:)`` see
+    /// (or its anchor, or genesis).
+    func chainHead(node: String) async throws -> (sequence: Int64, hash: String)
+
+    /// The stored hash of each of `node`'s records at `sequences` that the store holds, and of
+    /// the anchor a prune left if one of them is its sequence.
+    func chainHashes(node: String, at sequences: [Int64]) async throws -> [Int64: String]
+
+    /// Keeps a signed checkpoint. Checkpoints, like records, are never changed or removed.
+    func appendCheckpoint(_ checkpoint: AuditCheckpoint) async throws
+
+    /// Every checkpoint of `node` (or of every node), oldest first.
+    func checkpoints(node: String?) async throws -> [AuditCheckpoint]
+
     /// Removes rows received before `cutoff`, recording in each chain where it was cut.
     func prune(before cutoff: Date, actor: String) async throws -> PruneResult
 
@@ -53,9 +67,6 @@ extension AuditStore {
 /// A store that can also serve as the index of an audit journal (``JournaledAuditStore``): it
 /// takes rows the journal has already chained, idempotently, and says where each chain ends.
 public protocol AuditIndex: AuditStore {
-    /// The last sequence number and hash of `node`'s chain (or its anchor, or genesis).
-    func chainHead(node: String) async throws -> (sequence: Int64, hash: String)
-
     /// Stores rows chained by the journal, in order; rows it holds already are skipped.
     func index(_ rows: [AuditChainRow]) async throws
 

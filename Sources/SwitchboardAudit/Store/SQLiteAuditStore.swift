@@ -120,6 +120,18 @@ public final class SQLiteAuditStore: AuditIndex {
                 try db.execute(sql: "DROP INDEX IF EXISTS \(name); CREATE INDEX \(name) ON audit_record(\(columns)) WHERE kind <> 'open'")
             }
         }
+        migrator.registerMigration("v3 signed checkpoints") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_checkpoint (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, node_seq INTEGER NOT NULL, hash TEXT NOT NULL,
+                    signed_at TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL, next_key TEXT, next_signature TEXT);
+                CREATE INDEX audit_checkpoint_node ON audit_checkpoint(node, id);
+                CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
+                    BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+                CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
+                    BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+                """)
+        }
         return migrator
     }
 
@@ -217,11 +229,50 @@ public final class SQLiteAuditStore: AuditIndex {
         }
     }
 
-    // MARK: AuditIndex
+    // MARK: Chain heads and checkpoints
 
     public func chainHead(node: String) async throws -> (sequence: Int64, hash: String) {
         try await reading { db in try Self.head(db, node: node) }
     }
+
+    public func chainHashes(node: String, at sequences: [Int64]) async throws -> [Int64: String] {
+        try await reading { db in
+            var hashes: [Int64: String] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT hash FROM audit_record WHERE node = ? AND node_seq = ?")
+            for sequence in sequences {
+                if let hash = try String.fetchOne(statement, arguments: [node, sequence]) { hashes[sequence] = hash }
+            }
+            if let anchor = try Row.fetchOne(db, sql: "SELECT after_node_seq, hash FROM audit_chain_anchor WHERE node = ?", arguments: [node]),
+               sequences.contains(anchor[0]) {
+                hashes[anchor[0]] = anchor[1]
+            }
+            return hashes
+        }
+    }
+
+    public func appendCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
+        try checkFile()
+        let columns = AuditSQL.checkpointColumns
+        let values = AuditSQL.checkpointValues(checkpoint).map(\.databaseValue)
+        try await writing { db in
+            try db.execute(sql: "INSERT INTO audit_checkpoint (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+                           arguments: StatementArguments(values))
+        }
+    }
+
+    public func checkpoints(node: String?) async throws -> [AuditCheckpoint] {
+        let columns = AuditSQL.checkpointColumns.joined(separator: ", ")
+        return try await reading { db in
+            let rows = if let node {
+                try Row.fetchAll(db, sql: "SELECT \(columns) FROM audit_checkpoint WHERE node = ? ORDER BY id", arguments: [node])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT \(columns) FROM audit_checkpoint ORDER BY id")
+            }
+            return rows.compactMap { row in AuditSQL.checkpoint(text: { row[$0] }, sequence: row[1]) }
+        }
+    }
+
+    // MARK: AuditIndex
 
     public func index(_ rows: [AuditChainRow]) async throws {
         guard !rows.isEmpty else { return }

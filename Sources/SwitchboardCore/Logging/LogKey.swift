@@ -28,6 +28,10 @@ public enum LogKey {
     public static let auditDropped = "sb.audit.dropped"
     public static let auditFailedRowsCommitted = "sb.audit.failed_rows_committed"
     public static let auditFailedRowsMissing = "sb.audit.failed_rows_missing"
+    /// The record a signed checkpoint covers, and the keys that signed it.
+    public static let checkpointSequence = "sb.audit.checkpoint.sequence"
+    public static let checkpointKey = "sb.audit.checkpoint.key"
+    public static let checkpointNextKey = "sb.audit.checkpoint.next_key"
     public static let directoryGeneration = "sb.directory.generation"
     public static let directoryReason = "sb.directory.reason"
     public static let directorySystems = "sb.directory.systems"
