@@ -24,6 +24,14 @@ import Testing
         return checkpoint
     }
 
+    /// `first` exchanges and a checkpoint, then `then` more and another.
+    static func twoCheckpoints(_ store: any AuditStore, _ key: CheckpointKey, first: Int, then: Int) async throws -> (AuditCheckpoint, AuditCheckpoint) {
+        try await store.append(exchanges(first), node: node)
+        let early = try await sign(store, key)
+        try await store.append(exchanges(then), node: node)
+        return (early, try await sign(store, key))
+    }
+
     static func check(_ store: any AuditStore, trusting keys: [CheckpointKey], outside: [AuditCheckpoint] = []) async throws -> CheckpointVerification.NodeResult {
         let chains = try await store.verify(node: nil)
         let result = try await CheckpointVerification.check(store: store, chains: chains, publicKeys: Set(keys.map(\.rawPublicKey)), outside: outside)
@@ -59,19 +67,11 @@ import Testing
     @Test(arguments: StoreBackend.available)
     func checkpointsAreKeptInOrderAndAppendOnly(backend: StoreBackend) async throws {
         try await AuditFixtures.withStore(backend) { store, sql in
-            let key = CheckpointKey.generate()
-            try await store.append(Self.exchanges(3), node: Self.node)
-            let first = try await Self.sign(store, key)
-            try await store.append(Self.exchanges(2), node: Self.node)
-            let second = try await Self.sign(store, key)
+            let (first, second) = try await Self.twoCheckpoints(store, CheckpointKey.generate(), first: 3, then: 2)
             #expect(try await store.checkpoints(node: Self.node) == [first, second])
             #expect(try await store.checkpoints(node: "node-b").isEmpty)
             #expect(try await store.chainHashes(node: Self.node, at: [3, 5, 9]) == [3: first.chainHash, 5: second.chainHash])
-            for statement in ["UPDATE audit_checkpoint SET node_seq = 1", "DELETE FROM audit_checkpoint"] {
-                let result = try await sql(statement)
-                #expect(result.status != 0)
-                #expect(result.output.contains("append-only"))
-            }
+            try await AuditFixtures.expectRefusedAsAppendOnly(["UPDATE audit_checkpoint SET node_seq = 1", "DELETE FROM audit_checkpoint"], sql)
         }
     }
 
@@ -111,10 +111,7 @@ import Testing
     func aTailRemovedWithItsCheckpointsIsCaughtByTheOutsideCopy(backend: StoreBackend) async throws {
         try await AuditFixtures.withStore(backend) { store, sql in
             let key = CheckpointKey.generate()
-            try await store.append(Self.exchanges(4), node: Self.node)
-            let early = try await Self.sign(store, key)
-            try await store.append(Self.exchanges(3), node: Self.node)
-            let late = try await Self.sign(store, key)
+            let (early, late) = try await Self.twoCheckpoints(store, key, first: 4, then: 3)
             let outside = [early, late]
 
             #expect(try await sql(AuditFixtures.dropTriggers(backend) + Self.dropCheckpointTriggers(backend)).status == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import SwitchboardAudit
 import Logging
 import SwitchboardPostgres
@@ -55,6 +56,15 @@ enum AuditFixtures {
                     try await body(store) { try await ScratchPostgres.psql(url, $0) }
                 }
             }
+        }
+    }
+
+    /// Runs each statement and expects the database to refuse it as a change to append-only rows.
+    static func expectRefusedAsAppendOnly(_ statements: [String], _ sql: (String) async throws -> (status: Int32, output: String)) async throws {
+        for statement in statements {
+            let result = try await sql(statement)
+            #expect(result.status != 0, "\(statement)")
+            #expect(result.output.contains("append-only"), "\(statement): \(result.output)")
         }
     }
 
