@@ -58,7 +58,7 @@ public enum Demo {
                             + "folder (./scripts/demo does), or give --routing-tables the folder that holds interactions.yaml")
         }
         for item in ["directory.sqlite", "directory.sqlite-wal", "directory.sqlite-shm", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm",
-                     "management-tokens.json", "RoutingTables", "pki", "checkpoint-key.pem", "checkpoint-key.pub.pem", "checkpoints.jsonl"] {
+                     "management-tokens.json", "RoutingTables", "pki", "checkpoint-key.pem", "checkpoint-key.pub.pem", "checkpoints.jsonl", "nhs-number.key"] {
             try? fileManager.removeItem(at: folder.appendingPathComponent(item))
         }
         try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -127,6 +127,8 @@ public enum Demo {
             configuration.audit.checkpoints.signingKey = checkpointKey
             configuration.audit.checkpoints.everySeconds = 10
             configuration.audit.checkpoints.outsideFile = folder.appendingPathComponent("checkpoints.jsonl").path
+            configuration.audit.nhsNumberKey = folder.appendingPathComponent("nhs-number.key").path
+            _ = try AuditOperations.makeNHSNumberKey(path: configuration.audit.nhsNumberKey)
             configuration.management.port = options.managementPort
             configuration.management.certificate = managementFiles.certificate
             configuration.management.privateKey = managementFiles.privateKey
@@ -219,6 +221,7 @@ public enum Demo {
                               curl --cacert \(caPath) -H "Authorization: Bearer \(auditorToken)" https://localhost:\(managementPort)/audit/exchanges?format=csv
                               curl --cacert \(caPath) -H "Authorization: Bearer \(adminToken)" https://localhost:\(managementPort)/admin/endpoints
                               swift run switchboard audit verify --config \(configFile.path) --public-key \(checkpointPublicKey)
+                              swift run switchboard audit query --config \(configFile.path) --nhs-number \(caller)
                             """)
                     }
                 }

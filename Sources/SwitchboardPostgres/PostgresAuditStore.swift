@@ -23,7 +23,7 @@ public final class PostgresAuditStore: AuditStore {
     static let integerColumns: Set<String> = ["received_us", "completed_us", "duration_us", "upstream_us", "status", "bytes_in", "bytes_out"]
 
     static let migrations: [(name: String, sql: [String])] = {
-        let content = AuditRowCoding.contentColumns.map { "\($0) \(integerColumns.contains($0) ? "BIGINT" : "TEXT")" }.joined(separator: ", ")
+        let content = AuditRowCoding.firstContentColumns.map { "\($0) \(integerColumns.contains($0) ? "BIGINT" : "TEXT")" }.joined(separator: ", ")
         return [
             ("v1 audit", [
                 """
@@ -66,6 +66,10 @@ public final class PostgresAuditStore: AuditStore {
                 CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint
                     FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_append_only()
                 """,
+            ]),
+            ("v3 NHS number look-ups", [
+                "ALTER TABLE audit_record ADD COLUMN nhs_number_hmac TEXT",
+                "CREATE INDEX \(AuditSQL.nhsNumberIndex.0) ON audit_record(\(AuditSQL.nhsNumberIndex.1)) WHERE kind <> 'open'",
             ]),
         ]
     }()

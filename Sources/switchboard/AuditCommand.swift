@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
             each carries a hash chained to the previous record of its node, so `audit verify` proves the log \
             complete and unaltered or names the first record that is not. See Docs/auditor-guide.md.
             """,
-        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditCheckpointKey.self, AuditPrune.self, AuditBackup.self]
+        subcommands: [AuditQueryCommand.self, AuditExportCommand.self, AuditShow.self, AuditReportCommand.self, AuditVerify.self, AuditCheckpointKey.self, AuditNHSNumberKey.self, AuditPrune.self, AuditBackup.self]
     )
 }
 
@@ -30,6 +30,7 @@ struct AuditFilterOptions: ParsableArguments {
     @Option(name: .customLong("user-id"), help: "The requesting user's SDS user id (from the JWT).") var userID: String?
     @Option(name: .customLong("resource-type"), help: "The FHIR resource type addressed, e.g. Appointment.") var resourceType: String?
     @Option(name: .customLong("resource-id"), help: "The FHIR resource id addressed (or created: see the record's location).") var resourceID: String?
+    @Option(name: .customLong("nhs-number"), help: "Exchanges whose request named this NHS number (needs audit.nhsNumberKey).") var nhsNumber: String?
     @Option(help: "Only this node's exchanges.") var node: String?
     @Option(help: "exchanges (the default) or management: calls to the admin and audit APIs.") var scope: String?
 
@@ -37,7 +38,8 @@ struct AuditFilterOptions: ParsableArguments {
         let pairs: [(String, String?)] = [
             ("since", since), ("until", until), ("trace-id", traceID), ("correlation-id", correlationID), ("from-asid", fromASID),
             ("to-asid", toASID), ("asid", asid), ("ods", ods), ("interaction", interaction), ("status", status), ("outcome", outcome),
-            ("user-id", userID), ("resource-type", resourceType), ("resource-id", resourceID), ("node", node), ("scope", scope),
+            ("user-id", userID), ("resource-type", resourceType), ("resource-id", resourceID), ("nhs-number", nhsNumber),
+            ("node", node), ("scope", scope),
         ]
         return pairs.compactMap { name, value in value.map { (name, $0) } }
     }
@@ -169,6 +171,24 @@ struct AuditCheckpointKey: ParsableCommand {
 
     func run() throws {
         for line in try AuditOperations.makeCheckpointKey(privateKeyPath: privateKey, publicKeyPath: publicKey) { print(line) }
+    }
+}
+
+struct AuditNHSNumberKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nhs-number-key",
+        abstract: "Make the key with which records keep a keyed hash of the NHS number their request named.",
+        discussion: """
+            Writes 32 random bytes (base64, owner-only) for audit.nhsNumberKey. Give every node the same file; keep it out \
+            of the database and its backups. Records never hold an NHS number in clear; with the key, \
+            `switchboard audit query --nhs-number` and the console find a patient's exchanges.
+            """
+    )
+
+    @Option(help: "Where to write the key.") var out: String
+
+    func run() throws {
+        for line in try AuditOperations.makeNHSNumberKey(path: out) { print(line) }
     }
 }
 

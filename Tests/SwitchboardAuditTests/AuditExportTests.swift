@@ -138,6 +138,7 @@ import Testing
         record.responseLocation = "l"
         record.responseETag = "e"
         record.resourceID = "1"
+        record.nhsNumberHMAC = "k"
         let object = try #require(try JSONSerialization.jsonObject(with: AuditExport.json(record)) as? [String: Any])
         #expect(object.count == Mirror(reflecting: record).children.count)
         let decoded = try AuditExport.decoder.decode(ExchangeRecord.self, from: AuditExport.json(record)) as ExchangeRecord?

@@ -116,4 +116,40 @@ import Testing
             #expect(altered.output.contains("BROKEN at record 3"))
         }
     }
+
+    /// `audit nhs-number-key` makes the key; the server keeps the keyed hash of the NHS number a
+    /// request names; `audit query --nhs-number` finds the exchange, refuses a number that fails
+    /// its check digit, and says what is missing without the key.
+    @Test func aPatientsExchangesAreFoundByNHSNumber() async throws {
+        try await ServeWorkspace.with(behaviour: ProxyStyle.smallBundle) { workspace, _ in
+            let cli = workspace.cli
+            let made = try await cli.run(["audit", "nhs-number-key", "--out", "keys/nhs-number.key"])
+            #expect(made.status == 0, "\(made.error)")
+            #expect(try await cli.run(["audit", "nhs-number-key", "--out", "keys/nhs-number.key"]).error.contains("exists already"))
+            let config = ["--config", workspace.config.path]
+            let unkeyed = try await cli.run(["audit", "query", "--nhs-number", "9000000009"] + config)
+            #expect(unkeyed.status == 1)
+            #expect(unkeyed.error.contains("--nhs-number: records hold no NHS number look-ups here: audit.nhsNumberKey is not set"))
+
+            try workspace.addSettings(section: "audit", ["nhsNumberKey: keys/nhs-number.key"])
+            let server = try workspace.startServer()
+            try await waitUntilListening(workspace.port)
+            let client = try workspace.makeClient()
+            for path in ["/Slot?status=free&identifier=https://fhir.nhs.uk/Id/nhs-number%7C9000000009", "/Slot?status=free"] {
+                _ = try await client.execute(workspace.request(path), timeout: .seconds(5)).body.collect(upTo: 1 << 20)
+            }
+            try await client.shutdown()
+            #expect(await workspace.stop(server))
+
+            let found = try await cli.run(["audit", "query", "--nhs-number", "9000000009", "--format", "csv"] + config)
+            #expect(found.status == 0, "\(found.error)")
+            let rows = found.output.split(separator: "\r\n")
+            #expect(rows.count == 2, "\(found.output)")
+            #expect(rows.last?.contains("nhs-number%7C[nhs-number]") == true)
+            #expect(!found.output.contains("9000000009"))
+            let invalid = try await cli.run(["audit", "query", "--nhs-number", "9000000001"] + config)
+            #expect(invalid.status == 1)
+            #expect(invalid.error.contains("--nhs-number: is not an NHS number: it fails its check digit"))
+        }
+    }
 }

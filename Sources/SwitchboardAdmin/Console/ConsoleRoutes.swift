@@ -15,15 +15,19 @@ public struct ConsoleRoutes: Sendable {
     let sessions: ConsoleSessions
     let failures: FailureLimiter
     let auditStore: (any AuditStore)?
+    /// Looks up the NHS number search field; `nil`: that search is refused.
+    let nhsNumberKey: NHSNumberKey?
 
     static let sessionCookie = "sb_session"
     static let signInCookie = "sb_sign_in"
 
-    public init(tokens: any ManagementTokenStore, sessions: ConsoleSessions = ConsoleSessions(), failures: FailureLimiter, auditStore: (any AuditStore)?) {
+    public init(tokens: any ManagementTokenStore, sessions: ConsoleSessions = ConsoleSessions(), failures: FailureLimiter, auditStore: (any AuditStore)?,
+                nhsNumberKey: NHSNumberKey? = nil) {
         self.tokens = tokens
         self.sessions = sessions
         self.failures = failures
         self.auditStore = auditStore
+        self.nhsNumberKey = nhsNumberKey
     }
 
     public func register(on router: Router<ManagementContext>) {
@@ -151,7 +155,7 @@ public struct ConsoleRoutes: Sendable {
         ("from-asid", "From ASID", "text", "[0-9]{12}"), ("to-asid", "To ASID", "text", "[0-9]{12}"), ("asid", "Either ASID", "text", "[0-9]{12}"),
         ("ods", "ODS code", "text", nil), ("interaction", "Interaction", "text", nil), ("status", "HTTP status", "number", nil),
         ("user-id", "User id", "text", nil), ("resource-type", "Resource type", "text", nil), ("resource-id", "Resource id", "text", nil),
-        ("node", "Node", "text", nil), ("limit", "Per page", "number", nil),
+        ("nhs-number", "NHS number", "text", "[0-9]{10}"), ("node", "Node", "text", nil), ("limit", "Per page", "number", nil),
     ]
 
     static let columns: [(key: String, label: String)] = [
@@ -186,7 +190,7 @@ public struct ConsoleRoutes: Sendable {
         var body: [String: Any] = ["fields": fields, "query": Self.queryString(given.filter { $0.0 != "cursor" })]
         do {
             guard let store = auditStore else { throw AuditQueryError(parameter: "store", message: "the audit store is off on this node") }
-            let page = try await store.exchanges(try AuditQuery(parameters: given))
+            let page = try await store.exchanges(try AuditQuery(parameters: given, nhsNumberKey: nhsNumberKey))
             let sort = request.uri.queryParameters["sort"].map(String.init)
             var rows = page.records.map(Self.row)
             if let sort, Self.columns.contains(where: { $0.key == sort }) {
@@ -258,7 +262,7 @@ public struct ConsoleRoutes: Sendable {
         _ = try require(.auditor, request, context)
         guard let store = auditStore else { throw ManagementError(status: .serviceUnavailable, code: "audit-off", message: "the audit store is off") }
         var query: AuditQuery
-        do { query = try AuditQuery(parameters: Self.filters(request)) } catch {
+        do { query = try AuditQuery(parameters: Self.filters(request), nhsNumberKey: nhsNumberKey) } catch {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: error.description)
         }
         query.limit = 1000
@@ -299,11 +303,11 @@ public struct ConsoleRoutes: Sendable {
         var body: [String: Any] = ["since": given.first { $0.0 == "since" }?.1 ?? "", "until": given.first { $0.0 == "until" }?.1 ?? ""]
         do {
             guard let store = auditStore else { throw AuditQueryError(parameter: "store", message: "the audit store is off on this node") }
-            let report = try await AuditReport.build(from: store, query: try AuditQuery(parameters: given))
+            let report = try await AuditReport.build(from: store, query: try AuditQuery(parameters: given, nhsNumberKey: nhsNumberKey))
             body["report"] = [
                 "exchanges": report.total.exchanges, "forwarded": report.total.forwarded, "refused": report.total.refused,
                 "errors": report.total.errors, "errorRate": String(format: "%.1f %%", report.total.errorRate * 100),
-                "dayChart": ConsoleCharts.stacked(try await Self.perDayByProvider(store, query: try AuditQuery(parameters: given)),
+                "dayChart": ConsoleCharts.stacked(try await Self.perDayByProvider(store, query: try AuditQuery(parameters: given, nhsNumberKey: nhsNumberKey)),
                                                   title: "Exchanges per day by provider ASID"),
                 "ruleChart": ConsoleCharts.bars(report.refusalsByRule.sorted { $0.value > $1.value }.map { ($0.key, Double($0.value)) },
                                                 unit: "refusals", title: "Refusals by rule"),

@@ -9,9 +9,12 @@ import SwitchboardCore
 /// record, volume reports, chain verification.
 public struct AuditRoutes: Sendable {
     public let store: any AuditStore
+    /// Looks up the `nhs-number` filter; `nil`: the filter is refused.
+    public let nhsNumberKey: NHSNumberKey?
 
-    public init(store: any AuditStore) {
+    public init(store: any AuditStore, nhsNumberKey: NHSNumberKey? = nil) {
         self.store = store
+        self.nhsNumberKey = nhsNumberKey
     }
 
     public func register(on router: Router<ManagementContext>) {
@@ -28,17 +31,17 @@ public struct AuditRoutes: Sendable {
     static let periodParameters = searchParameters.subtracting(["limit", "cursor"])
 
     /// The query's filters (every parameter but `format`), checked against what the route takes.
-    static func query(_ parameters: FormQuery, taking allowed: Set<String>) throws -> AuditQuery {
+    func query(_ parameters: FormQuery, taking allowed: Set<String>) throws -> AuditQuery {
         try parameters.only(allowed.union(["format"]))
-        do { return try AuditQuery(parameters: parameters.excluding(["format"])) } catch {
-            throw ManagementError(status: .badRequest, code: "invalid-filter", message: error.description,
+        do { return try AuditQuery(parameters: parameters.excluding(["format"]), nhsNumberKey: nhsNumberKey) } catch {
+            throw ManagementError(status: error.unprocessable ? .unprocessableContent : .badRequest, code: "invalid-filter", message: error.description,
                                   issues: [.init(entry: nil, field: error.parameter, rule: "invalid-filter", message: error.message)])
         }
     }
 
     func exchanges(_ request: Request, _ context: ManagementContext) async throws -> Response {
         let parameters = try FormQuery(request)
-        let query = try Self.query(parameters, taking: Self.searchParameters)
+        let query = try query(parameters, taking: Self.searchParameters)
         let format = parameters["format"] ?? "json"
         let page = try await store.exchanges(query)
         var headers: HTTPFields = [.cacheControl: "no-store"]
@@ -65,7 +68,7 @@ public struct AuditRoutes: Sendable {
         for paging in ["limit", "cursor"] where parameters[paging] != nil {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: "\(paging): an export reads the whole period; leave out limit and cursor")
         }
-        let query = try Self.query(parameters, taking: Self.periodParameters)
+        let query = try query(parameters, taking: Self.periodParameters)
         let format = parameters["format"] ?? "csv"
         guard let chosen = AuditExport.Format(rawValue: format) else {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: "format must be csv, json, fhir, ndjson or fhir-ndjson")
@@ -94,7 +97,7 @@ public struct AuditRoutes: Sendable {
 
     func report(_ request: Request, _ context: ManagementContext) async throws -> Response {
         let parameters = try FormQuery(request)
-        let query = try Self.query(parameters, taking: Self.periodParameters)
+        let query = try query(parameters, taking: Self.periodParameters)
         let format = parameters["format"] ?? "json"
         guard format == "json" || format == "csv" else {
             throw ManagementError(status: .badRequest, code: "invalid-filter", message: "format must be json or csv")

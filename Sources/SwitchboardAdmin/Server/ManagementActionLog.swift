@@ -41,7 +41,7 @@ public struct ManagementActionLog: RouterMiddleware {
         let started = ContinuousClock.now
         var record = ExchangeRecord(id: .timeOrdered(), node: node, receivedAt: Date(),
                                     clientAddress: context.channel.remoteAddress?.ipAddress ?? "unknown",
-                                    method: request.method.rawValue, targetURL: String(request.uri.description.prefix(2048)))
+                                    method: request.method.rawValue, targetURL: NHSNumberText.redacting(String(request.uri.description.prefix(2048))).text)
         let changes = request.method != .get && request.method != .head
         var request = request
         if changes {

@@ -13,9 +13,10 @@ extension AuditOperations {
         public var note: String?
     }
 
-    static func query(_ filters: [(String, String)]) throws -> AuditQuery {
+    func query(_ filters: [(String, String)]) throws -> AuditQuery {
         let query: AuditQuery
-        do { query = try AuditQuery(parameters: filters) } catch { throw OperationError("--\(error.parameter): \(error.message)") }
+        let key = filters.contains { $0.0 == "nhs-number" } ? try configuration.nhsNumberLookUpKey() : nil
+        do { query = try AuditQuery(parameters: filters, nhsNumberKey: key) } catch { throw OperationError("--\(error.parameter): \(error.message)") }
         // An empty period is an empty answer to the API; from a person it is more likely the two swapped.
         if let since = query.since, let until = query.until, since >= until {
             throw OperationError("--until must be after --since (a date means its whole day: --since 2026-11-01 --until 2026-11-30 is all of November)")
@@ -35,7 +36,7 @@ extension AuditOperations {
     /// records or AuditEvents.
     public func search(filters: [(String, String)], format: String) async throws -> Output {
         let format = try Self.format(format, allowed: AuditExport.Format.allCases)
-        let query = try Self.query(filters)
+        let query = try query(filters)
         let page = try await openStore().exchanges(query)
         let more = page.nextCursor.map { "more records: --cursor \($0)" }
         switch format {
@@ -50,7 +51,7 @@ extension AuditOperations {
     /// `output` (replaced) or standard output; returns the count.
     public func export(filters: [(String, String)], format: String, output: String?) async throws -> Int {
         let format = try Self.format(format, allowed: AuditExport.Format.allCases)
-        let query = try Self.query(filters)
+        let query = try query(filters)
         let store = try await openStore()
         let handle: FileHandle
         if let output {
@@ -76,7 +77,7 @@ extension AuditOperations {
     /// Counts, refusals and latency by provider, consumer, interaction and day, as JSON or CSV.
     public func report(filters: [(String, String)], format: String) async throws -> String {
         let format = try Self.format(format, allowed: [.json, .csv])
-        let query = try Self.query(filters)
+        let query = try query(filters)
         let report = try await AuditReport.build(from: try await openStore(), query: query)
         return format == .csv ? report.csv() : String(decoding: try report.json(), as: UTF8.self) + "\n"
     }
@@ -196,21 +197,33 @@ extension AuditOperations {
     /// only, and the public key at `publicKeyPath`, for whoever verifies. Refuses to replace
     /// either file.
     public static func makeCheckpointKey(privateKeyPath: String, publicKeyPath: String) throws -> [String] {
-        for path in [privateKeyPath, publicKeyPath] where FileManager.default.fileExists(atPath: path) {
-            throw OperationError("\(path) exists already: a checkpoint key is never overwritten; choose another file, or remove it if it was never used")
-        }
+        try refuseToReplace([privateKeyPath, publicKeyPath])
         let key = CheckpointKey.generate()
-        func write(_ text: String, to path: String, permissions: Int) throws {
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: permissions]) else {
-                throw OperationError("cannot write \(path): check that its folder is writable")
-            }
-        }
-        try write(key.privateKeyPEM(), to: privateKeyPath, permissions: 0o600)
-        try write(key.publicKeyPEM(), to: publicKeyPath, permissions: 0o644)
+        try writeNewFile(key.privateKeyPEM(), to: privateKeyPath, permissions: 0o600)
+        try writeNewFile(key.publicKeyPEM(), to: publicKeyPath, permissions: 0o644)
         return ["checkpoint key \(key.id)",
                 "private key: \(privateKeyPath) (owner only; point audit.checkpoints.signingKey at it, keep it out of the database and its backups)",
                 "public key:  \(publicKeyPath) (publish it; `switchboard audit verify --public-key \(publicKeyPath)` proves the chains with it)"]
+    }
+
+    /// Makes the key of the NHS number look-ups at `path`, readable by its owner only. Refuses to
+    /// replace a file: records looked up with the old key could no longer be found.
+    public static func makeNHSNumberKey(path: String) throws -> [String] {
+        try refuseToReplace([path])
+        try writeNewFile(NHSNumberKey.generateFileContents(), to: path, permissions: 0o600)
+        return ["NHS number look-up key: \(path) (owner only; point audit.nhsNumberKey at it on every node, keep it out of the database and its backups)"]
+    }
+
+    private static func refuseToReplace(_ paths: [String]) throws {
+        for path in paths where FileManager.default.fileExists(atPath: path) {
+            throw OperationError("\(path) exists already: a key is never overwritten; choose another file, or remove it if it was never used")
+        }
+    }
+
+    private static func writeNewFile(_ text: String, to path: String, permissions: Int) throws {
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: permissions]) else {
+            throw OperationError("cannot write \(path): check that its folder is writable")
+        }
     }
 }

@@ -106,8 +106,9 @@ public struct ManagementAssembly: Sendable {
             OperationsRoutes(registry: registry, checks: checks, beforeScrape: beforeScrape).register(on:),
             AdminRoutes(directory: observed.directory, maximumBody: management.maximumBodyBytes).register(on:),
         ]
-        if let auditStore { register.append(AuditRoutes(store: auditStore).register(on:)) }
-        let console = ConsoleRoutes(tokens: tokens, failures: signInFailures, auditStore: auditStore)
+        let nhsNumberKey = try configuration.audit.nhsNumberLookUpKey()
+        if let auditStore { register.append(AuditRoutes(store: auditStore, nhsNumberKey: nhsNumberKey).register(on:)) }
+        let console = ConsoleRoutes(tokens: tokens, failures: signInFailures, auditStore: auditStore, nhsNumberKey: nhsNumberKey)
         register.append(console.register(on:))
         register.append(ConsoleAdminRoutes(console: console, directory: observed.directory).register(on:))
         return try ManagementServer(

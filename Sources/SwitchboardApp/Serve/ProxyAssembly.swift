@@ -75,7 +75,7 @@ public struct ProxyAssembly: Sendable {
         let service = ExchangeService(
             settings: .init(node: configuration.node.id, proxyHost: proxy.listen.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : proxy.listen.host,
                             maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins),
-                            statusBody: statusBody),
+                            statusBody: statusBody, nhsNumberKey: try configuration.audit.nhsNumberLookUpKey()),
             pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, tracer: tracer,
             logger: logger)
         do {

@@ -27,6 +27,16 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
     public var recoveryIntervalMilliseconds: Int = 500
     /// Signed checkpoints of each node's chain.
     public var checkpoints = Checkpoints()
+    /// The file of the key (base64, 32 bytes or more) with which each record keeps HMAC-SHA-256 of
+    /// the NHS number its request named, for `audit query --nhs-number`; the same on every node,
+    /// outside the database. Empty: records keep no NHS number look-ups (numbers are still
+    /// removed from the recorded URL).
+    public var nhsNumberKey: String = ""
+
+    /// The NHS number look-up key, `nil` when none is configured.
+    public func nhsNumberLookUpKey() throws(ConfigurationError) -> NHSNumberKey? {
+        nhsNumberKey.isEmpty ? nil : try NHSNumberKey(file: nhsNumberKey, setting: "audit.nhsNumberKey")
+    }
 
     /// Signed checkpoints: every `everyRecords` records or `everySeconds` seconds (whichever comes
     /// first; checked each second), the node signs its chain's head with an Ed25519 key kept

@@ -119,6 +119,10 @@ enum JournalRecord {
             }
         }
         guard offset == payload.count else { return nil }
+        // A record journalled before a column was added holds no value for it.
+        if content.count < AuditRowCoding.contentColumns.count {
+            content.append(contentsOf: repeatElement(.null, count: AuditRowCoding.contentColumns.count - content.count))
+        }
         return AuditChainRow(node: node, sequence: Int64(bitPattern: sequence), previous: previous, hash: hash, content: content)
     }
 

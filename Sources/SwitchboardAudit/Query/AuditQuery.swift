@@ -22,6 +22,8 @@ public struct AuditQuery: Sendable, Hashable {
     public var userID: String?
     public var resourceType: String?
     public var resourceID: String?
+    /// The look-up of an NHS number (``NHSNumberKey/lookUp(_:)``): the exchanges whose request named it.
+    public var nhsNumberHMAC: String?
     public var node: String?
     /// Page size, 1–1000.
     public var limit: Int = 100
@@ -52,18 +54,21 @@ public struct AuditQuery: Sendable, Hashable {
     /// `outcome=in-progress` filter, which matches exchanges still under way.
     public var hasFieldFilter: Bool {
         if outcome == .inProgress { return false }
-        let fields: [Any?] = [traceID, correlationID, fromASID, toASID, asid, ods, interaction, status, outcome, userID, resourceType, resourceID]
+        let fields: [Any?] = [traceID, correlationID, fromASID, toASID, asid, ods, interaction, status, outcome, userID, resourceType, resourceID,
+                              nhsNumberHMAC]
         return fields.contains { $0 != nil }
     }
 
     /// The query parameters `GET /audit/exchanges` and `switchboard audit query` accept.
     public static let parameterNames = [
         "since", "until", "trace-id", "correlation-id", "from-asid", "to-asid", "asid", "ods", "interaction", "status", "outcome",
-        "user-id", "resource-type", "resource-id", "node", "limit", "cursor", "scope",
+        "user-id", "resource-type", "resource-id", "nhs-number", "node", "limit", "cursor", "scope",
     ]
 
-    /// Reads a query from named text parameters, refusing unknown names and bad values.
-    public init(parameters: [(String, String)]) throws(AuditQueryError) {
+    /// Reads a query from named text parameters, refusing unknown names and bad values. An
+    /// `nhs-number` is looked up with `nhsNumberKey` (and refused without one); the number itself
+    /// is not kept.
+    public init(parameters: [(String, String)], nhsNumberKey: NHSNumberKey? = nil) throws(AuditQueryError) {
         var seen = Set<String>()
         for (name, value) in parameters {
             guard Self.parameterNames.contains(name) else {
@@ -110,6 +115,16 @@ public struct AuditQuery: Sendable, Hashable {
             case "user-id": userID = try text()
             case "resource-type": resourceType = try text(64)
             case "resource-id": resourceID = try text(64)
+            case "nhs-number":
+                let number: NHSNumber
+                do { number = try NHSNumber(validating: value) } catch {
+                    let ofItsForm = value.utf8.count == 10 && value.utf8.allSatisfy(CharacterRules.isDigit)
+                    throw AuditQueryError(parameter: name, message: "is not an NHS number: it \(error.reason)", unprocessable: ofItsForm)
+                }
+                guard let nhsNumberKey else {
+                    throw AuditQueryError(parameter: name, message: "records hold no NHS number look-ups here: audit.nhsNumberKey is not set", unprocessable: true)
+                }
+                nhsNumberHMAC = nhsNumberKey.lookUp(number)
             case "node":
                 guard NodeID.isValid(value) else {
                     throw AuditQueryError(parameter: name, message: "must be a node id: \(NodeID.rule)")
@@ -145,10 +160,14 @@ public struct AuditQuery: Sendable, Hashable {
 public struct AuditQueryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var parameter: String
     public var message: String
+    /// Of its form, but not usable for a reason its form cannot show (an NHS number's check
+    /// digit, a look-up this deployment has no key for): the API answers 422, not 400.
+    public var unprocessable: Bool
 
-    public init(parameter: String, message: String) {
+    public init(parameter: String, message: String, unprocessable: Bool = false) {
         self.parameter = parameter
         self.message = message
+        self.unprocessable = unprocessable
     }
 
     public var description: String { "\(parameter): \(message)" }

@@ -64,6 +64,9 @@ public struct ExchangeRecord: Hashable, Sendable, Codable {
     /// The provider's `Location` and `ETag` (a booking's new Appointment and its version).
     public var responseLocation: String?
     public var responseETag: String?
+    /// HMAC-SHA-256 of the NHS number the request named (``NHSNumberKey``), the number itself
+    /// never being kept; `nil` when it named none, or no key is configured.
+    public var nhsNumberHMAC: String?
 
     public init(id: UUID, node: String, receivedAt: Date, clientAddress: String, method: String, targetURL: String) {
         self.id = id
@@ -117,5 +120,6 @@ extension ExchangeRecord {
         try container.encodeIfPresent(resourceID, forKey: .resourceID)
         try container.encodeIfPresent(responseLocation, forKey: .responseLocation)
         try container.encodeIfPresent(responseETag, forKey: .responseETag)
+        try container.encodeIfPresent(nhsNumberHMAC, forKey: .nhsNumberHMAC)
     }
 }

@@ -62,7 +62,12 @@ public enum AuditRowCoding {
         "target_url", "status", "outcome", "refusal_phase", "refusal_rule", "refusal_token", "bytes_in", "bytes_out",
         "request_sha256", "response_sha256", "user_id", "user_role", "user_name", "org_ods", "org_name", "device", "reason",
         "scope", "issuer", "resource_type", "resource_id", "response_location", "response_etag",
+        "nhs_number_hmac",
     ]
+
+    /// The content columns of the first schema. A column added since is hashed only when it holds
+    /// a value, so every row written before it still verifies.
+    public static let firstContentColumns = Array(contentColumns.prefix(40))
 
     /// Every column of `audit_record` but `seq`, in insert order.
     public static let insertColumns = ["node", "node_seq", "prev_hash"] + contentColumns + ["hash"]
@@ -84,7 +89,7 @@ public enum AuditRowCoding {
             .text(r.outcome.rawValue), text(r.refusalPhase), text(r.refusalRule), text(r.refusalToken), .integer(r.bytesIn), .integer(r.bytesOut),
             text(r.requestBodySHA256), text(r.responseBodySHA256), text(p.userID), text(p.userRoleProfileID), text(p.userName),
             text(p.organisationODS), text(p.organisationName), text(p.device), text(p.reasonForRequest), text(p.requestedScope), text(p.issuer),
-            text(r.resourceType), text(r.resourceID), text(r.responseLocation), text(r.responseETag),
+            text(r.resourceType), text(r.resourceID), text(r.responseLocation), text(r.responseETag), text(r.nhsNumberHMAC),
         ]
     }
 
@@ -96,7 +101,7 @@ public enum AuditRowCoding {
         Value.text(node).appendCanonical(to: &canonical)
         canonical.append(UInt8(ascii: "|"))
         Value.integer(nodeSequence).appendCanonical(to: &canonical)
-        for value in content {
+        for (index, value) in content.enumerated() where index < firstContentColumns.count || value != .null {
             canonical.append(UInt8(ascii: "|"))
             value.appendCanonical(to: &canonical)
         }
@@ -144,6 +149,7 @@ public enum AuditRowCoding {
         record.resourceID = text(37)
         record.responseLocation = text(38)
         record.responseETag = text(39)
+        record.nhsNumberHMAC = text(40)
         return (kind, record)
     }
 }

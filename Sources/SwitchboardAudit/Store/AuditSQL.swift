@@ -27,6 +27,7 @@ public enum AuditSQL {
         if let value = query.userID { add("r.user_id = ?", .text(value)) }
         if let value = query.resourceType { add("r.resource_type = ?", .text(value)) }
         if let value = query.resourceID { add("r.resource_id = ?", .text(value)) }
+        if let value = query.nhsNumberHMAC { add("r.nhs_number_hmac = ?", .text(value)) }
         if let value = query.node { add("r.node = ?", .text(value)) }
         if let value = query.cursor { add(query.order == .newestFirst ? "r.seq < ?" : "r.seq > ?", .integer(value)) }
         conditions.append(query.scope == .management ? "r.kind = 'management'" : "r.kind <> 'management'")
@@ -39,6 +40,9 @@ public enum AuditSQL {
     public static func ordering(_ query: AuditQuery) -> String {
         query.order == .newestFirst ? "ORDER BY r.seq DESC" : "ORDER BY r.seq"
     }
+
+    /// The NHS number look-up's index (added with its column, after ``filterIndexes``).
+    public static let nhsNumberIndex = ("audit_nhs_number", "nhs_number_hmac, received_us")
 
     /// `(index name, columns)` of every query filter's index; partial: rows of kind `open` are left out.
     public static let filterIndexes: [(String, String)] = [

@@ -70,7 +70,7 @@ public final class SQLiteAuditStore: AuditIndex {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 audit") { db in
-            let content = AuditRowCoding.contentColumns.map { column -> String in
+            let content = AuditRowCoding.firstContentColumns.map { column -> String in
                 switch column {
                 case "received_us", "completed_us", "duration_us", "upstream_us", "status", "bytes_in", "bytes_out": "\(column) INTEGER"
                 default: "\(column) TEXT"
@@ -130,6 +130,12 @@ public final class SQLiteAuditStore: AuditIndex {
                     BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
                 CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
                     BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+                """)
+        }
+        migrator.registerMigration("v4 NHS number look-ups") { db in
+            try db.execute(sql: """
+                ALTER TABLE audit_record ADD COLUMN nhs_number_hmac TEXT;
+                CREATE INDEX \(AuditSQL.nhsNumberIndex.0) ON audit_record(\(AuditSQL.nhsNumberIndex.1)) WHERE kind <> 'open';
                 """)
         }
         return migrator

@@ -21,13 +21,17 @@ public final class ExchangeService: Sendable {
         public var allowedOrigins: Set<String>
         /// The JSON `GET /_status` answers: liveness, this node and the build it runs.
         public var statusBody: String
+        /// The key of the records' NHS number look-ups; `nil`: none are kept.
+        public var nhsNumberKey: NHSNumberKey?
 
-        public init(node: String, proxyHost: String, maxBodyBytes: Int, allowedOrigins: Set<String>, statusBody: String = #"{"status":"ok"}"#) {
+        public init(node: String, proxyHost: String, maxBodyBytes: Int, allowedOrigins: Set<String>, statusBody: String = #"{"status":"ok"}"#,
+                    nhsNumberKey: NHSNumberKey? = nil) {
             self.node = node
             self.proxyHost = proxyHost
             self.maxBodyBytes = maxBodyBytes
             self.allowedOrigins = allowedOrigins
             self.statusBody = statusBody
+            self.nhsNumberKey = nhsNumberKey
         }
     }
 
@@ -37,6 +41,7 @@ public final class ExchangeService: Sendable {
     let upstream: UpstreamClient
     let forward: ForwardPhase
     let audit: AuditPhase
+    let patient: PatientPhase
     private let corsPolicy: Mutex<CORSPolicy>
     /// The browser origins in force (a reload may replace them).
     var cors: CORSPolicy { corsPolicy.withLock { $0 } }
@@ -53,6 +58,7 @@ public final class ExchangeService: Sendable {
         self.upstream = upstream
         self.forward = ForwardPhase(proxyHost: settings.proxyHost)
         self.audit = AuditPhase(recorder: recorder, metrics: metrics, logger: logger)
+        self.patient = PatientPhase(key: settings.nhsNumberKey)
         self.corsPolicy = Mutex(CORSPolicy(allowedOrigins: settings.allowedOrigins))
         self.tracer = tracer
         self.logger = logger

@@ -24,6 +24,8 @@ final class Exchange: ProviderAnswerReceiver {
     private var bridge: RequestBodyBridge?
     private var bytesIn: Int64 = 0
     private var requestHash = SHA256()
+    /// The request body, kept (within the body limit) when the patient phase reads it.
+    private var patientBody: ByteBuffer?
     private var upstream: ProviderCall?
     private var responseTimer: Scheduled<Void>?
     private var response: RespondPhase?
@@ -75,7 +77,9 @@ final class Exchange: ProviderAnswerReceiver {
             if !bodiless { keepAlive = false }
             return refuse(error)
         }
+        service.patient.run(&context)
         if body != .none {
+            if service.patient.readsBody(of: context) { patientBody = ByteBuffer() }
             let bridge = RequestBodyBridge()
             bridge.onDrained = { [connection] in connection.resumeReading() }
             self.bridge = bridge
@@ -101,9 +105,14 @@ final class Exchange: ProviderAnswerReceiver {
             bytesIn += Int64(chunk.readableBytes)
             guard bytesIn <= Int64(service.settings.maxBodyBytes) else { return requestBroke(.bodyTooLarge) }
             chunk.withUnsafeReadableBytes { requestHash.update(bufferPointer: $0) }
+            if patientBody != nil { patientBody?.writeImmutableBuffer(chunk) }
             bridge?.append(chunk)
         case .end:
             requestEnded = true
+            if let patientBody, !auditing {
+                service.patient.read(body: patientBody, into: &context)
+                self.patientBody = nil
+            }
             bridge?.finish()
         }
     }

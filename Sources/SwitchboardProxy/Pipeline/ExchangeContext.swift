@@ -34,7 +34,7 @@ public struct ExchangeContext: Sendable {
 
     public init(id: UUID, node: String, head: HTTPRequestHead, client: ClientIdentity, snapshot: DirectorySnapshot, receivedAt: Date = Date()) {
         self.record = ExchangeRecord(id: id, node: node, receivedAt: receivedAt, clientAddress: client.address,
-                                     method: head.method.rawValue, targetURL: String(head.uri.dropFirst().prefix(2048)))
+                                     method: head.method.rawValue, targetURL: NHSNumberText.redacting(String(head.uri.dropFirst().prefix(2048))).text)
         self.record.certificateSubject = client.certificate?.subject
         self.record.certificateFQDN = client.certificate?.fqdn
         self.record.traceID = SSPHeaders.singleValidTraceID(head.headers)

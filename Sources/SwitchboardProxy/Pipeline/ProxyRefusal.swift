@@ -170,6 +170,7 @@ public struct ProxyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Keeps untrusted text in a token printable and bounded.
     static func sanitised(_ text: String) -> String {
+        let text = NHSNumberText.redacting(text).text
         let limited = text.utf8.count > 512 ? String(decoding: text.utf8.prefix(512), as: UTF8.self) + "…" : text
         return String(String.UnicodeScalarView(limited.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
     }

@@ -39,7 +39,7 @@ public struct ValidatePhase: Sendable {
         let interaction = slot.interaction
         let target = try TargetURL(requestTarget: context.head.uri, acceptingCollapsedScheme: acceptCollapsedTargetScheme)
         context.target = target
-        context.record.targetURL = target.url
+        context.record.targetURL = NHSNumberText.redacting(target.url).text
         let claims: JWTValidator.Claims
         do {
             claims = try jwt.validate(authorization: headers.authorization, scope: interaction.scope, now: now())

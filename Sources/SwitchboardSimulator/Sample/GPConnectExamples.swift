@@ -76,13 +76,17 @@ public struct GPConnectExamples: Sendable {
 }
 
 extension FHIRAppointment {
-    /// A GP Connect booking of `slot` for `patient`, made by `organisation`.
+    /// A GP Connect booking of `slot` for `patient`, made by `organisation`. The patient
+    /// participant names the patient's NHS number beside the reference (FHIR STU3
+    /// `Reference.identifier`), which the audit record's NHS number look-up reads.
     public static func booking(slot: FHIRSlot, patient: FHIRPatient, location: FHIRReference?, organisation: FHIROrganization, created: Date,
                                description: String = "Urgent review booked by NHS 111", comment: String? = "Booked through Switchboard") -> FHIRAppointment {
-        FHIRAppointment(status: "booked", description: description, start: slot.start, end: slot.end, slot: [FHIRReference("Slot/\(slot.id)")],
-                        created: FHIRDateTime.instant(created), comment: comment,
-                        participant: [.init(actor: FHIRReference("Patient/\(patient.id)"))] + (location.map { [.init(actor: $0)] } ?? []),
-                        bookingOrganisation: organisation)
+        var patientReference = FHIRReference("Patient/\(patient.id)")
+        patientReference.identifier = patient.nhsNumber.map { FHIRIdentifier(system: GPConnect.System.nhsNumber, value: $0) }
+        return FHIRAppointment(status: "booked", description: description, start: slot.start, end: slot.end, slot: [FHIRReference("Slot/\(slot.id)")],
+                               created: FHIRDateTime.instant(created), comment: comment,
+                               participant: [.init(actor: patientReference)] + (location.map { [.init(actor: $0)] } ?? []),
+                               bookingOrganisation: organisation)
     }
 }
 

@@ -1,0 +1,33 @@
+import NIOCore
+import NIOHTTP1
+import SwitchboardAudit
+import SwitchboardCore
+
+/// Patient: finds the NHS number a request names — in its URL once admitted (Find patient's
+/// `identifier=…nhs-number|…`), in its JSON body once read (a booking's participant or a
+/// registered patient's identifier) — and records its keyed hash (``NHSNumberKey``), never the
+/// number. Without a key it does nothing (the recorded URL has its numbers removed either way).
+struct PatientPhase: Sendable {
+    let key: NHSNumberKey?
+
+    /// Records the look-up of the first NHS number in the admitted request's URL.
+    func run(_ context: inout ExchangeContext) {
+        guard let key, let url = context.target?.url, let number = NHSNumberText.redacting(url).numbers.first else { return }
+        context.record.nhsNumberHMAC = key.lookUp(number)
+    }
+
+    /// Whether the body of the admitted request is read for an NHS number: a JSON body sent to
+    /// create or change something, when the URL named none.
+    func readsBody(of context: ExchangeContext) -> Bool {
+        guard key != nil, context.record.nhsNumberHMAC == nil, context.head.method == .POST || context.head.method == .PUT else { return false }
+        let type = context.head.headers.first(name: "content-type") ?? ""
+        return type.isEmpty || type.lowercased().contains("json")
+    }
+
+    /// Records the look-up of the first NHS number identifier in the whole request body.
+    func read(body: ByteBuffer, into context: inout ExchangeContext) {
+        guard let key, let document = body.withUnsafeReadableBytes({ JSONValue.parse($0.bindMemory(to: UInt8.self), maximumDepth: 32) }),
+              let number = NHSNumberText.identifiers(in: document).first else { return }
+        context.record.nhsNumberHMAC = key.lookUp(number)
+    }
+}
