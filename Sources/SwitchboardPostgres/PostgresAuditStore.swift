@@ -187,7 +187,7 @@ public final class PostgresAuditStore: AuditStore {
         let (conditions, values) = AuditSQL.conditions(query) { "$\($0)" }
         let limit = max(1, min(query.limit, 1000))
         var decoded: [(Int64, ExchangeRecord)] = []
-        let statement = Self.query(conditions, values, suffix: "\(AuditSQL.ordering(query)) LIMIT \(limit + 1)")
+        let statement = Self.query(conditions, values, suffix: AuditSQL.page(query, limit: limit))
         for try await row in try await database.client.query(statement, logger: database.logger) {
             let cells = row.makeRandomAccess()
             guard let seq = try cells[0].integer(), let node = try cells[1].text(), let (_, record) = Self.record(row, node: node, offset: 2) else { continue }

@@ -12,67 +12,6 @@ import SwitchboardHarness
 import SwitchboardTesting
 import Testing
 
-/// A browser's view of the console, over real TLS: cookies kept by hand, no redirects followed.
-final class ConsoleBrowser: Sendable {
-    let harness: ProxyHarness
-    let client: HTTPClient
-    let cookies = NIOLockedValueBox<[String: String]>([:])
-
-    init(_ harness: ProxyHarness) throws {
-        self.harness = harness
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(harness.pki.consumerCA))
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
-        configuration.httpVersion = .http1Only
-        client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
-    }
-
-    func shutdown() async { try? await client.shutdown() }
-
-    struct Page {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: String
-        /// The value of the hidden `csrf` field of the page's (first) form.
-        var csrf: String? {
-            guard let range = body.range(of: #"name="csrf" value=""#) else { return nil }
-            return String(body[range.upperBound...].prefix { $0 != "\"" })
-        }
-    }
-
-    func get(_ path: String) async throws -> Page { try await send(.GET, path, form: nil) }
-
-    func post(_ path: String, _ form: [(String, String)]) async throws -> Page { try await send(.POST, path, form: form) }
-
-    func send(_ method: HTTPMethod, _ path: String, form: [(String, String)]?) async throws -> Page {
-        var request = HTTPClientRequest(url: "https://localhost:\(harness.managementPort!)\(path)")
-        request.method = method
-        let jar = cookies.withLockedValue { $0 }
-        if !jar.isEmpty { request.headers.add(name: "Cookie", value: jar.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
-        if let form {
-            var components = URLComponents()
-            components.queryItems = form.map { URLQueryItem(name: $0.0, value: $0.1) }
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: components.percentEncodedQuery ?? ""))
-        }
-        let response = try await client.execute(request, timeout: .seconds(10))
-        for header in response.headers["Set-Cookie"] {
-            let pair = header.split(separator: ";").first.map(String.init) ?? ""
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count >= 1 else { continue }
-            let value = parts.count == 2 ? parts[1] : ""
-            cookies.withLockedValue { $0[parts[0]] = value.isEmpty ? nil : value }
-        }
-        return Page(status: Int(response.status.code), headers: response.headers, body: String(buffer: try await response.body.collect(upTo: 8 << 20)))
-    }
-
-    /// Signs in with `token` through the form, as a person would.
-    func signIn(_ token: String) async throws -> Page {
-        let form = try await get("/console/sign-in")
-        return try await post("/console/sign-in", [("csrf", form.csrf ?? ""), ("token", token)])
-    }
-}
-
 @Suite struct ConsoleTests {
     @Test func signInSetsAStrictSessionCookieAndEachRoleSeesOnlyItsPages() async throws {
         try await ProxyHarness.with(management: true) { harness in
@@ -152,6 +91,42 @@ final class ConsoleBrowser: Sendable {
             let reads = try await harness.auditStore!.exchanges(try AuditQuery(parameters: [("scope", "management")])).records
             #expect(reads.contains { $0.targetURL.hasPrefix("/console/audit/exchanges/") && $0.certificateSubject == "token:siem" })
         }
+    }
+
+    /// A column header sorts the whole result, not the page on screen: five exchanges answered
+    /// in another order come out by status across three pages of two.
+    @Test func sortingRunsOverTheWholeResultAcrossPages() async throws {
+        try await ProxyHarness.with(behaviour: { request in
+            let status = Int(request.uri.split(separator: "answer=").last ?? "") ?? 200
+            return .respond(status: status, headers: [("Content-Type", "application/fhir+json")], body: Data("{}".utf8))
+        }, management: true) { harness in
+            var traces: [Int: String] = [:]
+            for status in [500, 200, 404, 201, 409] {
+                let trace = UUID().uuidString
+                traces[status] = trace
+                #expect(try await harness.send(.GET, "/Slot?status=free&answer=\(status)", headers: harness.sspHeaders(traceID: trace)).status == status)
+            }
+            let browser = try ConsoleBrowser(harness)
+            defer { Task { await browser.shutdown() } }
+            _ = try await browser.signIn(harness.auditorToken!)
+            var path = "/console/audit?limit=2&sort=status"
+            var seen: [Int] = []
+            for _ in 0..<3 {
+                let page = try await browser.get(path)
+                #expect(page.body.contains(#"aria-sort="ascending""#))
+                let shown = traces.filter { page.body.contains($0.value) }.sorted { page.body.range(of: $0.value)!.lowerBound < page.body.range(of: $1.value)!.lowerBound }
+                seen += shown.map(\.key)
+                guard let next = Self.nextLink(page.body) else { break }
+                path = next
+            }
+            #expect(seen == [200, 201, 404, 409, 500], "sorted by status over the whole result, page after page")
+        }
+    }
+
+    /// The "next page" link of a search page.
+    static func nextLink(_ body: String) -> String? {
+        guard let anchor = body.range(of: ">Next page"), let start = body[..<anchor.lowerBound].range(of: #"href=""#, options: .backwards) else { return nil }
+        return String(body[start.upperBound...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
     }
 
     @Test func valuesAreEscaped() async throws {

@@ -180,6 +180,30 @@ import SwitchboardCore
         }
     }
 
+    /// Sorted by a column, pages by offset cover the whole result in that column's order (equal
+    /// values newest first), whatever order the records were written in.
+    @Test(arguments: StoreBackend.available)
+    func sortedPagesFollowTheColumnOverTheWholeResult(backend: StoreBackend) async throws {
+        try await AuditFixtures.withStore(backend) { store, _ in
+            let durations: [Int64] = [900, 100, 500, 100, 700, 300, 800]
+            let records = durations.map { AuditFixtures.record(duration: $0) }
+            try await store.append(records.map { AuditEntry(kind: .complete, record: $0) }, node: "node-a")
+            var query = AuditQuery()
+            query.sort = .duration
+            query.order = .oldestFirst
+            query.limit = 3
+            var seen: [ExchangeRecord] = []
+            while true {
+                let page = try await store.exchanges(query)
+                seen += page.records
+                guard page.nextCursor != nil else { break }
+                query.offset += query.limit
+            }
+            #expect(seen.map(\.durationMicroseconds) == durations.sorted().map { $0 })
+            #expect(seen.prefix(2).map(\.id) == [records[3].id, records[1].id], "equal durations newest first")
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func filtersFindOneBookingAndOneDay(backend: StoreBackend) async throws {
         try await AuditFixtures.withStore(backend) { store, sql in

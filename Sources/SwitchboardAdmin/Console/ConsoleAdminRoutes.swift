@@ -61,19 +61,19 @@ public struct ConsoleAdminRoutes: Sendable {
 
     public func register(on router: Router<ManagementContext>) {
         let admin = router.group("console/admin")
-        admin.get { request, context in try list(request, context) }
+        admin.get { request, context in try await list(request, context) }
         admin.get("history") { request, context in try await history(request, context) }
-        admin.get("batch") { request, context in try batchForm(request, context, text: "", errors: [], status: .ok) }
+        admin.get("batch") { request, context in try await batchForm(request, context, text: "", errors: [], status: .ok) }
         admin.post("batch") { request, context in try await batch(request, context) }
-        admin.get(":collection/new") { request, context in try form(request, context, key: nil) }
-        admin.get(":collection/:key") { request, context in try form(request, context, key: context.parameters.get("key")) }
+        admin.get(":collection/new") { request, context in try await form(request, context, key: nil) }
+        admin.get(":collection/:key") { request, context in try await form(request, context, key: context.parameters.get("key")) }
         admin.post(":collection") { request, context in try await submit(request, context, key: nil) }
         admin.post(":collection/:key") { request, context in try await submit(request, context, key: context.parameters.get("key")) }
         admin.post(":collection/:key/retire") { request, context in try await retire(request, context) }
     }
 
-    func signedIn(_ request: Request, _ context: ManagementContext) throws(ConsoleRoutes.ConsoleError) -> ConsoleSessions.Session {
-        try console.require(.admin, request, context)
+    func signedIn(_ request: Request, _ context: ManagementContext) async throws -> ConsoleSessions.Session {
+        try await console.require(.admin, request, context)
     }
 
     func kind(_ context: ManagementContext) -> EntityKind? {
@@ -86,8 +86,8 @@ public struct ConsoleAdminRoutes: Sendable {
 
     // MARK: Listing
 
-    func list(_ request: Request, _ context: ManagementContext) throws -> Response {
-        let session = try signedIn(request, context)
+    func list(_ request: Request, _ context: ManagementContext) async throws -> Response {
+        let session = try await signedIn(request, context)
         let parameters = request.uri.queryParameters
         let collection = parameters["kind"].map(String.init) ?? "systems"
         let kind = AdminRoutes.collections[collection] ?? .system
@@ -143,8 +143,8 @@ public struct ConsoleAdminRoutes: Sendable {
         return Dictionary(members.map { ($0.key, text($0.value)) }) { first, _ in first }
     }
 
-    func form(_ request: Request, _ context: ManagementContext, key: String?) throws -> Response {
-        let session = try signedIn(request, context)
+    func form(_ request: Request, _ context: ManagementContext, key: String?) async throws -> Response {
+        let session = try await signedIn(request, context)
         guard let kind = kind(context) else { return notFound(session) }
         guard let key else { return entryPage(session, kind: kind, key: nil, values: ["status": "active"], version: nil, errors: [:], notice: nil) }
         guard let entry = directory.snapshot.tables[EntityRef(kind, key)] else { return notFound(session) }
@@ -213,7 +213,7 @@ public struct ConsoleAdminRoutes: Sendable {
     }
 
     func submit(_ request: Request, _ context: ManagementContext, key: String?) async throws -> Response {
-        let session = try signedIn(request, context)
+        let session = try await signedIn(request, context)
         guard let kind = kind(context) else { return notFound(session) }
         let form = try await ConsoleRoutes.form(request, context)
         guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else { return console.csrfRefusal(session, context) }
@@ -233,7 +233,7 @@ public struct ConsoleAdminRoutes: Sendable {
     }
 
     func retire(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try signedIn(request, context)
+        let session = try await signedIn(request, context)
         guard let kind = kind(context), let key = context.parameters.get("key"), let entry = directory.snapshot.tables[EntityRef(kind, key)] else {
             return notFound(session)
         }
@@ -300,8 +300,8 @@ public struct ConsoleAdminRoutes: Sendable {
 
     // MARK: Batches
 
-    func batchForm(_ request: Request, _ context: ManagementContext, text: String, errors: [String], status: HTTPResponse.Status) throws -> Response {
-        let session = try signedIn(request, context)
+    func batchForm(_ request: Request, _ context: ManagementContext, text: String, errors: [String], status: HTTPResponse.Status) async throws -> Response {
+        let session = try await signedIn(request, context)
         return ConsoleRoutes.page(title: "Apply a batch", session: session, status: status, body: ConsoleTemplates.render("admin-batch", [
             "csrf": session.csrf, "text": text, "errors": errors.map { ["message": $0] }, "hasErrors": !errors.isEmpty,
         ]))
@@ -310,7 +310,7 @@ public struct ConsoleAdminRoutes: Sendable {
     /// A batch as the API takes it (`{"changes": [...], "reason": "..."}`): previewed as a whole,
     /// then applied all-or-nothing once confirmed.
     func batch(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try signedIn(request, context)
+        let session = try await signedIn(request, context)
         let form = try await ConsoleRoutes.form(request, context)
         guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else { return console.csrfRefusal(session, context) }
         let text = form["changes"] ?? ""
@@ -320,7 +320,7 @@ public struct ConsoleAdminRoutes: Sendable {
             (changes, reason) = try AdminRoutes.batch(json: text)
         } catch {
             let problems = error.issues.isEmpty ? [error.message] : error.issues.map { "\($0.entry.map { "\($0) " } ?? "")\($0.field.map { "\($0): " } ?? "")\($0.message)" }
-            return try batchForm(request, context, text: text, errors: problems, status: error.status)
+            return try await batchForm(request, context, text: text, errors: problems, status: error.status)
         }
         do {
             if form["confirm"] != "1" {
@@ -340,14 +340,14 @@ public struct ConsoleAdminRoutes: Sendable {
             let messages: [String] = if case .invalid(let validation) = error {
                 validation.issues.map { "\($0.entry.map { "\($0): " } ?? "")\($0.field.map { "\($0): " } ?? "")\($0.message)" }
             } else { [error.description] }
-            return try batchForm(request, context, text: text, errors: messages, status: .unprocessableContent)
+            return try await batchForm(request, context, text: text, errors: messages, status: .unprocessableContent)
         }
     }
 
     // MARK: History
 
     func history(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try signedIn(request, context)
+        let session = try await signedIn(request, context)
         var query = HistoryQuery(limit: 100)
         let parameters = request.uri.queryParameters
         if let kind = parameters["kind"].flatMap({ EntityKind(rawValue: String($0)) }) {

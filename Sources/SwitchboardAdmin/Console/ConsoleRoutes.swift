@@ -21,7 +21,7 @@ public struct ConsoleRoutes: Sendable {
     static let sessionCookie = "sb_session"
     static let signInCookie = "sb_sign_in"
 
-    public init(tokens: any ManagementTokenStore, sessions: ConsoleSessions = ConsoleSessions(), failures: FailureLimiter, auditStore: (any AuditStore)?,
+    public init(tokens: any ManagementTokenStore, sessions: ConsoleSessions, failures: FailureLimiter, auditStore: (any AuditStore)?,
                 nhsNumberKey: NHSNumberKey? = nil) {
         self.tokens = tokens
         self.sessions = sessions
@@ -39,7 +39,7 @@ public struct ConsoleRoutes: Sendable {
         console.get("sign-in") { request, _ in signInPage(request, error: nil) }
         console.post("sign-in") { request, context in try await signIn(request, context) }
         console.post("sign-out") { request, context in try await signOut(request, context) }
-        console.get { request, context in try home(request, context) }
+        console.get { request, context in try await home(request, context) }
         console.get("audit") { request, context in try await search(request, context) }
         console.get("audit/exchanges/:id") { request, context in try await record(request, context) }
         console.get("audit/export") { request, context in try await export(request, context) }
@@ -51,22 +51,22 @@ public struct ConsoleRoutes: Sendable {
 
     /// The signed-in session of this request, if any; marks the call as that principal's for
     /// the action log.
-    func session(_ request: Request, _ context: ManagementContext) -> (id: String, session: ConsoleSessions.Session)? {
-        guard let id = request.cookies[Self.sessionCookie]?.value, let session = sessions.session(id) else { return nil }
+    func session(_ request: Request, _ context: ManagementContext) async throws -> (id: String, session: ConsoleSessions.Session)? {
+        guard let id = request.cookies[Self.sessionCookie]?.value, let session = try await sessions.session(id) else { return nil }
         context.call.principal = session.principal
         return (id, session)
     }
 
     /// The session, if its principal has `role`; else the refusal to answer with (sign in, or
     /// a page saying whose page this is).
-    func require(_ role: Role, _ request: Request, _ context: ManagementContext) throws(ConsoleError) -> ConsoleSessions.Session {
-        guard let (_, session) = session(request, context) else {
+    func require(_ role: Role, _ request: Request, _ context: ManagementContext) async throws -> ConsoleSessions.Session {
+        guard let (_, session) = try await session(request, context) else {
             context.call.refusal = "unauthenticated"
-            throw .signIn
+            throw ConsoleError.signIn
         }
         guard session.principal.role == role else {
             context.call.refusal = "wrong-role"
-            throw .wrongRole(session, needed: role)
+            throw ConsoleError.wrongRole(session, needed: role)
         }
         return session
     }
@@ -121,7 +121,7 @@ public struct ConsoleRoutes: Sendable {
             return signInPage(request, error: "That token is not valid.", status: .unauthorized)
         }
         context.call.principal = principal
-        let (id, _) = sessions.start(principal)
+        let (id, _) = try await sessions.start(principal)
         var response = Self.redirect("/console")
         response.setCookie(Cookie(name: Self.sessionCookie, value: id, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
         response.setCookie(Cookie(name: Self.signInCookie, value: "", maxAge: 0, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
@@ -129,21 +129,21 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func signOut(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        guard let (id, session) = session(request, context) else { return Self.redirect("/console/sign-in") }
+        guard let (id, session) = try await session(request, context) else { return Self.redirect("/console/sign-in") }
         let form = try await Self.form(request, context)
         guard let sent = form["csrf"], Secrets.equal(session.csrf, sent) else {
             context.call.refusal = "csrf-failed"
             return Self.page(title: "Sign out", session: session, status: .forbidden,
                         body: ConsoleTemplates.render("message", ["kind": "error", "message": "The form had expired; please try again."]))
         }
-        sessions.end(id)
+        try await sessions.end(id)
         var response = Self.redirect("/console/sign-in")
         response.setCookie(Cookie(name: Self.sessionCookie, value: "", maxAge: 0, path: "/console", secure: true, httpOnly: true, sameSite: .strict))
         return response
     }
 
-    func home(_ request: Request, _ context: ManagementContext) throws -> Response {
-        guard let (_, session) = session(request, context) else { return Self.redirect("/console/sign-in") }
+    func home(_ request: Request, _ context: ManagementContext) async throws -> Response {
+        guard let (_, session) = try await session(request, context) else { return Self.redirect("/console/sign-in") }
         return Self.redirect(session.principal.role == .auditor ? "/console/audit" : "/console/admin")
     }
 
@@ -167,7 +167,7 @@ public struct ConsoleRoutes: Sendable {
     /// form left empty.
     /// The search form's filters, decoded as a browser sends a GET form (`+` is a space).
     static func filters(_ request: Request) -> [(String, String)] {
-        ((try? FormQuery(request))?.excluding(["format", "sort"]) ?? []).filter { !$0.1.isEmpty }
+        ((try? FormQuery(request))?.excluding(["format", "sort", "offset"]) ?? []).filter { !$0.1.isEmpty }
     }
 
     static func queryString(_ parameters: [(String, String)]) -> String {
@@ -177,7 +177,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func search(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try require(.auditor, request, context)
+        let session = try await require(.auditor, request, context)
         let given = Self.filters(request)
         let values = Dictionary(given, uniquingKeysWith: { first, _ in first })
         var fields: [[String: Any]] = Self.filterFields.map { field in
@@ -190,19 +190,25 @@ public struct ConsoleRoutes: Sendable {
         var body: [String: Any] = ["fields": fields, "query": Self.queryString(given.filter { $0.0 != "cursor" })]
         do {
             guard let store = auditStore else { throw AuditQueryError(parameter: "store", message: "the audit store is off on this node") }
-            let page = try await store.exchanges(try AuditQuery(parameters: given, nhsNumberKey: nhsNumberKey))
-            let sort = request.uri.queryParameters["sort"].map(String.init)
-            var rows = page.records.map(Self.row)
-            if let sort, Self.columns.contains(where: { $0.key == sort }) {
-                rows.sort { ($0[sort] as? String ?? "") < ($1[sort] as? String ?? "") }
+            var query = try AuditQuery(parameters: given, nhsNumberKey: nhsNumberKey)
+            // A column header sorts the whole result (ascending), paged by offset.
+            let sort = request.uri.queryParameters["sort"].flatMap { AuditQuery.SortKey(rawValue: String($0)) }
+            if let sort {
+                query.sort = sort
+                query.order = .oldestFirst
+                query.offset = request.uri.queryParameters["offset"].flatMap { Int($0) }.map { max(0, $0) } ?? 0
             }
+            let page = try await store.exchanges(query)
+            let rows = page.records.map(Self.row)
             body["records"] = rows
             body["count"] = rows.count
             body["columns"] = Self.columns.map { column -> [String: Any] in
-                ["key": column.key, "label": column.label, "sorted": sort == column.key ? ["direction": "ascending"] as Any : false]
+                ["key": column.key, "label": column.label, "sorted": sort?.rawValue == column.key ? ["direction": "ascending"] as Any : false]
             }
             if let next = page.nextCursor {
-                body["next"] = Self.queryString(given.filter { $0.0 != "cursor" } + [("cursor", String(next))])
+                let filters = given.filter { $0.0 != "cursor" }
+                body["next"] = Self.queryString(sort.map { filters + [("sort", $0.rawValue), ("offset", String(query.offset + query.limit))] }
+                                                    ?? filters + [("cursor", String(next))])
             }
         } catch let error as AuditQueryError {
             body["error"] = error.description
@@ -225,7 +231,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func record(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try require(.auditor, request, context)
+        let session = try await require(.auditor, request, context)
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text), let store = auditStore,
               let record = try await store.exchange(id: id) else {
             return Self.page(title: "No such exchange", session: session, status: .notFound,
@@ -259,7 +265,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func export(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        _ = try require(.auditor, request, context)
+        _ = try await require(.auditor, request, context)
         guard let store = auditStore else { throw ManagementError(status: .serviceUnavailable, code: "audit-off", message: "the audit store is off") }
         var query: AuditQuery
         do { query = try AuditQuery(parameters: Self.filters(request), nhsNumberKey: nhsNumberKey) } catch {
@@ -280,7 +286,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func verify(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try require(.auditor, request, context)
+        let session = try await require(.auditor, request, context)
         guard let store = auditStore else { return Self.page(title: "Verify the log", session: session, body: "<p>The audit store is off.</p>") }
         let result = try await store.verify(node: nil)
         let chains: [[String: Any]] = result.chains.map { chain in
@@ -298,7 +304,7 @@ public struct ConsoleRoutes: Sendable {
     }
 
     func report(_ request: Request, _ context: ManagementContext) async throws -> Response {
-        let session = try require(.auditor, request, context)
+        let session = try await require(.auditor, request, context)
         let given = Self.filters(request).filter { $0.0 == "since" || $0.0 == "until" }
         var body: [String: Any] = ["since": given.first { $0.0 == "since" }?.1 ?? "", "until": given.first { $0.0 == "until" }?.1 ?? ""]
         do {

@@ -1,55 +1,65 @@
-import Synchronization
+import Crypto
+import Foundation
+import SwitchboardCore
 
 /// Signed-in console users: a random session id (the `sb_session` cookie) maps to who signed in,
-/// their CSRF token and when the session ends. Kept in memory: a restart signs everyone out.
+/// their CSRF token and when the session ends, kept in a ``ConsoleSessionStore`` so that a
+/// restart or another node keeps them signed in.
 public final class ConsoleSessions: Sendable {
     public struct Session: Sendable, Hashable {
         public var principal: Principal
         /// Sent in every form and checked on every POST.
         public var csrf: String
-        var expires: ContinuousClock.Instant
-        var absoluteExpiry: ContinuousClock.Instant
     }
 
     /// A session ends after this long without a request…
     let idle: Duration
     /// …and after this long whatever happens.
     let lifetime: Duration
-    private let sessions = Mutex<[String: Session]>([:])
+    let store: any ConsoleSessionStore
 
-    public init(idle: Duration = .seconds(30 * 60), lifetime: Duration = .seconds(8 * 3600)) {
+    public init(store: any ConsoleSessionStore, idle: Duration = .seconds(30 * 60), lifetime: Duration = .seconds(8 * 3600)) {
+        self.store = store
         self.idle = idle
         self.lifetime = lifetime
     }
 
-    /// Starts a session for `principal`; returns its id (for the cookie) and the session.
-    public func start(_ principal: Principal) -> (id: String, session: Session) {
-        let now = ContinuousClock.now
-        let session = Session(principal: principal, csrf: Secrets.random(), expires: now + idle, absoluteExpiry: now + lifetime)
+    /// Starts a session for `principal`; returns its id (for the cookie) and the session. Ended
+    /// sessions are cleared out on the way.
+    public func start(_ principal: Principal) async throws -> (id: String, session: Session) {
+        let now = Date()
+        try await store.deleteEnded(idleBefore: now - idle.timeInterval, startedBefore: now - lifetime.timeInterval)
+        let session = Session(principal: principal, csrf: Secrets.random())
         let id = Secrets.random()
-        sessions.withLock { sessions in
-            if sessions.count > 10_000 { sessions = sessions.filter { $0.value.expires > now && $0.value.absoluteExpiry > now } }
-            sessions[id] = session
-        }
+        try await store.insert(StoredConsoleSession(idHash: Self.hash(id), principalName: principal.name, role: principal.role.rawValue, csrf: session.csrf,
+                                                    startedAt: now, lastSeenAt: now))
         return (id, session)
     }
 
     /// The live session with `id`, its idle time renewed; `nil` when unknown or ended.
-    public func session(_ id: String) -> Session? {
-        let now = ContinuousClock.now
-        return sessions.withLock { sessions in
-            guard var session = sessions[id] else { return nil }
-            guard session.expires > now, session.absoluteExpiry > now else {
-                sessions[id] = nil
-                return nil
-            }
-            session.expires = now + idle
-            sessions[id] = session
-            return session
+    public func session(_ id: String) async throws -> Session? {
+        let now = Date()
+        let hash = Self.hash(id)
+        guard let stored = try await store.session(idHash: hash), let role = Role(rawValue: stored.role) else { return nil }
+        guard now.timeIntervalSince(stored.lastSeenAt) < idle.timeInterval, now.timeIntervalSince(stored.startedAt) < lifetime.timeInterval else {
+            try await store.delete(idHash: hash)
+            return nil
         }
+        try await store.touch(idHash: hash, at: now)
+        return Session(principal: Principal(name: stored.principalName, role: role), csrf: stored.csrf)
     }
 
-    public func end(_ id: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: id) }
+    public func end(_ id: String) async throws {
+        try await store.delete(idHash: Self.hash(id))
+    }
+
+    static func hash(_ id: String) -> String { Hex.encode(SHA256.hash(data: Array(id.utf8))) }
+}
+
+extension Duration {
+    /// In seconds, as Foundation counts them.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -29,6 +29,23 @@ public struct TokenOperations: Sendable {
         }
     }
 
+    /// Where console sessions are kept: the shared PostgreSQL database with a PostgreSQL directory
+    /// store, else a SQLite file beside the tokens file.
+    public static func openSessionStore(_ configuration: SwitchboardConfiguration) async throws -> any ConsoleSessionStore {
+        switch try configuration.directory.storeLocation {
+        case .postgres(let location):
+            let table = try await StoreOpenError.opening("directory.store (console sessions)", at: location.description) {
+                try await PostgresConsoleSessionTable(location: location, logger: Logger(label: "switchboard.console.postgres"))
+            }
+            return DatabaseConsoleSessionStore(table: table)
+        case .sqlite:
+            let path = SQLiteConsoleSessionStore.path(besideTokensFile: configuration.management.tokensFile)
+            return try await StoreOpenError.opening("the console sessions (beside management.tokensFile)", at: path) {
+                try SQLiteConsoleSessionStore(path: path)
+            }
+        }
+    }
+
     /// Makes a token for `name` with `role` (`admin` or `auditor`) and returns it: the only time it
     /// is shown. Its maker is recorded as the operator of this shell.
     public func add(name: String, role: String) async throws -> String {

@@ -108,7 +108,8 @@ public struct ManagementAssembly: Sendable {
         ]
         let nhsNumberKey = try configuration.audit.nhsNumberLookUpKey()
         if let auditStore { register.append(AuditRoutes(store: auditStore, nhsNumberKey: nhsNumberKey).register(on:)) }
-        let console = ConsoleRoutes(tokens: tokens, failures: signInFailures, auditStore: auditStore, nhsNumberKey: nhsNumberKey)
+        let sessions = ConsoleSessions(store: try await TokenOperations.openSessionStore(configuration))
+        let console = ConsoleRoutes(tokens: tokens, sessions: sessions, failures: signInFailures, auditStore: auditStore, nhsNumberKey: nhsNumberKey)
         register.append(console.register(on:))
         register.append(ConsoleAdminRoutes(console: console, directory: observed.directory).register(on:))
         return try ManagementServer(

@@ -33,6 +33,30 @@ public struct AuditQuery: Sendable, Hashable {
     public var scope: Scope = .exchanges
     /// Newest first (searching), or oldest first (exporting a period in the order it happened).
     public var order: Order = .newestFirst
+    /// A column to sort the whole result by (the console's column headers), newest first among
+    /// equals; pages then follow by ``offset`` instead of a cursor.
+    public var sort: SortKey?
+    /// Records of the sorted result to skip (with ``sort``).
+    public var offset: Int = 0
+
+    /// What a page of exchanges can be sorted by, and the column each sorts.
+    public enum SortKey: String, Sendable, Hashable, CaseIterable {
+        case received, trace, from, to, interaction, method, status, outcome, duration
+
+        public var column: String {
+            switch self {
+            case .received: "received_us"
+            case .trace: "trace_id"
+            case .from: "from_asid"
+            case .to: "to_asid"
+            case .interaction: "interaction"
+            case .method: "method"
+            case .status: "status"
+            case .outcome: "outcome"
+            case .duration: "duration_us"
+            }
+        }
+    }
 
     /// The order records are read in; a cursor continues in the same order.
     public enum Order: String, Sendable, Hashable {

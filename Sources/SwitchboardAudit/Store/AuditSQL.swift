@@ -29,7 +29,7 @@ public enum AuditSQL {
         if let value = query.resourceID { add("r.resource_id = ?", .text(value)) }
         if let value = query.nhsNumberHMAC { add("r.nhs_number_hmac = ?", .text(value)) }
         if let value = query.node { add("r.node = ?", .text(value)) }
-        if let value = query.cursor { add(query.order == .newestFirst ? "r.seq < ?" : "r.seq > ?", .integer(value)) }
+        if let value = query.cursor, query.sort == nil { add(query.order == .newestFirst ? "r.seq < ?" : "r.seq > ?", .integer(value)) }
         conditions.append(query.scope == .management ? "r.kind = 'management'" : "r.kind <> 'management'")
         // Filters read the partial indexes, which hold finished exchanges only.
         if query.hasFieldFilter { conditions.append("r.kind <> 'open'") }
@@ -39,6 +39,14 @@ public enum AuditSQL {
     /// `ORDER BY` for the query's order.
     public static func ordering(_ query: AuditQuery) -> String {
         query.order == .newestFirst ? "ORDER BY r.seq DESC" : "ORDER BY r.seq"
+    }
+
+    /// `ORDER BY … LIMIT … OFFSET …` of one page of `limit` records (and one more, to tell
+    /// whether another page follows): by the sort column over the whole result when the query
+    /// has one, else in the query's order after its cursor.
+    public static func page(_ query: AuditQuery, limit: Int) -> String {
+        guard let sort = query.sort else { return "\(ordering(query)) LIMIT \(limit + 1)" }
+        return "ORDER BY r.\(sort.column) \(query.order == .newestFirst ? "DESC" : "ASC"), r.seq DESC LIMIT \(limit + 1) OFFSET \(max(0, query.offset))"
     }
 
     /// The NHS number look-up's index (added with its column, after ``filterIndexes``).

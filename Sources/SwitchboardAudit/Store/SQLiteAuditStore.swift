@@ -318,9 +318,9 @@ public final class SQLiteAuditStore: AuditIndex {
     public func exchanges(_ query: AuditQuery) async throws -> AuditPage {
         let (conditions, arguments) = Self.conditions(query)
         let limit = max(1, min(query.limit, 1000))
-        let statementArguments = StatementArguments((arguments + [limit + 1]).map { $0.databaseValue })
+        let statementArguments = StatementArguments(arguments.map { $0.databaseValue })
         return try await reading { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) \(AuditSQL.ordering(query)) LIMIT ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.selectColumns) FROM audit_record r WHERE \(conditions) \(AuditSQL.page(query, limit: limit))",
                                         arguments: statementArguments)
             return AuditPage(rows: rows.compactMap(Self.decode), limit: limit)
         }
