@@ -151,7 +151,9 @@ extension AuditOperations {
         }
         guard !keys.isEmpty else {
             let unchecked = try await store.checkpoints(node: node).count
-            if unchecked > 0 { lines.append("\(unchecked) signed checkpoints not checked: give --public-key to prove the chains against them") }
+            if unchecked > 0 {
+                lines.append("\(unchecked) signed checkpoint\(unchecked == 1 ? "" : "s") not checked: give --public-key to prove the chains against them")
+            }
             return (lines, result.isIntact)
         }
         let checkpoints = try await CheckpointVerification.check(store: store, chains: result, publicKeys: Set(keys), outside: outside, node: node)
