@@ -69,6 +69,26 @@ import Testing
         }
     }
 
+    /// A body over the look-up's limit is forwarded whole but not kept for reading.
+    @Test func aBodyOverTheLookUpLimitIsForwardedButNotRead() async throws {
+        try await withTemporaryDirectory { keys in
+            let (keyPath, _) = try Self.key(in: keys)
+            try await ProxyHarness.with(behaviour: { _ in .respond(status: 201, headers: [], body: Data("{}".utf8)) }, audited: true,
+                                        configure: { $0.audit.nhsNumberKey = keyPath }) { harness in
+                var body = Self.booking(naming: Self.patient)
+                body.removeLast()
+                body += Data(#", "comment": "\#(String(repeating: "x", count: 1 << 20))"}"#.utf8)
+                #expect((try? JSONSerialization.jsonObject(with: body)) != nil, "a valid booking that names the patient, only too large")
+                var headers = harness.sspHeaders(interaction: SampleDirectory.book, scope: "patient/*.write")
+                headers.append(("Content-Type", "application/fhir+json"))
+                #expect(try await harness.send(.POST, "/Appointment", headers: headers, body: body).status == 201)
+                #expect(harness.provider.requests.last?.body.count == body.count)
+                let records = try await harness.auditStore!.exchanges(AuditQuery()).records
+                #expect(records.count == 1 && records.first?.nhsNumberHMAC == nil)
+            }
+        }
+    }
+
     @Test func aQueryByNHSNumberNeedsAValidNumberAndTheKey() async throws {
         try await withTemporaryDirectory { keys in
             let (_, key) = try Self.key(in: keys)

@@ -105,7 +105,9 @@ final class Exchange: ProviderAnswerReceiver {
             bytesIn += Int64(chunk.readableBytes)
             guard bytesIn <= Int64(service.settings.maxBodyBytes) else { return requestBroke(.bodyTooLarge) }
             chunk.withUnsafeReadableBytes { requestHash.update(bufferPointer: $0) }
-            if patientBody != nil { patientBody?.writeImmutableBuffer(chunk) }
+            if let kept = patientBody?.readableBytes {
+                if kept + chunk.readableBytes <= PatientPhase.maximumBodyBytes { patientBody?.writeImmutableBuffer(chunk) } else { patientBody = nil }
+            }
             bridge?.append(chunk)
         case .end:
             requestEnded = true

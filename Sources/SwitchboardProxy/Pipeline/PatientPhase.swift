@@ -10,6 +10,10 @@ import SwitchboardCore
 struct PatientPhase: Sendable {
     let key: NHSNumberKey?
 
+    /// A body larger than this is not kept for reading (a booking or registration is a few KB):
+    /// an exchange never holds more than this of its request for the look-up.
+    static let maximumBodyBytes = 1 << 20
+
     /// Records the look-up of the first NHS number in the admitted request's URL.
     func run(_ context: inout ExchangeContext) {
         guard let key, let url = context.target?.url, let number = NHSNumberText.redacting(url).numbers.first else { return }
