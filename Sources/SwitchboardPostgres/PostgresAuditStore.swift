@@ -245,10 +245,18 @@ public final class PostgresAuditStore: AuditStore {
     }
 
     public func checkpoints(node: String?) async throws -> [AuditCheckpoint] {
+        try await checkpoints(node: node, suffix: "ORDER BY id")
+    }
+
+    public func latestCheckpoint(node: String) async throws -> AuditCheckpoint? {
+        try await checkpoints(node: node, suffix: "ORDER BY id DESC LIMIT 1").first
+    }
+
+    private func checkpoints(node: String?, suffix: String) async throws -> [AuditCheckpoint] {
         var binds = PostgresBindings()
         if let node { binds.append(node) }
         let rows = try await database.client.query(PostgresQuery(
-            unsafeSQL: "SELECT \(AuditSQL.checkpointColumns.joined(separator: ", ")) FROM audit_checkpoint \(node == nil ? "" : "WHERE node = $1") ORDER BY id",
+            unsafeSQL: "SELECT \(AuditSQL.checkpointColumns.joined(separator: ", ")) FROM audit_checkpoint \(node == nil ? "" : "WHERE node = $1") \(suffix)",
             binds: binds), logger: database.logger)
         var checkpoints: [AuditCheckpoint] = []
         for try await row in rows {

@@ -69,6 +69,8 @@ import Testing
         try await AuditFixtures.withStore(backend) { store, sql in
             let (first, second) = try await Self.twoCheckpoints(store, CheckpointKey.generate(), first: 3, then: 2)
             #expect(try await store.checkpoints(node: Self.node) == [first, second])
+            #expect(try await store.latestCheckpoint(node: Self.node) == second)
+            #expect(try await store.latestCheckpoint(node: "node-b") == nil)
             #expect(try await store.checkpoints(node: "node-b").isEmpty)
             #expect(try await store.chainHashes(node: Self.node, at: [3, 5, 9]) == [3: first.chainHash, 5: second.chainHash])
             try await AuditFixtures.expectRefusedAsAppendOnly(["UPDATE audit_checkpoint SET node_seq = 1", "DELETE FROM audit_checkpoint"], sql)

@@ -66,7 +66,7 @@ public final class CheckpointSigner: Service {
     /// `nil` when the store cannot be read yet.
     private func start() async -> Last? {
         do {
-            let latest = try await store.checkpoints(node: settings.node).last
+            let latest = try await store.latestCheckpoint(node: settings.node)
             let now = ContinuousClock.now
             guard let latest else { return Last(sequence: 0, at: now) }
             let age = Duration.milliseconds(Int64(max(0, Date().timeIntervalSince(latest.signedAt)) * 1000))

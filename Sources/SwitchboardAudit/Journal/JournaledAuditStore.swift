@@ -254,6 +254,10 @@ public final class JournaledAuditStore: AuditStore {
         try await index.checkpoints(node: node)
     }
 
+    public func latestCheckpoint(node: String) async throws -> AuditCheckpoint? {
+        try await index.latestCheckpoint(node: node)
+    }
+
     public func reduceExchanges<Result: Sendable>(_ query: AuditQuery, into initial: Result,
                                                   _ update: @escaping @Sendable (inout Result, ExchangeRecord) -> Void) async throws -> Result {
         try await indexCaughtUp()

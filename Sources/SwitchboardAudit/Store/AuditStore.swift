@@ -51,6 +51,9 @@ public protocol AuditStore: Sendable {
     /// Every checkpoint of `node` (or of every node), oldest first.
     func checkpoints(node: String?) async throws -> [AuditCheckpoint]
 
+    /// `node`'s newest checkpoint.
+    func latestCheckpoint(node: String) async throws -> AuditCheckpoint?
+
     /// Removes rows received before `cutoff`, recording in each chain where it was cut.
     func prune(before cutoff: Date, actor: String) async throws -> PruneResult
 

@@ -267,14 +267,18 @@ public final class SQLiteAuditStore: AuditIndex {
     }
 
     public func checkpoints(node: String?) async throws -> [AuditCheckpoint] {
+        try await checkpoints(node.map { ("WHERE node = ? ORDER BY id", [$0]) } ?? ("ORDER BY id", []))
+    }
+
+    public func latestCheckpoint(node: String) async throws -> AuditCheckpoint? {
+        try await checkpoints(("WHERE node = ? ORDER BY id DESC LIMIT 1", [node])).first
+    }
+
+    private func checkpoints(_ suffix: (sql: String, arguments: [String])) async throws -> [AuditCheckpoint] {
         let columns = AuditSQL.checkpointColumns.joined(separator: ", ")
         return try await reading { db in
-            let rows = if let node {
-                try Row.fetchAll(db, sql: "SELECT \(columns) FROM audit_checkpoint WHERE node = ? ORDER BY id", arguments: [node])
-            } else {
-                try Row.fetchAll(db, sql: "SELECT \(columns) FROM audit_checkpoint ORDER BY id")
-            }
-            return rows.compactMap { row in AuditSQL.checkpoint(text: { row[$0] }, sequence: row[1]) }
+            try Row.fetchAll(db, sql: "SELECT \(columns) FROM audit_checkpoint \(suffix.sql)", arguments: StatementArguments(suffix.arguments))
+                .compactMap { row in AuditSQL.checkpoint(text: { row[$0] }, sequence: row[1]) }
         }
     }
 
