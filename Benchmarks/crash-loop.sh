@@ -46,16 +46,5 @@ wait_for_port "$SWITCHBOARD_PORT"
 kill "$(cat "$WORK/switchboard.pid")"; wait "$(cat "$WORK/switchboard.pid")" || true; rm -f "$WORK/switchboard.pid"
 
 "$SWITCHBOARD" audit export --config "$CONFIG" --format csv --output "$WORK/export.csv" > /dev/null
-python3 - "$WORK/answered.txt" "$WORK/export.csv" "$ROUNDS" <<'PY'
-import csv, sys
-answered = [line.strip() for line in open(sys.argv[1]) if line.strip()]
-records = {}
-for row in csv.DictReader(open(sys.argv[2])):
-    records.setdefault(row["trace_id"], []).append(row)
-missing = [t for t in answered if not any(r["outcome"] == "forwarded" and r["status"] == "200" for r in records.get(t, []))]
-interrupted = sum(1 for rows in records.values() for r in rows if r["outcome"] == "interrupted")
-print(f"rounds: {sys.argv[3]}; answered exchanges: {len(answered)}; records missing: {len(missing)}; "
-      f"exchanges marked interrupted (killed in flight, never answered): {interrupted}")
-sys.exit(1 if missing else 0)
-PY
+python3 Benchmarks/tools/answered_records.py "$WORK/answered.txt" "$WORK/export.csv" "rounds: $ROUNDS;"
 "$SWITCHBOARD" audit verify --config "$CONFIG"

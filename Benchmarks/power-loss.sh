@@ -69,20 +69,7 @@ cut_power() {
 check() { # round
     local ok=0
     "$SWITCHBOARD" audit export --config "$CONFIG" --format csv --output "$WORK/export.csv" > /dev/null || ok=1
-    python3 - "$WORK/answered.txt" "$WORK/export.csv" "$1" <<'PY' || ok=1
-import csv, sys
-answered = [line.strip() for line in open(sys.argv[1]) if line.strip()]
-records = {}
-for row in csv.DictReader(open(sys.argv[2])):
-    records.setdefault(row["trace_id"], []).append(row)
-missing = [t for t in answered if not any(r["outcome"] == "forwarded" and r["status"] == "200" for r in records.get(t, []))]
-interrupted = sum(1 for rows in records.values() for r in rows if r["outcome"] == "interrupted")
-print(f"after cut {sys.argv[3]}: answered exchanges so far: {len(answered)}; records missing: {len(missing)}; "
-      f"marked interrupted (in flight at a cut, never answered): {interrupted}")
-if missing:
-    print("missing:", " ".join(missing[:10]))
-sys.exit(1 if missing else 0)
-PY
+    python3 Benchmarks/tools/answered_records.py "$WORK/answered.txt" "$WORK/export.csv" "after cut $1:" || ok=1
     "$SWITCHBOARD" audit verify --config "$CONFIG" | sed 's/^/  /' || ok=1
     return $ok
 }
