@@ -158,9 +158,9 @@ public struct ConsoleRoutes: Sendable {
         ("nhs-number", "NHS number", "text", "[0-9]{10}"), ("node", "Node", "text", nil), ("limit", "Per page", "number", nil),
     ]
 
-    static let columns: [(key: String, label: String)] = [
-        ("received", "Received"), ("trace", "Trace id"), ("from", "From ASID"), ("to", "To ASID"), ("interaction", "Interaction"),
-        ("method", "Method"), ("status", "Status"), ("outcome", "Outcome"), ("duration", "ms"),
+    static let columns: [(key: AuditQuery.SortKey, label: String)] = [
+        (.received, "Received"), (.trace, "Trace id"), (.from, "From ASID"), (.to, "To ASID"), (.interaction, "Interaction"),
+        (.method, "Method"), (.status, "Status"), (.outcome, "Outcome"), (.duration, "ms"),
     ]
 
     /// The request's filters (not sorting or format) as the API reads them, less the fields the
@@ -203,7 +203,7 @@ public struct ConsoleRoutes: Sendable {
             body["records"] = rows
             body["count"] = rows.count
             body["columns"] = Self.columns.map { column -> [String: Any] in
-                ["key": column.key, "label": column.label, "sorted": sort?.rawValue == column.key ? ["direction": "ascending"] as Any : false]
+                ["key": column.key.rawValue, "label": column.label, "sorted": sort == column.key ? ["direction": "ascending"] as Any : false]
             }
             if let next = page.nextCursor {
                 let filters = given.filter { $0.0 != "cursor" }

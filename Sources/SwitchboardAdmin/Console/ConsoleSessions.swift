@@ -12,23 +12,23 @@ public final class ConsoleSessions: Sendable {
         public var csrf: String
     }
 
-    /// A session ends after this long without a request…
-    let idle: Duration
-    /// …and after this long whatever happens.
-    let lifetime: Duration
+    /// A session ends after this many seconds without a request…
+    let idle: TimeInterval
+    /// …and after this many whatever happens.
+    let lifetime: TimeInterval
     let store: any ConsoleSessionStore
 
     public init(store: any ConsoleSessionStore, idle: Duration = .seconds(30 * 60), lifetime: Duration = .seconds(8 * 3600)) {
         self.store = store
-        self.idle = idle
-        self.lifetime = lifetime
+        self.idle = TimeInterval(idle.microseconds) / 1_000_000
+        self.lifetime = TimeInterval(lifetime.microseconds) / 1_000_000
     }
 
     /// Starts a session for `principal`; returns its id (for the cookie) and the session. Ended
     /// sessions are cleared out on the way.
     public func start(_ principal: Principal) async throws -> (id: String, session: Session) {
         let now = Date()
-        try await store.deleteEnded(idleBefore: now - idle.timeInterval, startedBefore: now - lifetime.timeInterval)
+        try await store.deleteEnded(idleBefore: now - idle, startedBefore: now - lifetime)
         let session = Session(principal: principal, csrf: Secrets.random())
         let id = Secrets.random()
         try await store.insert(StoredConsoleSession(idHash: Self.hash(id), principalName: principal.name, role: principal.role.rawValue, csrf: session.csrf,
@@ -41,7 +41,7 @@ public final class ConsoleSessions: Sendable {
         let now = Date()
         let hash = Self.hash(id)
         guard let stored = try await store.session(idHash: hash), let role = Role(rawValue: stored.role) else { return nil }
-        guard now.timeIntervalSince(stored.lastSeenAt) < idle.timeInterval, now.timeIntervalSince(stored.startedAt) < lifetime.timeInterval else {
+        guard now.timeIntervalSince(stored.lastSeenAt) < idle, now.timeIntervalSince(stored.startedAt) < lifetime else {
             try await store.delete(idHash: hash)
             return nil
         }
@@ -54,12 +54,4 @@ public final class ConsoleSessions: Sendable {
     }
 
     static func hash(_ id: String) -> String { Hex.encode(SHA256.hash(data: Array(id.utf8))) }
-}
-
-extension Duration {
-    /// In seconds, as Foundation counts them.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
 }

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import SwitchboardAudit
 import SwitchboardStorage
 
 /// Console sessions in a node's own SQLite file (with a SQLite directory store: beside the
@@ -26,27 +27,24 @@ public final class SQLiteConsoleSessionStore: ConsoleSessionStore {
         URL(fileURLWithPath: tokensFile).deletingLastPathComponent().appendingPathComponent("console-sessions.sqlite").path
     }
 
-    private static func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
-    private static func date(_ microseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
-
     public func insert(_ session: StoredConsoleSession) async throws {
         try await pool.write { db in
             try db.execute(sql: "INSERT INTO console_session (id_hash, principal, role, csrf, started_us, last_seen_us) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [session.idHash, session.principalName, session.role, session.csrf,
-                                       Self.microseconds(session.startedAt), Self.microseconds(session.lastSeenAt)])
+                                       AuditRowCoding.microseconds(session.startedAt), AuditRowCoding.microseconds(session.lastSeenAt)])
         }
     }
 
     public func session(idHash: String) async throws -> StoredConsoleSession? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT principal, role, csrf, started_us, last_seen_us FROM console_session WHERE id_hash = ?", arguments: [idHash])
-                .map { StoredConsoleSession(idHash: idHash, principalName: $0[0], role: $0[1], csrf: $0[2], startedAt: Self.date($0[3]), lastSeenAt: Self.date($0[4])) }
+                .map { StoredConsoleSession(idHash: idHash, principalName: $0[0], role: $0[1], csrf: $0[2], startedAt: AuditRowCoding.date($0[3]), lastSeenAt: AuditRowCoding.date($0[4])) }
         }
     }
 
     public func touch(idHash: String, at date: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE console_session SET last_seen_us = ? WHERE id_hash = ?", arguments: [Self.microseconds(date), idHash])
+            try db.execute(sql: "UPDATE console_session SET last_seen_us = ? WHERE id_hash = ?", arguments: [AuditRowCoding.microseconds(date), idHash])
         }
     }
 
@@ -57,7 +55,7 @@ public final class SQLiteConsoleSessionStore: ConsoleSessionStore {
     public func deleteEnded(idleBefore: Date, startedBefore: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM console_session WHERE last_seen_us < ? OR started_us < ?",
-                           arguments: [Self.microseconds(idleBefore), Self.microseconds(startedBefore)])
+                           arguments: [AuditRowCoding.microseconds(idleBefore), AuditRowCoding.microseconds(startedBefore)])
         }
     }
 }

@@ -127,7 +127,7 @@ extension AuditOperations {
     public func verify(node: String?, publicKeys: [String] = [], checkpointFile: String? = nil) async throws -> (lines: [String], intact: Bool) {
         var keys: [String] = []
         for path in publicKeys {
-            do { keys.append(try CheckpointKey.publicKey(file: path, setting: "--public-key")) } catch { throw OperationError(error.description) }
+            do { keys.append(try CheckpointKey.publicKey(file: path, setting: "--public-key")) } catch { throw OperationError("--public-key: \(error.message)") }
         }
         let outsidePath = checkpointFile ?? (configuration.checkpoints.outsideFile.isEmpty ? nil : configuration.checkpoints.outsideFile)
         var outside: [AuditCheckpoint] = []

@@ -37,10 +37,7 @@ public struct SwitchboardRuntime: Sendable {
         // before a store is opened or a TLS context made.
         try configuration.proxy.checkFiles()
         if configuration.management.enabled { try configuration.management.checkFiles() }
-        let checkpointKeys: (current: CheckpointKey, previous: CheckpointKey?)?
-        do { checkpointKeys = try configuration.audit.checkpoints.keys() } catch {
-            throw ConfigurationError(setting: error.setting, message: "'\(error.path)' \(error.problem)")
-        }
+        let checkpointKeys = try configuration.audit.checkpoints.keys()
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let registry = PrometheusCollectorRegistry()
         let revocationLists = RevocationListRefresh(revocation: CertificateRevocation(), registry: registry, logger: logger)

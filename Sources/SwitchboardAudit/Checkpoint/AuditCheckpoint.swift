@@ -75,38 +75,3 @@ public struct AuditCheckpoint: Sendable, Hashable, Codable {
         Timestamp.parse(text).map { toMillisecond($0) }
     }
 }
-
-extension AuditCheckpoint {
-    enum CodingKeys: String, CodingKey {
-        case node, sequence, chainHash, signedAt, key, signature, nextKey, nextSignature
-    }
-
-    /// `signedAt` is written as RFC 3339 text, as the statement has it.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        node = try container.decode(String.self, forKey: .node)
-        sequence = try container.decode(Int64.self, forKey: .sequence)
-        chainHash = try container.decode(String.self, forKey: .chainHash)
-        let signed = try container.decode(String.self, forKey: .signedAt)
-        guard let date = Self.signedAt(signed) else {
-            throw DecodingError.dataCorruptedError(forKey: .signedAt, in: container, debugDescription: "'\(signed)' is not an RFC 3339 time")
-        }
-        signedAt = date
-        key = try container.decode(String.self, forKey: .key)
-        signature = try container.decode(String.self, forKey: .signature)
-        nextKey = try container.decodeIfPresent(String.self, forKey: .nextKey)
-        nextSignature = try container.decodeIfPresent(String.self, forKey: .nextSignature)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(node, forKey: .node)
-        try container.encode(sequence, forKey: .sequence)
-        try container.encode(chainHash, forKey: .chainHash)
-        try container.encode(Timestamp.rfc3339(signedAt), forKey: .signedAt)
-        try container.encode(key, forKey: .key)
-        try container.encode(signature, forKey: .signature)
-        try container.encodeIfPresent(nextKey, forKey: .nextKey)
-        try container.encodeIfPresent(nextSignature, forKey: .nextSignature)
-    }
-}

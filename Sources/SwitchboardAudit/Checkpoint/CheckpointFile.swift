@@ -1,13 +1,12 @@
 import Foundation
+import SwitchboardCore
 
 /// The copy of a node's checkpoints outside the store: one JSON object a line, appended and
 /// synced. Someone who can rewrite the database cannot take back what was copied here.
 public enum CheckpointFile {
     /// Appends `checkpoint` as one line and syncs the file before returning.
     public static func append(_ checkpoint: AuditCheckpoint, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = try encoder.encode(checkpoint) + Data("\n".utf8)
+        let line = try SwitchboardJSON.encoder().encode(checkpoint) + Data("\n".utf8)
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw CheckpointFileError(path: path, line: nil, problem: "cannot be opened for appending: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -23,11 +22,14 @@ public enum CheckpointFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointFileError(path: path, line: nil, problem: "cannot be read: no such file, or permission denied")
         }
-        let decoder = JSONDecoder()
+        let decoder = SwitchboardJSON.decoder()
         var checkpoints: [AuditCheckpoint] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             do {
-                checkpoints.append(try decoder.decode(AuditCheckpoint.self, from: Data(line)))
+                var checkpoint = try decoder.decode(AuditCheckpoint.self, from: Data(line))
+                // The line holds milliseconds, as the signed statement does.
+                checkpoint.signedAt = AuditCheckpoint.toMillisecond(checkpoint.signedAt)
+                checkpoints.append(checkpoint)
             } catch {
                 throw CheckpointFileError(path: path, line: index + 1, problem: "is not a checkpoint: \(error)")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Crypto
 import _CryptoExtras
+public import SwitchboardCore
 
 /// An Ed25519 key that signs audit checkpoints, read from a PEM file (PKCS #8) kept outside the
 /// database; its public key is published as a PEM `PUBLIC KEY` file for whoever verifies.
@@ -20,13 +21,13 @@ public struct CheckpointKey: Sendable {
     public static func generate() -> CheckpointKey { CheckpointKey(Curve25519.Signing.PrivateKey()) }
 
     /// Reads the private key at `path`; `setting` names where the path came from in errors.
-    public init(file path: String, setting: String) throws(CheckpointKeyError) {
+    public init(file path: String, setting: String) throws(ConfigurationError) {
         let text = try Self.read(path, setting: setting)
         guard text.contains("-----BEGIN PRIVATE KEY-----") else {
-            throw CheckpointKeyError(setting: setting, path: path, problem: "holds no unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)")
+            throw ConfigurationError(setting: setting, message: "'\(path)' holds no unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)")
         }
         guard let privateKey = try? Curve25519.Signing.PrivateKey(pemRepresentation: text) else {
-            throw CheckpointKeyError(setting: setting, path: path, problem: "holds a private key that is not Ed25519; make one with `switchboard audit checkpoint-key`")
+            throw ConfigurationError(setting: setting, message: "'\(path)' holds a private key that is not Ed25519; make one with `switchboard audit checkpoint-key`")
         }
         self.privateKey = privateKey
     }
@@ -46,13 +47,13 @@ public struct CheckpointKey: Sendable {
     }
 
     /// Reads an Ed25519 public key from a PEM `PUBLIC KEY` file: the raw key, base64.
-    public static func publicKey(file path: String, setting: String) throws(CheckpointKeyError) -> String {
+    public static func publicKey(file path: String, setting: String) throws(ConfigurationError) -> String {
         let text = try read(path, setting: setting)
         guard text.contains("-----BEGIN PUBLIC KEY-----") else {
-            throw CheckpointKeyError(setting: setting, path: path, problem: "holds no PEM public key (-----BEGIN PUBLIC KEY-----)")
+            throw ConfigurationError(setting: setting, message: "'\(path)' holds no PEM public key (-----BEGIN PUBLIC KEY-----)")
         }
         guard let ed25519 = try? Curve25519.Signing.PublicKey(pemRepresentation: text) else {
-            throw CheckpointKeyError(setting: setting, path: path, problem: "holds a public key that is not Ed25519; give the checkpoint key's public half")
+            throw ConfigurationError(setting: setting, message: "'\(path)' holds a public key that is not Ed25519; give the checkpoint key's public half")
         }
         return ed25519.rawRepresentation.base64EncodedString()
     }
@@ -68,22 +69,13 @@ public struct CheckpointKey: Sendable {
         return publicKey.isValidSignature(signature, for: statement)
     }
 
-    private static func read(_ path: String, setting: String) throws(CheckpointKeyError) -> String {
+    private static func read(_ path: String, setting: String) throws(ConfigurationError) -> String {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CheckpointKeyError(setting: setting, path: path, problem: "does not exist; make a key pair with `switchboard audit checkpoint-key`")
+            throw ConfigurationError(setting: setting, message: "'\(path)' does not exist; make a key pair with `switchboard audit checkpoint-key`")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointKeyError(setting: setting, path: path, problem: "cannot be read (permission denied?): make it readable by the user Switchboard runs as")
+            throw ConfigurationError(setting: setting, message: "'\(path)' cannot be read (permission denied?): make it readable by the user Switchboard runs as")
         }
         return String(decoding: data, as: UTF8.self)
     }
-}
-
-/// A checkpoint key file that cannot be used, naming the setting or option that pointed at it.
-public struct CheckpointKeyError: Error, Sendable, CustomStringConvertible {
-    public var setting: String
-    public var path: String
-    public var problem: String
-
-    public var description: String { "\(setting): '\(path)' \(problem)" }
 }

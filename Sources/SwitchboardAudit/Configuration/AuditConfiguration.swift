@@ -74,7 +74,7 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
         }
 
         /// The signing key and, on a rotation, the previous one; `nil` when checkpoints are off.
-        public func keys() throws(CheckpointKeyError) -> (current: CheckpointKey, previous: CheckpointKey?)? {
+        public func keys() throws(ConfigurationError) -> (current: CheckpointKey, previous: CheckpointKey?)? {
             guard enabled else { return nil }
             let current = try CheckpointKey(file: signingKey, setting: "audit.checkpoints.signingKey")
             let previous = previousSigningKey.isEmpty ? nil : try CheckpointKey(file: previousSigningKey, setting: "audit.checkpoints.previousSigningKey")

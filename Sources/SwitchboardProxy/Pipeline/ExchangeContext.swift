@@ -31,6 +31,8 @@ public struct ExchangeContext: Sendable {
     public var fhirRequest: Substring?
     /// The JWT's `aud`, checked against the endpoint once it is known.
     public var audience: String?
+    /// The NHS number the target URL names (never recorded: the record keeps its keyed hash).
+    public var nhsNumber: NHSNumber?
 
     public init(id: UUID, node: String, head: HTTPRequestHead, client: ClientIdentity, snapshot: DirectorySnapshot, receivedAt: Date = Date()) {
         self.record = ExchangeRecord(id: id, node: node, receivedAt: receivedAt, clientAddress: client.address,

@@ -14,9 +14,9 @@ struct PatientPhase: Sendable {
     /// an exchange never holds more than this of its request for the look-up.
     static let maximumBodyBytes = 1 << 20
 
-    /// Records the look-up of the first NHS number in the admitted request's URL.
+    /// Records the look-up of the NHS number the admitted request's URL names.
     func run(_ context: inout ExchangeContext) {
-        guard let key, let url = context.target?.url, let number = NHSNumberText.redacting(url).numbers.first else { return }
+        guard let key, let number = context.nhsNumber else { return }
         context.record.nhsNumberHMAC = key.lookUp(number)
     }
 

@@ -39,7 +39,9 @@ public struct ValidatePhase: Sendable {
         let interaction = slot.interaction
         let target = try TargetURL(requestTarget: context.head.uri, acceptingCollapsedScheme: acceptCollapsedTargetScheme)
         context.target = target
-        context.record.targetURL = NHSNumberText.redacting(target.url).text
+        let recorded = NHSNumberText.redacting(target.url)
+        context.record.targetURL = recorded.text
+        context.nhsNumber = recorded.numbers.first
         let claims: JWTValidator.Claims
         do {
             claims = try jwt.validate(authorization: headers.authorization, scope: interaction.scope, now: now())
