@@ -39,6 +39,91 @@ import Testing
         }
     }
 
+    @Test func aJournalStartsWithAStopGapSegmentZeroFilledOnTheSpot() async throws {
+        try await withTemporaryDirectory { folder in
+            let journal = try AuditJournal(folder: folder, segmentBytes: 64 << 20)
+            try journal.append(AuditChainRow.chain(Self.entries(1), node: "node-a", after: (0, AuditRowCoding.genesis)))
+            let segment = folder.appendingPathComponent(AuditJournal.segmentName(first: 1)).path
+            #expect(try Self.size(of: segment) == AuditJournal.stopGapBytes, "not the 64 MiB a full segment takes to zero-fill")
+            #expect(try Self.unwrittenExtents(segment) != true, "every block of the segment holds zeros before it is used")
+            // What the journal no longer does: space only reserved is seen as such.
+            let reserved = folder.appendingPathComponent("reserved").path
+            let fd = open(reserved, O_RDWR | O_CREAT, 0o600)
+            #expect(posix_fallocate(fd, 0, 1 << 20) == 0)
+            close(fd)
+            #expect(try Self.unwrittenExtents(reserved) != false)
+        }
+    }
+
+    @Test func theNextSegmentIsZeroFilledWhileTheCurrentOneFillsAndThenUsed() async throws {
+        try await withTemporaryDirectory { folder in
+            let segmentBytes = 2 * AuditJournal.stopGapBytes
+            let journal = try AuditJournal(folder: folder, segmentBytes: segmentBytes)
+            let prepared = folder.appendingPathComponent(SegmentPreparer.preparedName).path
+            var head: (sequence: Int64, hash: String) = (0, AuditRowCoding.genesis)
+            func append(_ count: Int) throws {
+                let rows = AuditChainRow.chain(Self.entries(count), node: "node-a", after: head)
+                try journal.append(rows)
+                head = (rows.last!.sequence, rows.last!.hash)
+            }
+            // Past half of the first (stop-gap) segment, a full-size one is made in the background.
+            while try journal.segments().count <= 1, try Self.size(of: prepared) == nil { try append(8) }
+            #expect(await eventually { (try? Self.size(of: prepared)) == segmentBytes }, "a prepared segment of the configured size appears")
+            let before = try journal.segments()
+            while try journal.segments() == before { try append(4) }
+            let started = try #require(try journal.segments().last)
+            let path = folder.appendingPathComponent(AuditJournal.segmentName(first: started)).path
+            #expect(try Self.size(of: path) == segmentBytes, "the prepared segment, not another stop-gap")
+            #expect(try Self.unwrittenExtents(path) != true)
+            #expect(try AuditJournal(folder: folder, segmentBytes: segmentBytes, writable: false).rows(after: 0, limit: 10_000).count == Int(head.sequence),
+                    "the prepared file is no segment: readers never see it")
+        }
+    }
+
+    @Test func aPartialPreparedSegmentLeftByACrashIsRemovedAndAPreparedOneAdopted() async throws {
+        try await withTemporaryDirectory { folder in
+            let partial = folder.appendingPathComponent(SegmentPreparer.partialName)
+            let prepared = folder.appendingPathComponent(SegmentPreparer.preparedName)
+            try Data(count: 1000).write(to: partial)
+            try Data(count: 4096).write(to: prepared)
+            let journal = try AuditJournal(folder: folder, segmentBytes: 4096)
+            #expect(!FileManager.default.fileExists(atPath: partial.path))
+            try journal.append(AuditChainRow.chain(Self.entries(1), node: "node-a", after: (0, AuditRowCoding.genesis)))
+            #expect(!FileManager.default.fileExists(atPath: prepared.path), "the prepared segment became the first one")
+            #expect(try journal.segments() == [1])
+        }
+    }
+
+    static func size(of path: String) throws -> Int? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+    }
+
+    /// Whether the file has preallocated extents never written (`FIEMAP_EXTENT_UNWRITTEN`); nil
+    /// where the file system cannot say (no `FIEMAP`).
+    static func unwrittenExtents(_ path: String) throws -> Bool? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        // struct fiemap (32 bytes) and room for 64 struct fiemap_extent (56 bytes each).
+        let extents = 64
+        var buffer = [UInt8](repeating: 0, count: 32 + 56 * extents)
+        let mapped = buffer.withUnsafeMutableBytes { raw -> Int32 in
+            raw.storeBytes(of: UInt64(0), toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: UInt64.max, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: UInt32(1), toByteOffset: 16, as: UInt32.self)  // FIEMAP_FLAG_SYNC
+            raw.storeBytes(of: UInt32(extents), toByteOffset: 24, as: UInt32.self)
+            return ioctl(fd, 0xC020_660B, raw.baseAddress!)  // FS_IOC_FIEMAP
+        }
+        guard mapped == 0 else { return nil }
+        return buffer.withUnsafeBytes { raw in
+            let count = Int(raw.load(fromByteOffset: 20, as: UInt32.self))
+            return (0..<count).contains { index in
+                raw.load(fromByteOffset: 32 + 56 * index + 40, as: UInt32.self) & 0x800 != 0  // FIEMAP_EXTENT_UNWRITTEN
+            }
+        }
+    }
+
     @Test func aRecordTornByACrashIsClearedAndTheJournalGoesOn() async throws {
         try await withTemporaryDirectory { folder in
             let journal = try AuditJournal(folder: folder, segmentBytes: 1 << 20)

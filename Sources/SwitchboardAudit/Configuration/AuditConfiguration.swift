@@ -17,7 +17,7 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
     /// group, and the database is an index fed from it off the request path. `false`: records
     /// become durable in the database's own transactions (slower; for comparison).
     public var journal: Bool = true
-    /// The size each journal segment file is preallocated to, in bytes.
+    /// The size of each journal segment file, in bytes (zero-filled before use).
     public var journalSegmentBytes: Int = 64 << 20
     /// Records per group-commit transaction at most.
     public var maximumBatch: Int = 512

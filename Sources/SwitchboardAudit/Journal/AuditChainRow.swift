@@ -36,7 +36,7 @@ public struct AuditChainRow: Sendable, Hashable {
 /// The journal's framing of a chain row: `length` (4 bytes, little-endian) and `crc32c` of the
 /// payload (4 bytes), then the payload — sequence (8), previous and hash (64 ASCII each), node
 /// (2-byte length + UTF-8), content values (2-byte count, each a tag `0` null, `1` integer (8),
-/// `2` text (4-byte length + UTF-8)). A length of zero is unwritten (preallocated) space.
+/// `2` text (4-byte length + UTF-8)). A length of zero is space not yet written (the zeros a segment is filled with).
 enum JournalRecord {
     static let headerBytes = 8
     static let maximumPayload = 16 << 20

@@ -4,9 +4,11 @@ import Glibc
 #endif
 
 /// One node's audit journal: the durability point of its records. Segment files in one folder,
-/// each named by the first chain sequence number it holds and preallocated to its full size;
-/// records are appended with one `pwrite` and one `fdatasync` per group. A torn record at the
-/// end (a crash mid-write) is found by its checksum when the journal is opened and cleared.
+/// each named by the first chain sequence number it holds and zero-filled to its full size before
+/// it is used (``SegmentPreparer`` makes the next one while the current one fills; when none is
+/// ready, the journal zero-fills a small one, ``stopGapBytes``, itself); records are appended
+/// with one `pwrite` and one `fdatasync` per group. A torn record at the end (a crash mid-write)
+/// is found by its checksum when the journal is opened and cleared.
 ///
 /// Not thread-safe: ``JournaledAuditStore`` calls it from one queue.
 final class AuditJournal {
@@ -23,6 +25,14 @@ final class AuditJournal {
     /// The first sequence number of the segment being written.
     private var activeFirst: Int64 = 0
     private var writeOffset = 0
+    /// The size of the segment being written.
+    private var activeBytes = 0
+    /// Zero-fills the next segment while this one fills (a writable journal only).
+    private let preparer: SegmentPreparer?
+    /// The size of a segment started when no prepared one is waiting (the first of a journal,
+    /// or one started before the preparer finished): small, so that zero-filling it on the
+    /// spot delays its group by milliseconds.
+    static let stopGapBytes = 1 << 20
     /// The last sequence number and hash written, if any.
     private(set) var head: (sequence: Int64, hash: String)?
     /// A write or sync failed: nothing more is written until ``reopen()``.
@@ -34,6 +44,7 @@ final class AuditJournal {
         self.writable = writable
         self.syncs = syncs
         if writable { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        preparer = writable ? SegmentPreparer(folder: folder) : nil
         try openLastSegment()
     }
 
@@ -70,6 +81,7 @@ final class AuditJournal {
         guard fd >= 0 else { throw JournalError.io("cannot open \(path)", errno) }
         descriptor = fd
         let bytes = try Self.contents(of: path)
+        activeBytes = bytes.count
         var offset = 0
         var damagedAt: Int?
         bytes.withUnsafeBytes { raw in
@@ -139,7 +151,7 @@ final class AuditJournal {
         bytes.reserveCapacity(rows.count * 1024)
         for row in rows { JournalRecord.append(row, to: &bytes) }
         do {
-            if descriptor < 0 || (writeOffset > 0 && writeOffset + bytes.count > segmentBytes) {
+            if descriptor < 0 || (writeOffset > 0 && writeOffset + bytes.count > activeBytes) {
                 try startSegment(first: first.sequence, minimumBytes: bytes.count)
             }
             attempted = bytes.count
@@ -152,28 +164,36 @@ final class AuditJournal {
         attempted = 0
         writeOffset += bytes.count
         head = (rows[rows.count - 1].sequence, rows[rows.count - 1].hash)
+        if writeOffset >= activeBytes / 2 { preparer?.prepare(bytes: segmentBytes) }
     }
 
-    /// Creates and preallocates the next segment, and makes its name durable.
+    /// Starts the next segment, the prepared one if it is ready and large enough, else a
+    /// stop-gap zero-filled now, and makes its name durable.
     private func startSegment(first: Int64, minimumBytes: Int) throws {
         let path = path(first: first)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw JournalError.io("cannot create \(path)", errno) }
-        let size = max(segmentBytes, minimumBytes)
-        let result = posix_fallocate(fd, 0, off_t(size))
-        guard result == 0 else {
-            close(fd)
-            unlink(path)
-            throw JournalError.io("cannot preallocate \(size) bytes for \(path)", result)
-        }
-        guard fsync(fd) == 0 else {
-            close(fd)
-            throw JournalError.io("cannot sync \(path)", errno)
+        let fd: Int32
+        let size: Int
+        if minimumBytes <= segmentBytes, let prepared = preparer?.take(to: path, bytes: segmentBytes) {
+            fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw JournalError.io("cannot open \(path)", errno) }
+            size = prepared
+        } else {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { throw JournalError.io("cannot create \(path)", errno) }
+            size = max(min(segmentBytes, Self.stopGapBytes), minimumBytes)
+            do {
+                try SegmentPreparer.fillWithZeros(fd, bytes: size, path: path)
+            } catch {
+                close(fd)
+                unlink(path)
+                throw error
+            }
         }
         try Self.syncFolder(folder.path)
         if descriptor >= 0 { close(descriptor) }
         descriptor = fd
         activeFirst = first
+        activeBytes = size
         writeOffset = 0
     }
 

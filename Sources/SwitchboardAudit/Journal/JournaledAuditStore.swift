@@ -122,6 +122,10 @@ public final class JournaledAuditStore: AuditStore {
         pending.withLock { $0.wake = nil }
     }
 
+    /// How long rows are gathered for one index transaction at most, and how many are enough.
+    static let gatheringTime = Duration.milliseconds(50)
+    static let gatheredRows = 1024
+
     private enum IndexPass {
         /// Every pending row is indexed.
         case done
@@ -144,9 +148,15 @@ public final class JournaledAuditStore: AuditStore {
             resumeWaiters()
         }
         while true {
-            // A moment's wait gathers the rows of several journal groups into one index
-            // transaction, unless a query is waiting for them.
-            if gathering, pending.withLock({ $0.rows.count < 256 && $0.waiters.isEmpty }) { try? await Task.sleep(for: .milliseconds(5)) }
+            // Up to 50 ms gathers the rows of many journal groups into one index transaction,
+            // unless a query is waiting for them: a transaction writes each index's last pages
+            // once, so the pages written per exchange fall as the transaction grows.
+            if gathering {
+                let deadline = ContinuousClock.now + Self.gatheringTime
+                while ContinuousClock.now < deadline, pending.withLock({ $0.rows.count < Self.gatheredRows && $0.waiters.isEmpty }) {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            }
             let batch = pending.withLock { Array($0.rows.prefix(2048)) }
             guard !batch.isEmpty else { return .done }
             do {

@@ -31,22 +31,30 @@ public enum Base64URL {
     /// length or non-canonical trailing bits.
     public static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard text.count % 4 != 1 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits: UInt32 = 0
-        for byte in text {
-            let value = values[Int(byte)]
-            guard value != 0xFF else { return nil }
-            accumulator = (accumulator << 6 | UInt32(value)) & 0xFFFFFF
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> bits))
+        var valid = true
+        // n characters carry 6n bits: ⌊3n/4⌋ whole bytes, the capacity below.
+        let output = values.withUnsafeBufferPointer { values in
+            [UInt8](unsafeUninitializedCapacity: text.count * 3 / 4) { buffer, count in
+                var accumulator: UInt32 = 0
+                var bits: UInt32 = 0
+                for byte in text {
+                    let value = values[Int(byte)]
+                    guard value != 0xFF else {
+                        valid = false
+                        break
+                    }
+                    accumulator = (accumulator << 6 | UInt32(value)) & 0xFFFFFF
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        buffer[count] = UInt8(truncatingIfNeeded: accumulator >> bits)
+                        count += 1
+                    }
+                }
+                if accumulator & ((1 << bits) - 1) != 0 { valid = false }
             }
         }
-        guard accumulator & ((1 << bits) - 1) == 0 else { return nil }
-        return output
+        return valid ? output : nil
     }
 
     /// Decodes unpadded base64url text (see ``decode(_:)-(UnsafeBufferPointer<UInt8>)``).
