@@ -14,6 +14,19 @@ import Testing
     @Test func crc32cIsCastagnolis() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         #expect(CRC32C.checksum([UInt8]()) == 0)
+        // Eight bytes at a time gives what one bit at a time gives, at every length and alignment.
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<300).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        for start in 0..<8 {
+            for end in stride(from: start, through: bytes.count, by: 7) {
+                var crc: UInt32 = 0xFFFF_FFFF
+                for byte in bytes[start..<end] {
+                    crc ^= UInt32(byte)
+                    for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+                }
+                #expect(CRC32C.checksum(bytes[start..<end]) == crc ^ 0xFFFF_FFFF)
+            }
+        }
     }
 
     @Test func rowsComeBackAsWrittenAcrossSegments() async throws {

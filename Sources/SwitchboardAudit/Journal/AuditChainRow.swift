@@ -44,7 +44,7 @@ enum JournalRecord {
     static func append(_ row: AuditChainRow, to bytes: inout [UInt8]) {
         precondition(row.previous.utf8.count == 64 && row.hash.utf8.count == 64, "chain hashes are 64 hex digits")
         let start = bytes.count
-        bytes.append(contentsOf: [UInt8](repeating: 0, count: headerBytes))
+        bytes.append(contentsOf: repeatElement(0, count: headerBytes))
         appendInteger(UInt64(bitPattern: row.sequence), bytes: 8, to: &bytes)
         bytes.append(contentsOf: row.previous.utf8)
         bytes.append(contentsOf: row.hash.utf8)
@@ -65,11 +65,11 @@ enum JournalRecord {
             }
         }
         let payloadLength = bytes.count - start - headerBytes
-        let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerBytes)...])) }
-        var header: [UInt8] = []
-        appendInteger(UInt64(payloadLength), bytes: 4, to: &header)
-        appendInteger(UInt64(crc), bytes: 4, to: &header)
-        bytes.replaceSubrange(start..<(start + headerBytes), with: header)
+        bytes.withUnsafeMutableBytes { raw in
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[(start + headerBytes)...]))
+            raw.storeBytes(of: UInt32(payloadLength).littleEndian, toByteOffset: start, as: UInt32.self)
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
     }
 
     enum Read {
@@ -127,7 +127,7 @@ enum JournalRecord {
     }
 
     private static func appendInteger(_ value: UInt64, bytes count: Int, to bytes: inout [UInt8]) {
-        for index in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0.prefix(count)) }
     }
 
     private static func integer(_ bytes: UnsafeRawBufferPointer, at offset: Int, bytes count: Int) -> UInt64 {

@@ -123,8 +123,8 @@ public final class JournaledAuditStore: AuditStore {
     }
 
     /// How long rows are gathered for one index transaction at most, and how many are enough.
-    static let gatheringTime = Duration.milliseconds(50)
-    static let gatheredRows = 1024
+    static let gatheringTime = Duration.milliseconds(250)
+    static let gatheredRows = 2048
 
     private enum IndexPass {
         /// Every pending row is indexed.
