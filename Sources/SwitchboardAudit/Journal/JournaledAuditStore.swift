@@ -153,8 +153,10 @@ public final class JournaledAuditStore: AuditStore {
             // once, so the pages written per exchange fall as the transaction grows.
             if gathering {
                 let deadline = ContinuousClock.now + Self.gatheringTime
-                while ContinuousClock.now < deadline, pending.withLock({ $0.rows.count < Self.gatheredRows && $0.waiters.isEmpty }) {
-                    try? await Task.sleep(for: .milliseconds(5))
+                while ContinuousClock.now < deadline,
+                      pending.withLock({ (1..<Self.gatheredRows).contains($0.rows.count) && $0.waiters.isEmpty }) {
+                    // Cancelled (the process is stopping): what is pending is indexed now.
+                    guard (try? await Task.sleep(for: .milliseconds(5))) != nil else { break }
                 }
             }
             let batch = pending.withLock { Array($0.rows.prefix(2048)) }
