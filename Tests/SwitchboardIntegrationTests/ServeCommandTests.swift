@@ -126,6 +126,19 @@ import Testing
         }
     }
 
+    @Test func sigtermStopsServeWithoutWaitingOutTheDirectoryRefreshInterval() async throws {
+        try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
+            var slow = workspace
+            slow.cli.environment["SWITCHBOARD_DIRECTORY_REFRESH_INTERVAL_MILLISECONDS"] = "60000"
+            let server = try slow.startServer()
+            try await waitUntilListening(workspace.port)
+            let asked = ContinuousClock.now
+            #expect(await workspace.stop(server, timeout: .seconds(15)), "switchboard serve did not stop within 15 s of SIGTERM")
+            #expect(asked.duration(to: .now) < .seconds(15))
+            #expect(server.terminationStatus == 0)
+        }
+    }
+
     @Test func unreadableCertificateStopsStartUpNamingTheSetting() async throws {
         try await ServeWorkspace.with(behaviour: { _ in .hang }) { workspace, _ in
             let result = try await workspace.cli.run("serve", "--config", workspace.config.path, "--help")

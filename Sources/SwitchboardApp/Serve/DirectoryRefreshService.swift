@@ -31,8 +31,9 @@ public struct DirectoryRefreshService: Service {
 
     private func poll() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // Ends at once when the process stops, not after up to one interval (at most 60 s).
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }

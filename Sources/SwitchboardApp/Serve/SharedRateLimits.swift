@@ -56,7 +56,7 @@ final class SharedRateLimits: Service, Sendable {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await synchronise()
-            do { try await Task.sleep(for: interval) } catch { return }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) } } catch { return }
         }
     }
 
