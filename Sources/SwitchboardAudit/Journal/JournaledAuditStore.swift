@@ -126,6 +126,10 @@ public final class JournaledAuditStore: AuditStore {
     static let gatheringTime = Duration.milliseconds(250)
     static let gatheredRows = 2048
 
+    public func finishMaintenance() async {
+        try? await indexCaughtUp()
+    }
+
     private enum IndexPass {
         /// Every pending row is indexed.
         case done

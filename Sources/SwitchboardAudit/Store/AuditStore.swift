@@ -61,10 +61,16 @@ public protocol AuditStore: Sendable {
     /// feeds its index here. The ``AuditWriter`` runs it in its task group; a store with no such
     /// work returns at once.
     func maintain() async
+
+    /// Finishes the background work as the writer stops: the journaled store indexes what it
+    /// still holds for its index. Called outside the cancelled task that ran ``maintain()``
+    /// (the index's database refuses work from a cancelled task).
+    func finishMaintenance() async
 }
 
 extension AuditStore {
     public func maintain() async {}
+    public func finishMaintenance() async {}
 }
 
 /// A store that can also serve as the index of an audit journal (``JournaledAuditStore``): it

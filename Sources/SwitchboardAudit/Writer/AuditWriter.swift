@@ -165,6 +165,9 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
             wake.finish()
         }
         await drain()
+        // The index feeder was cancelled with the group; what it had not indexed yet is indexed
+        // here, so the store the process leaves behind is complete.
+        await store.finishMaintenance()
         let abandoned = state.withLock { state -> [Waiting] in
             state.stopped = true
             defer { state.queue.removeAll() }
