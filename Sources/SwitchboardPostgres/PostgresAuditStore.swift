@@ -2,6 +2,7 @@ public import SwitchboardStorage
 public import Foundation
 public import Logging
 import PostgresNIO
+import SwitchboardCore
 public import SwitchboardAudit
 
 /// The audit log in PostgreSQL, shared by every node: the same rows, one hash chain per node and
@@ -123,7 +124,7 @@ public final class PostgresAuditStore: AuditStore {
     }
 
     public func probe() async throws {
-        let now = AuditRowCoding.microseconds(Date())
+        let now = Date().unixMicroseconds
         try await database.client.query("""
             INSERT INTO audit_heartbeat (node, at_us) VALUES ('probe', \(now)) ON CONFLICT (node) DO UPDATE SET at_us = EXCLUDED.at_us
             """, logger: database.logger)
@@ -312,8 +313,8 @@ public final class PostgresAuditStore: AuditStore {
     }
 
     public func prune(before cutoff: Date, actor: String) async throws -> PruneResult {
-        let cutoffMicroseconds = AuditRowCoding.microseconds(cutoff)
-        let now = AuditRowCoding.microseconds(Date())
+        let cutoffMicroseconds = cutoff.unixMicroseconds
+        let now = Date().unixMicroseconds
         let logger = database.logger
         return try await database.transaction { connection in
             try await connection.query("SET LOCAL switchboard.audit_prune = 'on'", logger: logger)

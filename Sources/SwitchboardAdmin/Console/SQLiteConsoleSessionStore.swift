@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-import SwitchboardAudit
+import SwitchboardCore
 import SwitchboardStorage
 
 /// Console sessions in a node's own SQLite file (with a SQLite directory store: beside the
@@ -31,20 +31,20 @@ public final class SQLiteConsoleSessionStore: ConsoleSessionStore {
         try await pool.write { db in
             try db.execute(sql: "INSERT INTO console_session (id_hash, principal, role, csrf, started_us, last_seen_us) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [session.idHash, session.principalName, session.role, session.csrf,
-                                       AuditRowCoding.microseconds(session.startedAt), AuditRowCoding.microseconds(session.lastSeenAt)])
+                                       session.startedAt.unixMicroseconds, session.lastSeenAt.unixMicroseconds])
         }
     }
 
     public func session(idHash: String) async throws -> StoredConsoleSession? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT principal, role, csrf, started_us, last_seen_us FROM console_session WHERE id_hash = ?", arguments: [idHash])
-                .map { StoredConsoleSession(idHash: idHash, principalName: $0[0], role: $0[1], csrf: $0[2], startedAt: AuditRowCoding.date($0[3]), lastSeenAt: AuditRowCoding.date($0[4])) }
+                .map { StoredConsoleSession(idHash: idHash, principalName: $0[0], role: $0[1], csrf: $0[2], startedAt: Date(unixMicroseconds: $0[3]), lastSeenAt: Date(unixMicroseconds: $0[4])) }
         }
     }
 
     public func touch(idHash: String, at date: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE console_session SET last_seen_us = ? WHERE id_hash = ?", arguments: [AuditRowCoding.microseconds(date), idHash])
+            try db.execute(sql: "UPDATE console_session SET last_seen_us = ? WHERE id_hash = ?", arguments: [date.unixMicroseconds, idHash])
         }
     }
 
@@ -55,7 +55,7 @@ public final class SQLiteConsoleSessionStore: ConsoleSessionStore {
     public func deleteEnded(idleBefore: Date, startedBefore: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM console_session WHERE last_seen_us < ? OR started_us < ?",
-                           arguments: [AuditRowCoding.microseconds(idleBefore), AuditRowCoding.microseconds(startedBefore)])
+                           arguments: [idleBefore.unixMicroseconds, startedBefore.unixMicroseconds])
         }
     }
 }

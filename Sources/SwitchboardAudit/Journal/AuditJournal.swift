@@ -256,7 +256,7 @@ final class AuditJournal {
         return header.allSatisfy { $0 == 0 }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         var written = 0
         while written < bytes.count {
             let result = pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))

@@ -122,7 +122,7 @@ public final class JournaledAuditStore: AuditStore {
         pending.withLock { $0.wake = nil }
     }
 
-    /// How long rows are gathered for one index transaction at most, and how many are enough.
+    /// How long rows are gathered for one index transaction at most, and how many make one.
     static let gatheringTime = Duration.milliseconds(250)
     static let gatheredRows = 2048
 
@@ -152,9 +152,9 @@ public final class JournaledAuditStore: AuditStore {
             resumeWaiters()
         }
         while true {
-            // Up to 50 ms gathers the rows of many journal groups into one index transaction,
-            // unless a query is waiting for them: a transaction writes each index's last pages
-            // once, so the pages written per exchange fall as the transaction grows.
+            // Up to ``gatheringTime`` gathers the rows of many journal groups into one index
+            // transaction, unless a query is waiting for them: a transaction writes each index's
+            // last pages once, so the pages written per exchange fall as the transaction grows.
             if gathering {
                 let deadline = ContinuousClock.now + Self.gatheringTime
                 while ContinuousClock.now < deadline,
@@ -163,7 +163,7 @@ public final class JournaledAuditStore: AuditStore {
                     guard (try? await Task.sleep(for: .milliseconds(5))) != nil else { break }
                 }
             }
-            let batch = pending.withLock { Array($0.rows.prefix(2048)) }
+            let batch = pending.withLock { Array($0.rows.prefix(Self.gatheredRows)) }
             guard !batch.isEmpty else { return .done }
             do {
                 try await index.index(batch)

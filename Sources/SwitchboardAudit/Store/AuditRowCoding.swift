@@ -72,8 +72,6 @@ public enum AuditRowCoding {
     /// Every column of `audit_record` but `seq`, in insert order.
     public static let insertColumns = ["node", "node_seq", "prev_hash"] + contentColumns + ["hash"]
 
-    public static func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
-    public static func date(_ microseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
 
     /// The content column values of an entry, in ``contentColumns`` order.
     public static func content(_ entry: AuditEntry) -> [Value] {
@@ -82,8 +80,8 @@ public enum AuditRowCoding {
         func int(_ value: Int64?) -> Value { value.map(Value.integer) ?? .null }
         let p = r.requestingParty
         return [
-            .text(entry.kind.rawValue), .text(r.id.uuidString.lowercased()), .integer(microseconds(r.receivedAt)),
-            int(r.completedAt.map(microseconds)), int(r.durationMicroseconds), int(r.upstreamMicroseconds), .text(r.clientAddress),
+            .text(entry.kind.rawValue), .text(r.id.uuidString.lowercased()), .integer(r.receivedAt.unixMicroseconds),
+            int(r.completedAt?.unixMicroseconds), int(r.durationMicroseconds), int(r.upstreamMicroseconds), .text(r.clientAddress),
             text(r.certificateSubject), text(r.certificateFQDN), text(r.traceID), text(r.correlationID), text(r.fromASID?.rawValue), text(r.fromODS?.rawValue),
             text(r.toASID?.rawValue), text(r.toODS?.rawValue), text(r.interaction?.rawValue), .text(r.method), .text(r.targetURL), int(r.status.map(Int64.init)),
             .text(r.outcome.rawValue), text(r.refusalPhase), text(r.refusalRule), text(r.refusalToken), .integer(r.bytesIn), .integer(r.bytesOut),
@@ -112,9 +110,9 @@ public enum AuditRowCoding {
     public static func record(node: String, text: (Int) -> String?, integer: (Int) -> Int64?) -> (AuditEntry.Kind, ExchangeRecord)? {
         guard let kind = text(0).flatMap(AuditEntry.Kind.init), let id = text(1).flatMap(UUID.init(uuidString:)),
               let received = integer(2), let outcome = text(19).flatMap(ExchangeRecord.Outcome.init) else { return nil }
-        var record = ExchangeRecord(id: id, node: node, receivedAt: date(received), clientAddress: text(6) ?? "", method: text(16) ?? "",
+        var record = ExchangeRecord(id: id, node: node, receivedAt: Date(unixMicroseconds: received), clientAddress: text(6) ?? "", method: text(16) ?? "",
                                     targetURL: text(17) ?? "")
-        record.completedAt = integer(3).map(date)
+        record.completedAt = integer(3).map(Date.init(unixMicroseconds:))
         record.durationMicroseconds = integer(4)
         record.upstreamMicroseconds = integer(5)
         record.certificateSubject = text(7)

@@ -13,8 +13,8 @@ public enum AuditSQL {
             }
             conditions.append(text)
         }
-        if let since = query.since { add("r.received_us >= ?", .integer(AuditRowCoding.microseconds(since))) }
-        if let until = query.until { add("r.received_us < ?", .integer(AuditRowCoding.microseconds(until))) }
+        if let since = query.since { add("r.received_us >= ?", .integer(since.unixMicroseconds)) }
+        if let until = query.until { add("r.received_us < ?", .integer(until.unixMicroseconds)) }
         if let value = query.traceID { add("r.trace_id = ?", .text(value)) }
         if let value = query.correlationID { add("r.correlation_id = ?", .text(value)) }
         if let value = query.fromASID?.rawValue { add("r.from_asid = ?", .text(value)) }

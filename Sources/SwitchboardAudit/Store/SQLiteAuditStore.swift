@@ -2,6 +2,7 @@ public import Foundation
 import GRDB
 import GRDBSQLite
 import Synchronization
+import SwitchboardCore
 public import SwitchboardStorage
 
 /// The embedded audit store: its own SQLite file (WAL, `synchronous=FULL` by default), rows
@@ -209,7 +210,7 @@ public final class SQLiteAuditStore: AuditIndex {
 
     public func probe() async throws {
         try checkFile()
-        let now = AuditRowCoding.microseconds(Date())
+        let now = Date().unixMicroseconds
         try await writing { db in
             try db.execute(sql: "UPDATE audit_heartbeat SET at_us = ? WHERE id = 1", arguments: [now])
         }
@@ -385,8 +386,8 @@ public final class SQLiteAuditStore: AuditIndex {
     }
 
     public func prune(before cutoff: Date, actor: String) async throws -> PruneResult {
-        let cutoffMicroseconds = AuditRowCoding.microseconds(cutoff)
-        let now = AuditRowCoding.microseconds(Date())
+        let cutoffMicroseconds = cutoff.unixMicroseconds
+        let now = Date().unixMicroseconds
         return try await writing { db in
             var anchors: [String: ChainAnchor] = [:]
             let nodes = try String.fetchAll(db, sql: "SELECT DISTINCT node FROM audit_record")
