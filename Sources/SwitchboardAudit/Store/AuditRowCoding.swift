@@ -1,6 +1,6 @@
 import Crypto
 import SwitchboardCore
-public import Foundation
+import Foundation
 
 /// How an audit row is laid out, hashed and read back; shared by every SQL store.
 ///
