@@ -13,8 +13,8 @@ public struct AuditConfiguration: Codable, Sendable, Equatable {
     /// the last records the consumer was already answered for.
     public var synchronous: SQLiteSynchronous = .full
     /// With the SQLite store: records become durable in an append-only journal beside the
-    /// database (`<store without .sqlite>.journal/<node>/`), each record written as it arrives
-    /// and one `fdatasync` per group, and the database is an index fed from it off the request path. `false`: records
+    /// database (`<store without .sqlite>.journal/<node>/`), one write and one `fdatasync` per
+    /// group, and the database is an index fed from it off the request path. `false`: records
     /// become durable in the database's own transactions (slower; for comparison).
     public var journal: Bool = true
     /// The size of each journal segment file, in bytes (zero-filled before use).

@@ -7,11 +7,10 @@ import Glibc
 /// each named by the first chain sequence number it holds and zero-filled to its full size before
 /// it is used (``SegmentPreparer`` makes the next one while the current one fills; when none is
 /// ready, the journal zero-fills a small one, ``stopGapBytes``, itself); records are appended
-/// with one `pwrite` per group and made durable with `fdatasync` (``JournalCommitter`` runs the
-/// syncs on their own thread). A torn record at the end (a crash mid-write) is found by its
-/// checksum when the journal is opened and cleared.
+/// with one `pwrite` and one `fdatasync` per group. A torn record at the end (a crash mid-write)
+/// is found by its checksum when the journal is opened and cleared.
 ///
-/// Not thread-safe: ``JournalCommitter`` holds it under its lock.
+/// Not thread-safe: ``JournaledAuditStore`` calls it from one queue.
 final class AuditJournal {
     let folder: URL
     let segmentBytes: Int
@@ -22,12 +21,10 @@ final class AuditJournal {
     let syncs: Bool
     /// Bytes of the group whose write or sync failed, at ``writeOffset``: cleared on ``reopen()``.
     private var attempted = 0
-    /// The segment being written.
-    private(set) var file: SegmentFile?
+    private var descriptor: Int32 = -1
     /// The first sequence number of the segment being written.
     private var activeFirst: Int64 = 0
-    /// Where the next group goes in ``file``.
-    private(set) var writeOffset = 0
+    private var writeOffset = 0
     /// The size of the segment being written.
     private var activeBytes = 0
     /// Zero-fills the next segment while this one fills (a writable journal only).
@@ -51,12 +48,12 @@ final class AuditJournal {
         try openLastSegment()
     }
 
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
     static func segmentName(first: Int64) -> String { String(format: "segment-%020lld.journal", first) }
 
     /// The first sequence numbers of the segments, in order.
-    func segments() throws -> [Int64] { try Self.segments(in: folder) }
-
-    private static func segments(in folder: URL) throws -> [Int64] {
+    func segments() throws -> [Int64] {
         try FileManager.default.contentsOfDirectory(atPath: folder.path).compactMap { name -> Int64? in
             guard name.hasPrefix("segment-"), name.hasSuffix(".journal") else { return nil }
             return Int64(name.dropFirst("segment-".count).dropLast(".journal".count))
@@ -67,7 +64,8 @@ final class AuditJournal {
 
     /// Opens the newest segment, finds where its records end, and clears a torn record there.
     private func openLastSegment() throws {
-        file = nil
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
         head = nil
         writeOffset = 0
         var firsts = try segments()
@@ -81,7 +79,7 @@ final class AuditJournal {
         let path = path(first: last)
         let fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
         guard fd >= 0 else { throw JournalError.io("cannot open \(path)", errno) }
-        file = SegmentFile(descriptor: fd, path: path)
+        descriptor = fd
         let bytes = try Self.contents(of: path)
         activeBytes = bytes.count
         var offset = 0
@@ -113,20 +111,13 @@ final class AuditJournal {
 
     /// Rows with sequence numbers after `sequence`, oldest first, at most `limit`.
     func rows(after sequence: Int64, limit: Int) throws -> [AuditChainRow] {
-        try Self.rows(in: folder, after: sequence, limit: limit)
-    }
-
-    /// The rows of the journal in `folder` with sequence numbers after `sequence`, oldest first,
-    /// at most `limit`. Reads the files only, so it needs no lock beside a writer: a record being
-    /// written is not whole yet, and the end of the newest segment may be torn.
-    static func rows(in folder: URL, after sequence: Int64, limit: Int) throws -> [AuditChainRow] {
-        let firsts = try segments(in: folder)
+        let firsts = try segments()
         guard !firsts.isEmpty else { return [] }
         let start = firsts.lastIndex { $0 <= sequence + 1 } ?? 0
         var rows: [AuditChainRow] = []
         for first in firsts[start...] {
-            let path = folder.appendingPathComponent(segmentName(first: first)).path
-            let bytes = try contents(of: path)
+            let path = path(first: first)
+            let bytes = try Self.contents(of: path)
             var damaged = false
             bytes.withUnsafeBytes { raw in
                 var offset = 0
@@ -149,62 +140,36 @@ final class AuditJournal {
         return rows
     }
 
-    /// Appends `rows` (which continue the chain from ``head``) with one write and, unless `sync`
-    /// is `false`, one sync. Unsynced rows survive a process crash, and become durable with the
-    /// next sync.
+    /// Appends `rows` (which continue the chain from ``head``) with one write and one sync,
+    /// starting a new segment first when they do not fit in the current one. With `sync: false`
+    /// the rows survive a process crash, and become durable with the next synced group.
     func append(_ rows: [AuditChainRow], sync: Bool = true) throws {
-        try write(rows)
-        if sync { try self.sync() }
-    }
-
-    /// Writes `rows` (which continue the chain from ``head``) with one `pwrite`, starting a new
-    /// segment first when they do not fit in the current one; the segment it leaves is synced
-    /// before it is closed. Returns where in ``file`` the rows start, and whether every row
-    /// before them is synced now (a new segment was started).
-    @discardableResult
-    func write(_ rows: [AuditChainRow]) throws -> (offset: Int, earlierRowsSynced: Bool) {
         guard writable else { throw JournalError.broken("the journal was opened for reading only") }
         if let broken { throw JournalError.broken(broken) }
-        guard let first = rows.first else { return (writeOffset, false) }
+        guard let first = rows.first else { return }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(rows.count * 1024)
         for row in rows { JournalRecord.append(row, to: &bytes) }
-        var rotated = false
         do {
-            if file == nil || (writeOffset > 0 && writeOffset + bytes.count > activeBytes) {
+            if descriptor < 0 || (writeOffset > 0 && writeOffset + bytes.count > activeBytes) {
                 try startSegment(first: first.sequence, minimumBytes: bytes.count)
-                rotated = true
             }
-            guard let file else { throw JournalError.broken("no segment is open") }
             attempted = bytes.count
-            try bytes.withUnsafeBytes { try Self.writeAll(file.descriptor, $0, at: writeOffset) }
+            try bytes.withUnsafeBytes { try Self.writeAll(descriptor, $0, at: writeOffset) }
+            if syncs && sync { guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) } }
         } catch {
             broken = "\(error)"
             throw error
         }
         attempted = 0
-        let offset = writeOffset
         writeOffset += bytes.count
         head = (rows[rows.count - 1].sequence, rows[rows.count - 1].hash)
         if writeOffset >= activeBytes / 2 { preparer?.prepare(bytes: segmentBytes) }
-        return (offset, rotated)
-    }
-
-    /// Makes everything written so far durable (`fdatasync`), unless the journal does not sync.
-    func sync() throws {
-        guard syncs, let file else { return }
-        guard fdatasync(file.descriptor) == 0 else {
-            let error = JournalError.io("cannot sync \(file.path)", errno)
-            broken = "\(error)"
-            throw error
-        }
     }
 
     /// Starts the next segment, the prepared one if it is ready and large enough, else a
-    /// stop-gap zero-filled now, and makes its name durable. The segment it leaves is synced
-    /// first, so a sync of the new one covers every row before it.
+    /// stop-gap zero-filled now, and makes its name durable.
     private func startSegment(first: Int64, minimumBytes: Int) throws {
-        try sync()
         let path = path(first: first)
         let fd: Int32
         let size: Int
@@ -224,9 +189,9 @@ final class AuditJournal {
                 throw error
             }
         }
-        let started = SegmentFile(descriptor: fd, path: path)
         try Self.syncFolder(folder.path)
-        file = started
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = fd
         activeFirst = first
         activeBytes = size
         writeOffset = 0
@@ -234,29 +199,26 @@ final class AuditJournal {
 
     /// Checks the journal can be written and synced now: zeros over the unwritten space at its end.
     func probe() throws {
-        guard let file else {
+        if descriptor < 0 {
             let probe = folder.appendingPathComponent(".probe").path
             let fd = open(probe, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
             guard fd >= 0 else { throw JournalError.io("cannot write in \(folder.path)", errno) }
             defer { close(fd); unlink(probe) }
-            guard Glibc.write(fd, "probe", 5) == 5, fdatasync(fd) == 0 else { throw JournalError.io("cannot write in \(folder.path)", errno) }
+            guard write(fd, "probe", 5) == 5, fdatasync(fd) == 0 else { throw JournalError.io("cannot write in \(folder.path)", errno) }
             return
         }
         let zeros = [UInt8](repeating: 0, count: JournalRecord.headerBytes)
-        try zeros.withUnsafeBytes { try Self.writeAll(file.descriptor, $0, at: writeOffset) }
-        guard fdatasync(file.descriptor) == 0 else { throw JournalError.io("cannot sync \(file.path)", errno) }
+        try zeros.withUnsafeBytes { try Self.writeAll(descriptor, $0, at: writeOffset) }
+        guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
     }
 
-    /// Rolls back the groups written from offset `discarded` of the current segment on (by
-    /// default the group whose write failed): their bytes are cleared and synced, so none of
-    /// their records count, whatever reached the disk. Then reads the journal again.
-    func reopen(discardingFrom discarded: Int? = nil) throws {
-        let from = min(discarded ?? writeOffset, writeOffset)
-        let end = writeOffset + attempted
-        if writable, let file, end > from {
-            let zeros = [UInt8](repeating: 0, count: end - from)
-            try zeros.withUnsafeBytes { try Self.writeAll(file.descriptor, $0, at: from) }
-            guard fdatasync(file.descriptor) == 0 else { throw JournalError.io("cannot sync \(file.path)", errno) }
+    /// Rolls back a group whose write or sync failed (its bytes are cleared and synced, so
+    /// none of its records count, whatever reached the disk), then reads the journal again.
+    func reopen() throws {
+        if writable, descriptor >= 0, attempted > 0 {
+            let zeros = [UInt8](repeating: 0, count: attempted)
+            try zeros.withUnsafeBytes { try Self.writeAll(descriptor, $0, at: writeOffset) }
+            guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
             attempted = 0
         }
         try openLastSegment()
@@ -312,20 +274,6 @@ final class AuditJournal {
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw JournalError.io("cannot sync \(path)", errno) }
     }
-}
-
-/// An open segment file, closed when its last holder lets it go: a sync running on the
-/// committer's thread keeps the segment it syncs open while a writer starts the next one.
-final class SegmentFile: Sendable {
-    let descriptor: Int32
-    let path: String
-
-    init(descriptor: Int32, path: String) {
-        self.descriptor = descriptor
-        self.path = path
-    }
-
-    deinit { close(descriptor) }
 }
 
 /// Why the audit journal could not be written or read.

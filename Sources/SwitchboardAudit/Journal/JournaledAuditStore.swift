@@ -2,13 +2,12 @@ public import Foundation
 import Synchronization
 
 /// The audit store of a single-node deployment: a record is durable once its node's
-/// ``AuditJournal`` holds it (one write per group from the submitting thread, one `fdatasync` at
-/// a time on the node's ``JournalCommitter``), and the index — SQLite —
+/// ``AuditJournal`` holds it (one write and one `fdatasync` per group), and the index — SQLite —
 /// is fed from the journal off the request path. The index is caught up from its last row when
 /// the store opens (so a crash loses nothing the journal held), and every query waits until it
 /// holds everything durable. Indexing is idempotent by chain position, so a journal replayed twice
 /// (two processes, or a crash mid-index) leaves one row per record.
-public final class JournaledAuditStore: AuditStore, GroupWritingAuditStore {
+public final class JournaledAuditStore: AuditStore {
     public struct Settings: Sendable {
         /// The folder holding one journal folder per node.
         public var folder: URL
@@ -33,6 +32,8 @@ public final class JournaledAuditStore: AuditStore, GroupWritingAuditStore {
     public let settings: Settings
     private let journals: JournalQueue
     private let pending = Mutex(Pending())
+    /// Nodes this process has appended to: their journal's last row is their chain's head.
+    private let chained = Mutex(Set<String>())
 
     private struct Pending {
         var rows: [AuditChainRow] = []
@@ -62,8 +63,7 @@ public final class JournaledAuditStore: AuditStore, GroupWritingAuditStore {
         for node in try journals.nodes() {
             while true {
                 let head = try await index.chainHead(node: node)
-                let folder = settings.folder.appendingPathComponent(node)
-                let rows = try await journals.run { _ in try AuditJournal.rows(in: folder, after: head.sequence, limit: 4096) }
+                let rows = try await journals.run { try $0.withJournal(node: node) { try $0.rows(after: head.sequence, limit: 4096) } }
                 guard !rows.isEmpty else { break }
                 try await index.index(rows)
             }
@@ -74,31 +74,24 @@ public final class JournaledAuditStore: AuditStore, GroupWritingAuditStore {
 
     public func append(_ entries: [AuditEntry], node: String) async throws {
         guard !entries.isEmpty else { return }
-        let committer = try await committer(node: node)
-        // A group of open rows only (exchanges about to be forwarded) is written but not synced:
-        // it survives a process crash, and the next group that completes an exchange syncs the
-        // journal up to and including it before that exchange's answer ends. Every completion is
-        // durable, and so is the opening of every exchange anyone got an answer to.
-        let sync = !entries.allSatisfy { $0.kind == .open }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            committer.write(entries, sync: sync) { continuation.resume(with: $0) }
+        // The chain goes on from the journal's last row, or from the index's when the index is
+        // further on (a store that had no journal yet).
+        let indexHead = chained.withLock({ $0.contains(node) }) ? nil : try await index.chainHead(node: node)
+        let rows = try await journals.run { journals in
+            try journals.withJournal(node: node) { journal in
+                var head = journal.head ?? (0, AuditRowCoding.genesis)
+                if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
+                let rows = AuditChainRow.chain(entries, node: node, after: head)
+                // A group of open rows only (exchanges about to be forwarded) is written but not
+                // synced: it survives a process crash, and the next group that completes an exchange
+                // syncs the journal up to and including it before that exchange's answer ends. Every
+                // completion is durable, and so is the opening of every exchange anyone got an answer to.
+                try journal.append(rows, sync: !entries.allSatisfy { $0.kind == .open })
+                return rows
+            }
         }
-    }
-
-    func groupWriter(node: String, observed: @escaping @Sendable (_ rows: Int, _ duration: Duration) -> Void) async throws -> any AuditGroupWriter {
-        let committer = try await committer(node: node)
-        committer.observe(observed)
-        return committer
-    }
-
-    /// `node`'s committer, opened on first use. Its chain goes on from the journal's last row, or
-    /// from the index's when the index is further on (a store that had no journal yet).
-    private func committer(node: String) async throws -> JournalCommitter {
-        if let committer = journals.committer(node: node) { return committer }
-        let indexHead = try await index.chainHead(node: node)
-        return try await journals.run { journals in
-            try journals.openCommitter(node: node, chainStart: indexHead) { [weak self] rows in self?.enqueueForIndex(rows) }
-        }
+        chained.withLock { _ = $0.insert(node) }
+        enqueueForIndex(rows)
     }
 
     private func enqueueForIndex(_ rows: [AuditChainRow]) {
@@ -292,21 +285,20 @@ public final class JournaledAuditStore: AuditStore, GroupWritingAuditStore {
     public func prune(before cutoff: Date, actor: String) async throws -> PruneResult {
         try await indexCaughtUp()
         let result = try await index.prune(before: cutoff, actor: actor)
-        for (node, anchor) in result.anchors {
-            let committer = try await committer(node: node)
-            try await journals.run { _ in try committer.removeSegments(through: anchor.afterSequence) }
+        try await journals.run { journals in
+            for (node, anchor) in result.anchors { _ = try journals.withJournal(node: node) { try $0.removeSegments(through: anchor.afterSequence) } }
         }
         return result
     }
 }
 
-/// The committers of every node's journal, and a serial queue for the journals' blocking work
-/// that is not a write (opening, reading, probing, reopening, pruning), off Swift's cooperative
-/// threads.
+/// The journals of every node, touched on one serial queue: their file I/O blocks, so it stays
+/// off Swift's cooperative threads. The mutex is never contended (only the queue takes it); it
+/// is what lets the compiler see that the journals are not shared.
 private final class JournalQueue: Sendable {
     let settings: JournaledAuditStore.Settings
     private let queue = DispatchQueue(label: "switchboard.audit.journal")
-    private let committers = Mutex<[String: JournalCommitter]>([:])
+    private let journals = Mutex<[String: AuditJournal]>([:])
 
     init(settings: JournaledAuditStore.Settings) {
         self.settings = settings
@@ -324,30 +316,29 @@ private final class JournalQueue: Sendable {
         return try FileManager.default.contentsOfDirectory(atPath: settings.folder.path).filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    func committer(node: String) -> JournalCommitter? {
-        committers.withLock { $0[node] }
-    }
-
-    /// Opens `node`'s journal and its committer unless it is open (on the queue).
-    func openCommitter(node: String, chainStart: (sequence: Int64, hash: String),
-                       release: @escaping @Sendable ([AuditChainRow]) -> Void) throws -> JournalCommitter {
-        if let committer = committer(node: node) { return committer }
-        let journal = try AuditJournal(folder: settings.folder.appendingPathComponent(node), segmentBytes: settings.segmentBytes,
-                                       writable: settings.writable, syncs: settings.syncs)
-        let committer = JournalCommitter(node: node, journal: journal, chainStart: chainStart, release: release)
-        committers.withLock { $0[node] = committer }
-        return committer
+    /// Runs `body` with `node`'s journal, opened on first use (on the queue).
+    func withJournal<Value: Sendable>(node: String, _ body: (AuditJournal) throws -> Value) throws -> Value {
+        try journals.withLock { journals in
+            if let journal = journals[node] { return try body(journal) }
+            let journal = try AuditJournal(folder: settings.folder.appendingPathComponent(node), segmentBytes: settings.segmentBytes,
+                                           writable: settings.writable, syncs: settings.syncs)
+            journals[node] = journal
+            return try body(journal)
+        }
     }
 
     func probe() throws {
-        let committers = committers.withLock { Array($0.values) }
-        if committers.isEmpty, settings.writable {
-            try FileManager.default.createDirectory(at: settings.folder, withIntermediateDirectories: true)
+        try journals.withLock { journals in
+            if journals.isEmpty, settings.writable {
+                try FileManager.default.createDirectory(at: settings.folder, withIntermediateDirectories: true)
+            }
+            for journal in journals.values { try journal.probe() }
         }
-        for committer in committers { try committer.probe() }
     }
 
     func reopen() throws {
-        for committer in committers.withLock({ Array($0.values) }) { try committer.reopen() }
+        try journals.withLock { journals in
+            for journal in journals.values { try journal.reopen() }
+        }
     }
 }

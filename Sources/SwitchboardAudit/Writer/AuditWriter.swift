@@ -6,10 +6,7 @@ import SwitchboardCore
 
 /// The proxy's ``ExchangeRecorder`` backed by an ``AuditStore``, with group commit: records
 /// submitted while a transaction is being made durable wait and go in the next one, so one
-/// `fsync` carries many exchanges. Each caller resumes only once its record is durable. A store
-/// that writes groups itself (``GroupWritingAuditStore``: the journal) takes each record on the
-/// submitting thread once the writer runs; other stores' records go through the writer's queue
-/// and task.
+/// `fsync` carries many exchanges. Each caller resumes only once its record is durable.
 ///
 /// When the store fails, every waiting and new record is refused at once (the proxy answers
 /// `503` and forwards nothing) until a probe shows the store writable again. What the proxy
@@ -54,8 +51,6 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         var droppedDeferred = 0
         var wake: AsyncStream<Void>.Continuation?
         var stopped = false
-        /// The store's own group writer, once ``run()`` has opened it.
-        var direct: (any AuditGroupWriter)?
     }
 
     public let store: any AuditStore
@@ -120,8 +115,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
     /// Counters for `/metrics`.
     public var statistics: AuditWriterStatistics {
         var statistics = metrics.withLock { $0 }
-        let (queued, direct) = state.withLock { ($0.queue.count, $0.direct) }
-        statistics.queueDepth = queued + (direct?.waiting ?? 0)
+        statistics.queueDepth = state.withLock { $0.queue.count }
         return statistics
     }
 
@@ -131,49 +125,20 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         }
     }
 
-    private enum Route {
-        case refused(AuditStoreError)
-        case queued(wake: AsyncStream<Void>.Continuation?)
-        case direct(any AuditGroupWriter)
-    }
-
-    /// Hands `entry` to the store's group writer, or queues it for the next group commit; `done`
-    /// runs once it is durable or refused.
+    /// Queues `entry` for the next group commit; `done` runs once it is durable or refused.
     private func submit(_ entry: AuditEntry, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-        let route = state.withLock { state -> Route in
-            if let failure = state.failure { return .refused(.unavailable(failure)) }
-            if state.stopped { return .refused(.unavailable("shutting down")) }
-            if let direct = state.direct { return .direct(direct) }
+        let outcome: Result<AsyncStream<Void>.Continuation?, AuditStoreError> = state.withLock { state in
+            if let failure = state.failure { return .failure(.unavailable(failure)) }
+            if state.stopped { return .failure(.unavailable("shutting down")) }
             state.queue.append(Waiting(entry: entry, done: done))
-            if state.writing { return .queued(wake: nil) }
+            if state.writing { return .success(nil) }
             state.writing = true
-            return .queued(wake: state.wake)
+            return .success(state.wake)
         }
-        switch route {
-        case .refused(let error):
-            done(.failure(error))
-        case .queued(let wake):
-            wake?.yield()
-        case .direct(let writer):
-            writer.write([entry], sync: entry.kind != .open) { result in
-                guard case .failure(let error) = result else { return done(result) }
-                self.failed([entry], error)
-                done(.failure(AuditStoreError.unavailable("\(error)")))
-            }
+        switch outcome {
+        case .failure(let error): done(.failure(error))
+        case .success(let wake): wake?.yield()
         }
-    }
-
-    /// Refuses everything from now until a probe succeeds: the outcome of `entries` is unknown.
-    private func failed(_ entries: [AuditEntry], _ error: any Error) {
-        let first = state.withLock { state -> Bool in
-            state.indeterminate += entries
-            guard state.failure == nil else { return false }
-            state.failure = "\(error)"
-            return true
-        }
-        guard first else { return }
-        logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: [LogKey.error: "\(error)"])
-        metrics.withLock { $0.failures += 1 }
     }
 
     // MARK: Service
@@ -189,13 +154,6 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         if recovered > 0 {
             logger.warning("marked exchanges left open by an earlier stop as interrupted", metadata: [LogKey.auditInterrupted: "\(recovered)"])
         }
-        if let store = store as? any GroupWritingAuditStore {
-            let direct = try await store.groupWriter(node: settings.node) { [self] records, elapsed in
-                metrics.withLock { $0.recordCommit(records: records, duration: elapsed) }
-                settings.commitObserved(elapsed)
-            }
-            state.withLock { $0.direct = direct }
-        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.recoverWhenFailing() }
@@ -207,16 +165,15 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
             wake.finish()
         }
         await drain()
-        let (abandoned, direct) = state.withLock { state -> ([Waiting], (any AuditGroupWriter)?) in
-            state.stopped = true
-            defer { state.queue.removeAll() }
-            return (state.queue, state.direct)
-        }
-        for waiting in abandoned { waiting.done(.failure(AuditStoreError.unavailable("shutting down"))) }
-        await direct?.flushed()
         // The index feeder was cancelled with the group; what it had not indexed yet is indexed
         // here, so the store the process leaves behind is complete.
         await store.finishMaintenance()
+        let abandoned = state.withLock { state -> [Waiting] in
+            state.stopped = true
+            defer { state.queue.removeAll() }
+            return state.queue
+        }
+        for waiting in abandoned { waiting.done(.failure(AuditStoreError.unavailable("shutting down"))) }
     }
 
     /// Writes queued records, a batch per transaction, until the queue is empty.
@@ -315,23 +272,3 @@ public struct AuditWriterStatistics: Sendable, Hashable {
         lastCommitSeconds = seconds
     }
 }
-
-/// A store that writes and commits groups of records itself, from the thread that submits them
-/// (``JournaledAuditStore``), so the ``AuditWriter`` hands it each record without a queue or task.
-protocol GroupWritingAuditStore: AuditStore {
-    /// `node`'s writer; `observed` is told the records and duration of each commit.
-    func groupWriter(node: String, observed: @escaping @Sendable (_ rows: Int, _ duration: Duration) -> Void) async throws -> any AuditGroupWriter
-}
-
-/// Writes records now, on the caller's thread, and says when they are durable.
-protocol AuditGroupWriter: Sendable {
-    /// Writes `entries` in order; `durable` runs once they are durable (at once when `sync` is
-    /// `false` and they only need to survive a process crash) or with the error that stopped them.
-    func write(_ entries: [AuditEntry], sync: Bool, durable: @escaping @Sendable (Result<Void, any Error>) -> Void)
-    /// Records written and not yet durable.
-    var waiting: Int { get }
-    /// Returns once every record written so far is durable or refused.
-    func flushed() async
-}
-
-extension JournalCommitter: AuditGroupWriter {}
