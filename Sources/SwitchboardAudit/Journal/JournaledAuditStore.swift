@@ -137,10 +137,13 @@ public final class JournaledAuditStore: AuditStore {
         case busy
         /// The index refused a batch; ``Pending/failure`` says why.
         case failed
+        /// The calling task was cancelled (the process is stopping): the index's database would
+        /// refuse its work, so the pending rows are left for ``finishMaintenance()``.
+        case stopped
     }
 
-    /// Feeds pending rows to the index, a batch per transaction, until none is left or the index
-    /// fails; one task at a time.
+    /// Feeds pending rows to the index, a batch per transaction, until none is left, the index
+    /// fails or the calling task is cancelled; one task at a time.
     private func indexPending(gathering: Bool) async -> IndexPass {
         guard pending.withLock({ pending -> Bool in
             guard !pending.indexing else { return false }
@@ -151,7 +154,7 @@ public final class JournaledAuditStore: AuditStore {
             pending.withLock { $0.indexing = false }
             resumeWaiters()
         }
-        while true {
+        while !Task.isCancelled {
             // Up to ``gatheringTime`` gathers the rows of many journal groups into one index
             // transaction, unless a query is waiting for them: a transaction writes each index's
             // last pages once, so the pages written per exchange fall as the transaction grows.
@@ -159,8 +162,7 @@ public final class JournaledAuditStore: AuditStore {
                 let deadline = ContinuousClock.now + Self.gatheringTime
                 while ContinuousClock.now < deadline,
                       pending.withLock({ (1..<Self.gatheredRows).contains($0.rows.count) && $0.waiters.isEmpty }) {
-                    // Cancelled (the process is stopping): what is pending is indexed now.
-                    guard (try? await Task.sleep(for: .milliseconds(5))) != nil else { break }
+                    guard (try? await Task.sleep(for: .milliseconds(5))) != nil else { return .stopped }
                 }
             }
             let batch = pending.withLock { Array($0.rows.prefix(Self.gatheredRows)) }
@@ -176,6 +178,7 @@ public final class JournaledAuditStore: AuditStore {
                 return .failed
             }
         }
+        return .stopped
     }
 
     /// Wakes the queries waiting for the index (it has caught up, or failed).
@@ -197,6 +200,8 @@ public final class JournaledAuditStore: AuditStore {
                 continue
             case .failed:
                 try await Task.sleep(for: .milliseconds(50))
+            case .stopped:
+                throw CancellationError()
             case .busy:
                 // Another task is indexing: wait until it ends (caught up, or failed).
                 await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in

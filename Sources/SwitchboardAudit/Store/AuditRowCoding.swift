@@ -72,7 +72,6 @@ public enum AuditRowCoding {
     /// Every column of `audit_record` but `seq`, in insert order.
     public static let insertColumns = ["node", "node_seq", "prev_hash"] + contentColumns + ["hash"]
 
-
     /// The content column values of an entry, in ``contentColumns`` order.
     public static func content(_ entry: AuditEntry) -> [Value] {
         let r = entry.record
