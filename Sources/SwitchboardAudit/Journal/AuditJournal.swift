@@ -7,10 +7,11 @@ import Glibc
 /// each named by the first chain sequence number it holds and zero-filled to its full size before
 /// it is used (``SegmentPreparer`` makes the next one while the current one fills; when none is
 /// ready, the journal zero-fills a small one, ``stopGapBytes``, itself); records are appended
-/// with one `pwrite` and one `fdatasync` per group. A torn record at the end (a crash mid-write)
+/// with one `pwrite` per group and made durable by one `fdatasync` (``append(_:sync:)``, or
+/// ``sync()`` for every group written before it). A torn record at the end (a crash mid-write)
 /// is found by its checksum when the journal is opened and cleared.
 ///
-/// Not thread-safe: ``JournaledAuditStore`` calls it from one queue.
+/// Not thread-safe: ``JournaledAuditStore`` calls it under one mutex.
 final class AuditJournal {
     let folder: URL
     let segmentBytes: Int
@@ -21,6 +22,8 @@ final class AuditJournal {
     let syncs: Bool
     /// Bytes of the group whose write or sync failed, at ``writeOffset``: cleared on ``reopen()``.
     private var attempted = 0
+    /// Groups were written to the active segment and not synced since.
+    private var unsynced = false
     private var descriptor: Int32 = -1
     /// The first sequence number of the segment being written.
     private var activeFirst: Int64 = 0
@@ -156,7 +159,12 @@ final class AuditJournal {
             }
             attempted = bytes.count
             try bytes.withUnsafeBytes { try Self.writeAll(descriptor, $0, at: writeOffset) }
-            if syncs && sync { guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) } }
+            if syncs && sync {
+                guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
+                unsynced = false
+            } else {
+                unsynced = syncs
+            }
         } catch {
             broken = "\(error)"
             throw error
@@ -167,9 +175,26 @@ final class AuditJournal {
         if writeOffset >= activeBytes / 2 { preparer?.prepare(bytes: segmentBytes) }
     }
 
+    /// Makes every group written so far durable (one `fdatasync`, none when all are).
+    func sync() throws {
+        if let broken { throw JournalError.broken(broken) }
+        guard unsynced, descriptor >= 0 else { return }
+        guard fdatasync(descriptor) == 0 else {
+            let error = JournalError.io("cannot sync \(path(first: activeFirst))", errno)
+            broken = "\(error)"
+            throw error
+        }
+        unsynced = false
+    }
+
     /// Starts the next segment, the prepared one if it is ready and large enough, else a
-    /// stop-gap zero-filled now, and makes its name durable.
+    /// stop-gap zero-filled now, and makes its name durable. Groups written to the segment
+    /// before it and not synced yet are synced first: a later sync covers the new segment only.
     private func startSegment(first: Int64, minimumBytes: Int) throws {
+        if descriptor >= 0, unsynced {
+            guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
+            unsynced = false
+        }
         let path = path(first: first)
         let fd: Int32
         let size: Int

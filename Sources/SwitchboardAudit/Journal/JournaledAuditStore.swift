@@ -77,21 +77,42 @@ public final class JournaledAuditStore: AuditStore {
         // The chain goes on from the journal's last row, or from the index's when the index is
         // further on (a store that had no journal yet).
         let indexHead = chained.withLock({ $0.contains(node) }) ? nil : try await index.chainHead(node: node)
-        let rows = try await journals.run { journals in
-            try journals.withJournal(node: node) { journal in
-                var head = journal.head ?? (0, AuditRowCoding.genesis)
-                if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
-                let rows = AuditChainRow.chain(entries, node: node, after: head)
-                // A group of open rows only (exchanges about to be forwarded) is written but not
-                // synced: it survives a process crash, and the next group that completes an exchange
-                // syncs the journal up to and including it before that exchange's answer ends. Every
-                // completion is durable, and so is the opening of every exchange anyone got an answer to.
-                try journal.append(rows, sync: !entries.allSatisfy { $0.kind == .open })
-                return rows
-            }
-        }
+        // A group of open rows only (exchanges about to be forwarded) is written but not synced:
+        // it survives a process crash, and the next group that completes an exchange syncs the
+        // journal up to and including it before that exchange's answer ends. Every completion is
+        // durable, and so is the opening of every exchange anyone got an answer to.
+        let sync = !entries.allSatisfy { $0.kind == .open }
+        let rows = try await journals.run { try Self.write(entries, node: node, after: indexHead, sync: sync, in: $0) }
         chained.withLock { _ = $0.insert(node) }
         enqueueForIndex(rows)
+    }
+
+    /// Writes `entries` on the calling thread, without syncing them (``syncNow(node:)`` does):
+    /// for an event loop that writes its own group at the end of its tick, with no hop to the
+    /// journal's queue and back. `false`, with nothing written, until this process has chained
+    /// `node` (its first append reads the chain's head from the index, which only
+    /// ``append(_:node:)`` may wait for).
+    public func appendNow(_ entries: [AuditEntry], node: String) throws -> Bool {
+        guard !entries.isEmpty else { return true }
+        guard chained.withLock({ $0.contains(node) }) else { return false }
+        enqueueForIndex(try Self.write(entries, node: node, after: nil, sync: false, in: journals))
+        return true
+    }
+
+    /// Makes everything written to `node`'s journal so far durable, on the calling thread.
+    public func syncNow(node: String) throws {
+        try journals.withJournal(node: node) { try $0.sync() }
+    }
+
+    private static func write(_ entries: [AuditEntry], node: String, after indexHead: (sequence: Int64, hash: String)?, sync: Bool,
+                              in journals: JournalQueue) throws -> [AuditChainRow] {
+        try journals.withJournal(node: node) { journal in
+            var head = journal.head ?? (0, AuditRowCoding.genesis)
+            if let indexHead, indexHead.sequence > head.sequence { head = indexHead }
+            let rows = AuditChainRow.chain(entries, node: node, after: head)
+            try journal.append(rows, sync: sync)
+            return rows
+        }
     }
 
     private func enqueueForIndex(_ rows: [AuditChainRow]) {
@@ -297,9 +318,9 @@ public final class JournaledAuditStore: AuditStore {
     }
 }
 
-/// The journals of every node, touched on one serial queue: their file I/O blocks, so it stays
-/// off Swift's cooperative threads. The mutex is never contended (only the queue takes it); it
-/// is what lets the compiler see that the journals are not shared.
+/// The journals of every node, behind one mutex: touched on one serial queue by
+/// ``JournaledAuditStore/append(_:node:)`` (their file I/O blocks, so it stays off Swift's
+/// cooperative threads) and by event loops writing their own groups.
 private final class JournalQueue: Sendable {
     let settings: JournaledAuditStore.Settings
     private let queue = DispatchQueue(label: "switchboard.audit.journal")

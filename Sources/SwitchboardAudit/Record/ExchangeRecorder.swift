@@ -19,4 +19,19 @@ public protocol ExchangeRecorder: Sendable {
     /// Keeps a record the store could not take (the proxy answered `503`, or cut a response
     /// short) to write once the store recovers.
     func deferUntilRecovered(_ record: ExchangeRecord)
+
+    /// Writes `entries` on the calling thread, now, as one group: what an event loop does with
+    /// the records of its tick. Opened records need nothing more; completed ones are durable
+    /// after the next ``syncNow()``. `nil`, with nothing written, when this recorder cannot (its
+    /// store is not this node's journal, or not yet): the caller then uses ``open(_:done:)`` and
+    /// ``complete(_:done:)``.
+    func writeNow(_ entries: [AuditEntry]) -> Result<Void, any Error>?
+
+    /// Makes everything ``writeNow(_:)`` wrote durable, on the calling thread.
+    func syncNow() -> Result<Void, any Error>
+}
+
+extension ExchangeRecorder {
+    public func writeNow(_ entries: [AuditEntry]) -> Result<Void, any Error>? { nil }
+    public func syncNow() -> Result<Void, any Error> { .success(()) }
 }

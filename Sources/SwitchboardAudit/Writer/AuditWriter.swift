@@ -6,7 +6,9 @@ import SwitchboardCore
 
 /// The proxy's ``ExchangeRecorder`` backed by an ``AuditStore``, with group commit: records
 /// submitted while a transaction is being made durable wait and go in the next one, so one
-/// `fsync` carries many exchanges. Each caller resumes only once its record is durable.
+/// `fsync` carries many exchanges. Each caller resumes only once its record is durable. Over a
+/// journal, an event loop writes its own groups instead (``writeNow(_:)``, ``syncNow()``),
+/// under the same fail-closed rule.
 ///
 /// When the store fails, every waiting and new record is refused at once (the proxy answers
 /// `503` and forwards nothing) until a probe shows the store writable again. What the proxy
@@ -51,6 +53,9 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         var droppedDeferred = 0
         var wake: AsyncStream<Void>.Continuation?
         var stopped = false
+        /// Completed records event loops wrote (``writeNow(_:)``) and have not synced yet.
+        var unsynced: [AuditEntry] = []
+        var unsyncedSince: ContinuousClock.Instant?
     }
 
     public let store: any AuditStore
@@ -123,6 +128,76 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             submit(entry) { continuation.resume(with: $0) }
         }
+    }
+
+    public func writeNow(_ entries: [AuditEntry]) -> Result<Void, any Error>? {
+        guard let journal = store as? JournaledAuditStore else { return nil }
+        if let refusal = refusal() { return .failure(refusal) }
+        let started = ContinuousClock.now
+        do {
+            guard try journal.appendNow(entries, node: settings.node) else { return nil }
+        } catch {
+            fail(entries, error)
+            return .failure(AuditStoreError.unavailable("\(error)"))
+        }
+        if entries.allSatisfy({ $0.kind == .open }) {
+            // Opened records are not synced on their own (see `JournaledAuditStore.append`).
+            let elapsed = started.duration(to: .now)
+            metrics.withLock { $0.recordCommit(records: entries.count, duration: elapsed) }
+        } else {
+            state.withLock { state in
+                if state.unsynced.isEmpty { state.unsyncedSince = started }
+                state.unsynced += entries
+            }
+        }
+        return .success(())
+    }
+
+    public func syncNow() -> Result<Void, any Error> {
+        guard let journal = store as? JournaledAuditStore else { return .success(()) }
+        let (written, since, failure) = state.withLock { state in
+            defer { state.unsynced.removeAll() }
+            return (state.unsynced, state.unsyncedSince, state.failure)
+        }
+        // Failing: the write that failed made these indeterminate too (``fail(_:_:waiting:)``).
+        if let failure { return .failure(AuditStoreError.unavailable(failure)) }
+        do {
+            try journal.syncNow(node: settings.node)
+        } catch {
+            fail(written, error)
+            return .failure(AuditStoreError.unavailable("\(error)"))
+        }
+        if let since, !written.isEmpty {
+            let elapsed = since.duration(to: .now)
+            metrics.withLock { $0.recordCommit(records: written.count, duration: elapsed) }
+            settings.commitObserved(elapsed)
+        }
+        return .success(())
+    }
+
+    /// Why records are refused now, if they are.
+    private func refusal() -> AuditStoreError? {
+        state.withLock { state in
+            if let failure = state.failure { return .unavailable(failure) }
+            if state.stopped { return .unavailable("shutting down") }
+            return nil
+        }
+    }
+
+    /// A group's write failed and its outcome is unknown: everything is refused until a probe
+    /// succeeds, and the waiting records are told so.
+    private func fail(_ entries: [AuditEntry], _ error: any Error, waiting batch: [Waiting] = []) {
+        logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: [LogKey.error: "\(error)"])
+        let queued = state.withLock { state -> [Waiting] in
+            state.failure = "\(error)"
+            // Records an event loop wrote and has not synced yet are as uncertain as the group.
+            state.indeterminate += entries + state.unsynced
+            state.unsynced.removeAll()
+            defer { state.queue.removeAll() }
+            return state.queue
+        }
+        metrics.withLock { $0.failures += 1 }
+        for waiting in batch + queued { waiting.done(.failure(AuditStoreError.unavailable("\(error)"))) }
     }
 
     /// Queues `entry` for the next group commit; `done` runs once it is durable or refused.
@@ -198,15 +273,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
                 for waiting in batch { waiting.done(.success(())) }
             } catch {
                 // The transaction's outcome is unknown; refuse everything until a probe succeeds.
-                logger.error("audit store write failed; refusing new exchanges until it recovers", metadata: [LogKey.error: "\(error)"])
-                let queued = state.withLock { state -> [Waiting] in
-                    state.failure = "\(error)"
-                    state.indeterminate += batch.map(\.entry)
-                    defer { state.queue.removeAll() }
-                    return state.queue
-                }
-                metrics.withLock { $0.failures += 1 }
-                for waiting in batch + queued { waiting.done(.failure(AuditStoreError.unavailable("\(error)"))) }
+                fail(batch.map(\.entry), error, waiting: batch)
             }
         }
     }

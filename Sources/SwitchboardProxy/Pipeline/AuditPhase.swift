@@ -12,17 +12,24 @@ struct AuditPhase: Sendable {
     let recorder: any ExchangeRecorder
     let metrics: ProxyMetrics?
     let logger: Logger
+    let groups: AuditGroups
+
+    init(recorder: any ExchangeRecorder, metrics: ProxyMetrics?, logger: Logger) {
+        self.recorder = recorder
+        self.metrics = metrics
+        self.logger = logger
+        groups = AuditGroups(recorder: recorder)
+    }
 
     /// Makes the open record durable; `done(true)` once it is, `done(false)` if the store refused it.
     func open(_ record: ExchangeRecord, on eventLoop: any EventLoop, done: @escaping (Bool) -> Void) {
-        let done = NIOLoopBound(done, eventLoop: eventLoop)
         let logger = self.logger
-        recorder.open(record) { result in
+        groups.submit(AuditEntry(kind: .open, record: record), on: eventLoop) { result in
             if case .failure(let error) = result {
                 logger.error("audit store refused to open a record; answering 503",
                              metadata: [LogKey.exchangeID: "\(record.id.uuidString.lowercased())", LogKey.error: "\(error)"])
             }
-            eventLoop.execute { done.value(result.isSuccess) }
+            done(result.isSuccess)
         }
     }
 
@@ -36,9 +43,8 @@ struct AuditPhase: Sendable {
         context.record.durationMicroseconds = context.started.duration(to: .now).microseconds
         metrics?.record(context.record, catalogued: context.slot != nil)
         let record = context.record
-        let done = NIOLoopBound(done, eventLoop: eventLoop)
         let logger = self.logger
-        recorder.complete(record) { result in
+        groups.submit(AuditEntry(kind: .complete, record: record), on: eventLoop) { result in
             switch result {
             case .success:
                 logger.info("exchange", metadata: record.logMetadata)
@@ -46,7 +52,7 @@ struct AuditPhase: Sendable {
                 logger.error("audit store refused to complete a record",
                              metadata: [LogKey.exchangeID: "\(record.id.uuidString.lowercased())", LogKey.error: "\(error)"])
             }
-            eventLoop.execute { done.value(result.isSuccess) }
+            done(result.isSuccess)
         }
     }
 
