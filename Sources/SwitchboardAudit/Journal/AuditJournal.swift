@@ -237,8 +237,10 @@ final class AuditJournal {
         guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
     }
 
-    /// Rolls back a group whose write or sync failed (its bytes are cleared and synced, so
-    /// none of its records count, whatever reached the disk), then reads the journal again.
+    /// Rolls back a group whose write, or sync in the same ``append(_:sync:)``, failed (its bytes
+    /// are cleared and synced, so none of its records count, whatever reached the disk), then
+    /// reads the journal again. Groups written earlier whose ``sync()`` failed stay: they were
+    /// handed to the index when written, and the writer looks them up on recovery.
     func reopen() throws {
         if writable, descriptor >= 0, attempted > 0 {
             let zeros = [UInt8](repeating: 0, count: attempted)
