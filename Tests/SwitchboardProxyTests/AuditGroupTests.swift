@@ -46,7 +46,7 @@ import Testing
             let writerTask = Task { try await writer.run() }
             defer { writerTask.cancel() }
             let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let groups = AuditGroups(recorder: writer)
+            let groups = AuditGroups(recorder: writer, eventLoopGroup: loops)
             let loop = loops.next()
 
             // The node's first group goes through the writer's own group commit (it reads the
@@ -67,7 +67,7 @@ import Testing
     @Test func aRecorderThatCannotWriteOnTheLoopGetsTheRecordsOneByOne() async throws {
         let recorder = InMemoryExchangeRecorder()
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let groups = AuditGroups(recorder: recorder)
+        let groups = AuditGroups(recorder: recorder, eventLoopGroup: loops)
         let loop = loops.next()
         #expect(try await Self.submitInOneTick([.open, .complete], to: groups, on: loop) == ["open 0 durable", "complete 1 durable"])
         #expect(recorder.opened.count == 1)

@@ -77,7 +77,7 @@ public struct ProxyAssembly: Sendable {
                             maxBodyBytes: proxy.limits.maxBodyBytes, allowedOrigins: Set(proxy.cors.allowedOrigins),
                             statusBody: statusBody, nhsNumberKey: try configuration.audit.nhsNumberLookUpKey()),
             pipeline: try makePipeline(), directory: directory, upstream: upstream, recorder: recorder, metrics: metrics, tracer: tracer,
-            logger: logger)
+            eventLoopGroup: eventLoopGroup, logger: logger)
         do {
             return try ProxyServer(configuration: proxy, service: service, eventLoopGroup: eventLoopGroup, logger: logger)
         } catch {

@@ -159,12 +159,8 @@ final class AuditJournal {
             }
             attempted = bytes.count
             try bytes.withUnsafeBytes { try Self.writeAll(descriptor, $0, at: writeOffset) }
-            if syncs && sync {
-                guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
-                unsynced = false
-            } else {
-                unsynced = syncs
-            }
+            unsynced = syncs
+            if sync { try self.sync() }
         } catch {
             broken = "\(error)"
             throw error
@@ -191,10 +187,7 @@ final class AuditJournal {
     /// stop-gap zero-filled now, and makes its name durable. Groups written to the segment
     /// before it and not synced yet are synced first: a later sync covers the new segment only.
     private func startSegment(first: Int64, minimumBytes: Int) throws {
-        if descriptor >= 0, unsynced {
-            guard fdatasync(descriptor) == 0 else { throw JournalError.io("cannot sync \(path(first: activeFirst))", errno) }
-            unsynced = false
-        }
+        try sync()
         let path = path(first: first)
         let fd: Int32
         let size: Int

@@ -56,9 +56,18 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
         /// Completed records event loops wrote (``writeNow(_:)``) and have not synced yet.
         var unsynced: [AuditEntry] = []
         var unsyncedSince: ContinuousClock.Instant?
+
+        /// Why records are refused now, if they are.
+        var refusal: AuditStoreError? {
+            if let failure { return .unavailable(failure) }
+            if stopped { return .unavailable("shutting down") }
+            return nil
+        }
     }
 
     public let store: any AuditStore
+    /// `store` when it is a journal, which an event loop can write on its own thread.
+    private let journal: JournaledAuditStore?
     public let settings: Settings
     let logger: Logger
     private let state = Mutex(State())
@@ -66,6 +75,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
 
     public init(store: any AuditStore, settings: Settings, logger: Logger) {
         self.store = store
+        journal = store as? JournaledAuditStore
         self.settings = settings
         self.logger = logger
     }
@@ -104,7 +114,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
 
     // MARK: ManagementActionRecorder
 
-    public var isAcceptingRecords: Bool { state.withLock { $0.failure == nil && !$0.stopped } }
+    public var isAcceptingRecords: Bool { state.withLock { $0.refusal == nil } }
 
     public func recordManagementAction(_ record: ExchangeRecord) async throws {
         try await submit(AuditEntry(kind: .management, record: record))
@@ -131,8 +141,8 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
     }
 
     public func writeNow(_ entries: [AuditEntry]) -> Result<Void, any Error>? {
-        guard let journal = store as? JournaledAuditStore else { return nil }
-        if let refusal = refusal() { return .failure(refusal) }
+        guard let journal else { return nil }
+        if let refusal = state.withLock({ $0.refusal }) { return .failure(refusal) }
         let started = ContinuousClock.now
         do {
             guard try journal.appendNow(entries, node: settings.node) else { return nil }
@@ -154,7 +164,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
     }
 
     public func syncNow() -> Result<Void, any Error> {
-        guard let journal = store as? JournaledAuditStore else { return .success(()) }
+        guard let journal else { return .success(()) }
         let (written, since, failure) = state.withLock { state in
             defer { state.unsynced.removeAll() }
             return (state.unsynced, state.unsyncedSince, state.failure)
@@ -173,15 +183,6 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
             settings.commitObserved(elapsed)
         }
         return .success(())
-    }
-
-    /// Why records are refused now, if they are.
-    private func refusal() -> AuditStoreError? {
-        state.withLock { state in
-            if let failure = state.failure { return .unavailable(failure) }
-            if state.stopped { return .unavailable("shutting down") }
-            return nil
-        }
     }
 
     /// A group's write failed and its outcome is unknown: everything is refused until a probe
@@ -203,8 +204,7 @@ public final class AuditWriter: ExchangeRecorder, ManagementActionRecorder, Serv
     /// Queues `entry` for the next group commit; `done` runs once it is durable or refused.
     private func submit(_ entry: AuditEntry, done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         let outcome: Result<AsyncStream<Void>.Continuation?, AuditStoreError> = state.withLock { state in
-            if let failure = state.failure { return .failure(.unavailable(failure)) }
-            if state.stopped { return .failure(.unavailable("shutting down")) }
+            if let refusal = state.refusal { return .failure(refusal) }
             state.queue.append(Waiting(entry: entry, done: done))
             if state.writing { return .success(nil) }
             state.writing = true

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 public import Logging
-import NIOCore
+public import NIOCore
 import NIOSSL
 public import SwitchboardAudit
 import SwitchboardCore
@@ -51,13 +51,14 @@ public final class ExchangeService: Sendable {
     let tracer: (any Tracer)?
 
     public init(settings: Settings, pipeline: ExchangePipeline, directory: DirectorySnapshotHolder, upstream: UpstreamClient,
-                recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil, tracer: (any Tracer)? = nil, logger: Logger) {
+                recorder: any ExchangeRecorder, metrics: ProxyMetrics? = nil, tracer: (any Tracer)? = nil, eventLoopGroup: any EventLoopGroup,
+                logger: Logger) {
         self.settings = settings
         self.pipeline = pipeline
         self.directory = directory
         self.upstream = upstream
         self.forward = ForwardPhase(proxyHost: settings.proxyHost)
-        self.audit = AuditPhase(recorder: recorder, metrics: metrics, logger: logger)
+        self.audit = AuditPhase(recorder: recorder, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
         self.patient = PatientPhase(key: settings.nhsNumberKey)
         self.corsPolicy = Mutex(CORSPolicy(allowedOrigins: settings.allowedOrigins))
         self.tracer = tracer

@@ -1,5 +1,4 @@
 import NIOCore
-import Synchronization
 import SwitchboardAudit
 
 /// The records one event loop makes, written by the loop itself: no thread is woken to write
@@ -15,12 +14,24 @@ import SwitchboardAudit
 final class AuditGroup {
     typealias Done = (Result<Void, any Error>) -> Void
 
+    /// Records of one kind waiting to be written, and whom to tell.
+    private struct Pending {
+        var entries: [AuditEntry] = []
+        var done: [Done] = []
+
+        mutating func take() -> (entries: [AuditEntry], done: [Done]) {
+            defer {
+                entries.removeAll(keepingCapacity: true)
+                done.removeAll(keepingCapacity: true)
+            }
+            return (entries, done)
+        }
+    }
+
     private let recorder: any ExchangeRecorder
     private let eventLoop: any EventLoop
-    private var opened: [AuditEntry] = []
-    private var openedDone: [Done] = []
-    private var completed: [AuditEntry] = []
-    private var completedDone: [Done] = []
+    private var opened = Pending()
+    private var completed = Pending()
     /// Written, waiting for the sync.
     private var syncing: [Done] = []
     private var writeQueued = false
@@ -33,11 +44,11 @@ final class AuditGroup {
 
     func submit(_ entry: AuditEntry, done: @escaping Done) {
         if entry.kind == .open {
-            opened.append(entry)
-            openedDone.append(done)
+            opened.entries.append(entry)
+            opened.done.append(done)
         } else {
-            completed.append(entry)
-            completedDone.append(done)
+            completed.entries.append(entry)
+            completed.done.append(done)
         }
         guard !writeQueued else { return }
         writeQueued = true
@@ -48,31 +59,30 @@ final class AuditGroup {
     /// then go on, and the completed ones, which wait for the sync.
     private func write() {
         writeQueued = false
-        if !opened.isEmpty {
-            let entries = opened, done = openedDone
-            opened.removeAll(keepingCapacity: true)
-            openedDone.removeAll(keepingCapacity: true)
-            if let result = recorder.writeNow(entries) {
-                for done in done { done(result) }
-            } else {
-                for (entry, done) in zip(entries, done) { recordLater(entry, done: done) }
-            }
+        if let (result, done) = write(&opened) {
+            for done in done { done(result) }
         }
-        guard !completed.isEmpty else { return }
-        let entries = completed, done = completedDone
-        completed.removeAll(keepingCapacity: true)
-        completedDone.removeAll(keepingCapacity: true)
-        switch recorder.writeNow(entries) {
-        case nil:
-            for (entry, done) in zip(entries, done) { recordLater(entry, done: done) }
-        case .failure(let error)?:
-            for done in done { done(.failure(error)) }
-        case .success?:
-            syncing += done
-            guard !syncQueued else { return }
-            syncQueued = true
-            eventLoop.assumeIsolated().execute { self.sync() }
+        guard let (result, done) = write(&completed) else { return }
+        guard case .success = result else {
+            for done in done { done(result) }
+            return
         }
+        syncing += done
+        guard !syncQueued else { return }
+        syncQueued = true
+        eventLoop.assumeIsolated().execute { self.sync() }
+    }
+
+    /// Writes and empties `pending`; the outcome and whom to tell, or nil when there was nothing
+    /// to write or the recorder took the records one by one.
+    private func write(_ pending: inout Pending) -> (Result<Void, any Error>, [Done])? {
+        guard !pending.entries.isEmpty else { return nil }
+        let (entries, done) = pending.take()
+        guard let result = recorder.writeNow(entries) else {
+            for (entry, done) in zip(entries, done) { Self.recordLater(entry, recorder: recorder, on: eventLoop, done: done) }
+            return nil
+        }
+        return (result, done)
     }
 
     /// Writes what was recorded since the last write, syncs, and tells every completed record
@@ -86,31 +96,32 @@ final class AuditGroup {
         for done in done { done(result) }
     }
 
-    /// Hands `entry` to the recorder's own group commit, for a recorder that cannot write now.
-    private func recordLater(_ entry: AuditEntry, done: @escaping Done) {
+    /// Hands `entry` to the recorder's own group commit; `done` runs on `eventLoop`.
+    static func recordLater(_ entry: AuditEntry, recorder: any ExchangeRecorder, on eventLoop: any EventLoop, done: @escaping Done) {
         let done = NIOLoopBound(done, eventLoop: eventLoop)
-        let eventLoop = self.eventLoop
         let answer: @Sendable (Result<Void, any Error>) -> Void = { result in eventLoop.execute { done.value(result) } }
         entry.kind == .open ? recorder.open(entry.record, done: answer) : recorder.complete(entry.record, done: answer)
     }
 }
 
-/// One ``AuditGroup`` per event loop, made when the loop first records.
+/// One ``AuditGroup`` per event loop of the proxy's group, made up front so that finding a
+/// loop's group takes no lock.
 final class AuditGroups: Sendable {
     private let recorder: any ExchangeRecorder
-    private let groups = Mutex<[ObjectIdentifier: NIOLoopBound<AuditGroup>]>([:])
+    private let groups: [ObjectIdentifier: NIOLoopBoundBox<AuditGroup>]
 
-    init(recorder: any ExchangeRecorder) {
+    init(recorder: any ExchangeRecorder, eventLoopGroup: any EventLoopGroup) {
         self.recorder = recorder
+        groups = Dictionary(uniqueKeysWithValues: eventLoopGroup.makeIterator().map { loop in
+            (ObjectIdentifier(loop), NIOLoopBoundBox.makeBoxSendingValue(AuditGroup(recorder: recorder, eventLoop: loop), eventLoop: loop))
+        })
     }
 
-    /// Adds `entry` to `eventLoop`'s group (called on that loop); `done` runs on it.
+    /// Adds `entry` to `eventLoop`'s group (called on that loop); `done` runs on it. A loop not
+    /// of the group hands the record to the recorder's own group commit.
     func submit(_ entry: AuditEntry, on eventLoop: any EventLoop, done: @escaping AuditGroup.Done) {
-        let group = groups.withLock { groups in
-            if let group = groups[ObjectIdentifier(eventLoop)] { return group }
-            let group = NIOLoopBound(AuditGroup(recorder: recorder, eventLoop: eventLoop), eventLoop: eventLoop)
-            groups[ObjectIdentifier(eventLoop)] = group
-            return group
+        guard let group = groups[ObjectIdentifier(eventLoop)] else {
+            return AuditGroup.recordLater(entry, recorder: recorder, on: eventLoop, done: done)
         }
         group.value.submit(entry, done: done)
     }

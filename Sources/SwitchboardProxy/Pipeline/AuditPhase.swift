@@ -14,11 +14,11 @@ struct AuditPhase: Sendable {
     let logger: Logger
     let groups: AuditGroups
 
-    init(recorder: any ExchangeRecorder, metrics: ProxyMetrics?, logger: Logger) {
+    init(recorder: any ExchangeRecorder, metrics: ProxyMetrics?, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.recorder = recorder
         self.metrics = metrics
         self.logger = logger
-        groups = AuditGroups(recorder: recorder)
+        groups = AuditGroups(recorder: recorder, eventLoopGroup: eventLoopGroup)
     }
 
     /// Makes the open record durable; `done(true)` once it is, `done(false)` if the store refused it.
